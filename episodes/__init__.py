@@ -1,0 +1,33 @@
+"""TEACh episodes: the file formats, task definitions and goal-condition checker, and the metrics.
+
+>>> from episodes import load_game, goal_conditions
+>>> game = load_game("DATA/games/valid_seen/abc.game.json")
+>>> status = goal_conditions(game.task_id, game.task_params, game.final_state["objects"])
+>>> status.success, status.goal_conditions_satisfied, status.goal_conditions_total
+
+Sources: ``alexa/teach`` (HEAD 903191e; MIT) and the fact sheet ``/work/shared/reference/teach/teach.md``.
+"""
+
+from __future__ import annotations
+
+from .actions import ActionTable, TeachAction, driver_action_record, load_actions
+from .checker import (SubgoalStatus, TaskStatus, check_task, edh_check_task, goal_conditions, prepare_objects,
+                      state_objects)
+from .dataset import (DIVIDED_SPLITS, KINDS, LoadReport, SkippedFile, load_split, write_edh_instance, write_game,
+                      write_tfd_instance)
+from .formats import (EdhInstance, Game, TfdInstance, load_edh_instance, load_game, load_tfd_instance,
+                      make_edh_instance, make_game, make_tfd_instance)
+from .schema import EpisodeFormatError
+from .tasks import TASK_FAMILIES, Task, TaskDefinitionError, load_task_library, make_task, task_record
+
+__all__ = [
+    "ActionTable", "TeachAction", "driver_action_record", "load_actions",
+    "SubgoalStatus", "TaskStatus", "check_task", "edh_check_task", "goal_conditions", "prepare_objects",
+    "state_objects",
+    "DIVIDED_SPLITS", "KINDS", "LoadReport", "SkippedFile", "load_split", "write_edh_instance", "write_game",
+    "write_tfd_instance",
+    "EdhInstance", "Game", "TfdInstance", "load_edh_instance", "load_game", "load_tfd_instance", "make_edh_instance",
+    "make_game", "make_tfd_instance",
+    "EpisodeFormatError",
+    "TASK_FAMILIES", "Task", "TaskDefinitionError", "load_task_library", "make_task", "task_record",
+]
