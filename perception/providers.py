@@ -48,7 +48,7 @@ class PerceptionProvider(abc.ABC):
         """This step's detections, without touching the memory."""
 
 
-def _label_image(event) -> tuple[np.ndarray, list[str]]:
+def segmentation_index_image(event) -> tuple[np.ndarray, list[str]]:
     """(H, W) index image and its index -> objectId table from the segmentation colours (-1 = unknown colour).
 
     Colours are packed into one int so a single ``np.unique`` labels the whole frame, which is much cheaper than one
@@ -85,7 +85,7 @@ class GroundTruthProvider(PerceptionProvider):
     def detect(self, event) -> Detections:
         objects = {o["objectId"]: o for o in event.metadata.get("objects", [])}
         if event.instance_segmentation_frame is not None:
-            labels, names = _label_image(event)
+            labels, names = segmentation_index_image(event)
             masks_by_id = {name: labels == k for k, name in enumerate(names) if name in objects}
         else:
             masks_by_id = {oid: np.asarray(m, dtype=bool) for oid, m in event.instance_masks.items() if oid in objects}
@@ -136,4 +136,4 @@ def make_provider(name: str = "gt", **options) -> PerceptionProvider:
 
 
 __all__ = ["Detections", "GroundTruthProvider", "PerceptionProvider", "PROVIDERS", "make_provider",
-           "register_provider", "STATE_HINT_KEYS"]
+           "register_provider", "segmentation_index_image", "STATE_HINT_KEYS"]

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from envs.base import Env, normalise_step_args
 from envs.camera import AGENT_Y, camera_position, event_camera_to_world, pixel_rays
 from envs.event import Event
 
@@ -122,3 +123,68 @@ def render_box_world(boxes: Sequence[Box], agent_position, yaw: float, horizon: 
 
 def box_centre(box: Box) -> list[float]:
     return [(float(a) + float(b)) / 2 for a, b in zip(box.lo, box.hi)]
+
+
+class BoxWorldEnv(Env):
+    """A tiny ``Env`` over a box world: the navigation actions a look-around needs (``GetReachablePositions`` on a
+    0.25 m grid inside the room, ``TeleportFull``, ``RotateLeft/Right``, ``LookUp/Down``, ``Pass``), rendered by
+    :func:`render_box_world`. For tests of code that drives an environment, not a simulator."""
+
+    def __init__(self, boxes: Sequence[Box], width: int = 64, height: int = 64, fov: float = 90.0,
+                 room_lo=(-3.0, 0.0, -3.0), room_hi=(3.0, 2.5, 3.0), grid: float = 0.25):
+        self.boxes, self.width, self.height, self.fov = list(boxes), width, height, fov
+        self.room_lo, self.room_hi, self.grid = room_lo, room_hi, grid
+        self.scene = "FloorPlan1"
+        self.position, self.yaw, self.horizon = [0.0, AGENT_Y, 0.0], 0.0, 0.0
+        self._last: Event | None = None
+
+    def _render(self, action: str, success: bool = True, action_return=None, error: str = "") -> Event:
+        event = render_box_world(self.boxes, self.position, self.yaw, self.horizon, self.width, self.height, self.fov,
+                                 self.room_lo, self.room_hi, scene_name=self.scene)
+        event.metadata.update(lastAction=action, lastActionSuccess=success, errorMessage=error,
+                              actionReturn=action_return)
+        self._last = event
+        return event
+
+    def _free(self, x: float, z: float) -> bool:
+        for box in self.boxes:
+            if box.lo[0] - 0.2 <= x <= box.hi[0] + 0.2 and box.lo[2] - 0.2 <= z <= box.hi[2] + 0.2:
+                return False
+        return True
+
+    def reset(self, scene: str | None = None, initial_state: dict | None = None, **options) -> Event:
+        self.scene = scene or self.scene
+        self.position, self.yaw, self.horizon = [0.0, AGENT_Y, 0.0], 0.0, 0.0
+        return self._render("Initialize")
+
+    def step(self, action=None, **args) -> Event:
+        action, args = normalise_step_args(action, args)
+        if action == "GetReachablePositions":
+            xs = np.arange(self.room_lo[0] + 0.5, self.room_hi[0] - 0.5 + 1e-9, self.grid)
+            zs = np.arange(self.room_lo[2] + 0.5, self.room_hi[2] - 0.5 + 1e-9, self.grid)
+            free = [{"x": float(x), "y": AGENT_Y, "z": float(z)} for x in xs for z in zs if self._free(x, z)]
+            return self._render(action, action_return=free)
+        if action == "TeleportFull":
+            if not self._free(float(args["x"]), float(args["z"])):
+                return self._render(action, success=False, error="position is blocked")
+            self.position = [float(args["x"]), float(args["y"]), float(args["z"])]
+            self.yaw, self.horizon = float(args["rotation"]["y"]) % 360.0, float(args["horizon"])
+        elif action in ("RotateRight", "RotateLeft"):
+            self.yaw = (self.yaw + (1 if action == "RotateRight" else -1) * float(args.get("degrees", 90))) % 360.0
+        elif action in ("LookUp", "LookDown"):
+            horizon = self.horizon + (-1 if action == "LookUp" else 1) * float(args.get("degrees", 30))
+            if not -30.0 <= horizon <= 60.0:
+                return self._render(action, success=False, error="horizon out of range")
+            self.horizon = horizon
+        elif action != "Pass":
+            raise ValueError(f"BoxWorldEnv does not implement action {action!r}")
+        return self._render(action)
+
+    def export_state(self) -> dict:
+        return {"agents": [], "objects": [b.metadata() for b in self.boxes], "custom_object_metadata": {}}
+
+    @property
+    def last_event(self) -> Event:
+        if self._last is None:
+            raise RuntimeError("BoxWorldEnv: call reset() first")
+        return self._last
