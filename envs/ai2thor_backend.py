@@ -25,7 +25,7 @@ from typing import Any
 from . import clicks
 from .base import INTERACTION_ACTIONS, Env, normalise_step_args
 from .event import Event
-from .simbot import SimbotTracker
+from .simbot import SimbotTracker, custom_metadata_from_state
 
 TEACH_INITIALIZE_SETTINGS = {"gridSize": 0.25, "snapToGrid": True, "visibilityDistance": 1.5}
 """The ``Initialize`` parameters TEACh's ``__launch_simulator`` passes (``visibility_distance`` 1.5 m)."""
@@ -83,23 +83,6 @@ def start_controller(settings: dict):
             f"The ai2thor backend could not start AI2-THOR's Unity build ({type(exc).__name__}: {exc}). The build is "
             "downloaded on first use (or given with local_executable_path=...) and needs an X server, or "
             f"cloud_rendering=True with a Vulkan GPU. {EMBEDDED_HINT}") from exc
-
-
-def custom_metadata_from_state(state: dict) -> dict:
-    """The simbot properties a TEACh state starts with.
-
-    Per-object ``simbot*`` keys inside ``objects`` win over ``custom_object_metadata``: TEACh saves the live (final)
-    custom dict into ``initial_state`` while ``objects`` carry the properties as they were captured (teach.md
-    section 9, quirk 8). Objects without any ``simbot*`` key keep their ``custom_object_metadata`` entry.
-    """
-    custom = copy.deepcopy(state.get("custom_object_metadata") or {})
-    if not isinstance(custom, dict):
-        raise ValueError("initial_state['custom_object_metadata'] must be a dict {objectId: {property: value}}")
-    for obj in state.get("objects", []):
-        props = {k: copy.deepcopy(v) for k, v in obj.items() if k.startswith("simbot")}
-        if props:
-            custom[obj["objectId"]] = props
-    return custom
 
 
 def _name_stem(name: str) -> str:

@@ -33,6 +33,9 @@ ACTION_AFFORDANCES: dict[str, list[dict]] = {
         {"objectType": "BathtubBasin"},
     ],
     "BreakObject": [{"breakable": True, "isBroken": False}],
+    # Not TEACh actions (TEACh has no click for them); ours, so that every object action resolves clicks alike.
+    "CookObject": [{"cookable": True, "isCooked": False}],
+    "UseUpObject": [{"canBeUsedUp": True, "isUsedUp": False}],
 }
 """AI2-THOR action -> alternative property filters a clicked object must match one of (TEACh's
 ``action_to_affordances``, keyed by the AI2-THOR action each TEACh action sends)."""

@@ -93,6 +93,26 @@ def _nearest_of_type(objects: list[dict], position: dict, object_type: str) -> d
     return best
 
 
+def custom_metadata_from_state(state: dict) -> dict:
+    """The simbot properties a TEACh state dict (``initial_state`` / ``final_state``) starts a tracker with.
+
+    Per-object ``simbot*`` keys inside ``objects`` win over ``custom_object_metadata``: TEACh saves its live (final)
+    custom dict into ``initial_state`` while ``objects`` carry the properties as they were when captured (teach.md
+    section 9, quirk 8). Objects without any ``simbot*`` key keep their ``custom_object_metadata`` entry.
+    """
+    if not isinstance(state, dict):
+        raise ValueError(f"a TEACh state must be a dict, got {type(state).__name__}")
+    custom = state.get("custom_object_metadata") or {}
+    if not isinstance(custom, dict):
+        raise ValueError("state['custom_object_metadata'] must be a dict {objectId: {property: value}}")
+    custom = copy.deepcopy(custom)
+    for obj in state.get("objects") or []:
+        props = {k: copy.deepcopy(v) for k, v in obj.items() if k.startswith("simbot")}
+        if props:
+            custom[obj["objectId"]] = props
+    return custom
+
+
 class SimbotTracker:
     """Keeps TEACh's custom properties for one episode: ``custom`` = {objectId: {prop: value}}.
 

@@ -11,8 +11,8 @@ ai2thor_controller = pytest.importorskip("ai2thor.controller")
 ai2thor_server = pytest.importorskip("ai2thor.server")
 ai2thor_build = pytest.importorskip("ai2thor.build")
 
-from envs.ai2thor_backend import AI2ThorEnv, custom_metadata_from_state  # noqa: E402
-from envs.simbot import SimbotTracker  # noqa: E402
+from envs.ai2thor_backend import AI2ThorEnv  # noqa: E402
+from envs.simbot import SimbotTracker, custom_metadata_from_state  # noqa: E402
 
 W = H = 40
 NEAR, FAR = 0.8, 3.0

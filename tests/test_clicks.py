@@ -130,3 +130,10 @@ def test_click_world_point_and_reach():
 
     no_depth = make_event(np.zeros((10, 10), int), [apple()])
     assert clicks.click_world_point(no_depth, 0.5, 0.5) is None
+
+
+def test_cook_and_use_up_clicks_resolve_too():
+    potato = {"objectId": "Potato|1", "objectType": "Potato", "cookable": True, "isCooked": False}
+    event = make_event(np.zeros((20, 20), int), [potato])
+    assert clicks.resolve_click(event, 0.5, 0.5, "CookObject") == "Potato|1"
+    assert clicks.resolve_click(event, 0.5, 0.5, "UseUpObject") is None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from envs.simbot import SimbotTracker, object_classes, parent_receptacles
+from envs.simbot import SimbotTracker, custom_metadata_from_state, object_classes, parent_receptacles
 
 ORIGIN = {"x": 0.0, "y": 0.0, "z": 0.0}
 
@@ -261,3 +261,15 @@ def test_simbot_is_sliced_is_never_written():
     tracker.reset(world.objects)
     step(tracker, world, "SliceObject", True, "Apple|1", change=lambda w: w.get("Apple|1").update(isSliced=True))
     assert all("simbotIsSliced" not in props for props in tracker.custom.values())
+
+
+def test_state_custom_metadata_prefers_each_objects_captured_properties():
+    state = {"objects": [obj("Mug|1", simbotIsFilledWithCoffee=False), obj("Plate|1")],
+             "custom_object_metadata": {"Mug|1": {"simbotIsFilledWithCoffee": True}, "Plate|1": {"simbotPickedUp": 1}}}
+    custom = custom_metadata_from_state(state)
+    assert custom["Mug|1"] == {"simbotIsFilledWithCoffee": False}  # TEACh quirk 8: the saved dict is the final one
+    assert custom["Plate|1"] == {"simbotPickedUp": 1}
+    custom["Plate|1"]["simbotPickedUp"] = 0
+    assert state["custom_object_metadata"]["Plate|1"]["simbotPickedUp"] == 1
+    with pytest.raises(ValueError, match="custom_object_metadata"):
+        custom_metadata_from_state({"objects": [], "custom_object_metadata": [1]})
