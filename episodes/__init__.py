@@ -17,6 +17,8 @@ from .dataset import (DIVIDED_SPLITS, KINDS, LoadReport, SkippedFile, load_split
                       write_tfd_instance)
 from .formats import (EdhInstance, Game, TfdInstance, load_edh_instance, load_game, load_tfd_instance,
                       make_edh_instance, make_game, make_tfd_instance)
+from .metrics import (MAX_API_FAILS, MAX_TRAJ_STEPS, aggregate_by_split, aggregate_metrics, evaluate_traj,
+                      metrics_file, new_traj_metrics, score_edh, score_tfd)
 from .schema import EpisodeFormatError
 from .tasks import TASK_FAMILIES, Task, TaskDefinitionError, load_task_library, make_task, task_record
 
@@ -28,6 +30,8 @@ __all__ = [
     "write_tfd_instance",
     "EdhInstance", "Game", "TfdInstance", "load_edh_instance", "load_game", "load_tfd_instance", "make_edh_instance",
     "make_game", "make_tfd_instance",
+    "MAX_API_FAILS", "MAX_TRAJ_STEPS", "aggregate_by_split", "aggregate_metrics", "evaluate_traj", "metrics_file",
+    "new_traj_metrics", "score_edh", "score_tfd",
     "EpisodeFormatError",
     "TASK_FAMILIES", "Task", "TaskDefinitionError", "load_task_library", "make_task", "task_record",
 ]
