@@ -139,9 +139,10 @@ class AI2ThorEnv(Env):
         if initial_state is not None:
             self.restore_errors = self._restore(initial_state)
         self.tracker.apply_step_rules(self._current_objects, self._run_follow_up)
-        outcome = None
+        # The sink rule may have stepped the controller since: report the reset itself.
+        outcome = {k: raw.metadata.get(k) for k in ("lastAction", "lastActionSuccess", "errorMessage")}
         if initial_state is not None:
-            outcome = {"lastActionSuccess": not self.restore_errors, "errorMessage": "\n".join(self.restore_errors)}
+            outcome.update(lastActionSuccess=not self.restore_errors, errorMessage="\n".join(self.restore_errors))
         self._event = self._convert(self.controller.last_event, outcome)
         return self._event
 
@@ -256,7 +257,7 @@ class AI2ThorEnv(Env):
     def _current_objects(self) -> list[dict]:
         return self.controller.last_event.metadata["objects"]
 
-    # --- initial state --------------------------------------------------------------------------------------------------
+    # --- initial state ------------------------------------------------------------------------------------------------
     def _restore(self, state: dict) -> list[str]:
         """TEACh's ``load_scene_state``: object poses, then object states, then the driver's pose; then breakables
         made unbreakable and the custom properties loaded. Returns the problems met (empty when all went well)."""

@@ -1,7 +1,8 @@
 """TEACh's click resolution: which object an ``(x, y)`` click on the egocentric frame means, and whether it is in reach.
 
 Follows ``SimulatorTHOR.__get_oid_at_frame_xy_with_affordance`` and the reach check in ``SimulatorTHOR.add_interaction``
-of TEACh (``alexa/teach`` ``src/teach/simulators/simulator_THOR.py`` at 903191e; ``reference/teach/teach.md`` section 7).
+of TEACh (``alexa/teach`` ``src/teach/simulators/simulator_THOR.py`` at 903191e; ``reference/teach/teach.md``
+section 7).
 Both backends call these functions, so a click means the same object in either world.
 """
 
@@ -48,7 +49,7 @@ REACH_DISTANCE = 1.5
 
 
 def matches_affordance(obj: Mapping | None, filters: list[dict]) -> bool:
-    """True if ``obj`` has every key of at least one filter with an equal value (TEACh's ``k in obj and obj[k] == v``)."""
+    """True if ``obj`` has every key of some filter with an equal value (TEACh's ``k in obj and obj[k] == v``)."""
     if not obj:
         return False
     return any(all(key in obj and obj[key] == value for key, value in f.items()) for f in filters)

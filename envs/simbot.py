@@ -149,7 +149,7 @@ class SimbotTracker:
             out.append({**obj, **copy.deepcopy(extra)} if extra else dict(obj))
         return out
 
-    # --- per interaction ------------------------------------------------------------------------------------------------
+    # --- per interaction ----------------------------------------------------------------------------------------------
     def before_interaction(self, objects: list[dict]) -> None:
         """Remember the objects (with custom properties) as they were before the action: the coffee and boiled rules
         compare against it."""
@@ -303,7 +303,7 @@ class SimbotTracker:
                     self._set(obj["objectId"], "simbotIsBoiled", True)
                     break
 
-    # --- custom dict helpers --------------------------------------------------------------------------------------------
+    # --- custom dict helpers ------------------------------------------------------------------------------------------
     def _set(self, oid: str, prop: str, value) -> None:
         self.custom.setdefault(oid, {})[prop] = value
 
