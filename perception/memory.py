@@ -371,10 +371,13 @@ class SemanticMemory:
         hi = points.max(axis=0) + cfg.voxel_size
         compatible: list[tuple[float, Instance]] = []
         best_other: tuple[float, Instance] | None = None
-        for inst in self._instances.values():
-            inst_min, inst_max = inst.bbox_zup
-            if np.any(inst_min > hi) or np.any(inst_max < lo):
-                continue
+        everyone = list(self._instances.values())
+        if not everyone:
+            return None
+        mins = np.array([i._min_zup for i in everyone])
+        maxs = np.array([i._max_zup for i in everyone])
+        boxes_touch = np.all((mins <= hi) & (maxs >= lo), axis=1)
+        for inst in (everyone[k] for k in np.flatnonzero(boxes_touch)):
             shared = np.count_nonzero(np.isin(keys, inst.voxel_keys, assume_unique=True))
             overlap = shared / min(len(keys), len(inst.voxel_keys))
             if class_name in inst.class_votes:
@@ -391,14 +394,12 @@ class SemanticMemory:
             return keep
         if best_other is not None:
             return best_other[1]
-        centroid = points.mean(axis=0)
+        centres = np.array([i.centroid_zup for i in everyone])
+        distances = np.linalg.norm(centres - points.mean(axis=0), axis=1)
         nearest, nearest_distance = None, cfg.merge_radius
-        for inst in self._instances.values():
-            if class_name not in inst.class_votes:
-                continue
-            distance = float(np.linalg.norm(inst.centroid_zup - centroid))
-            if distance <= nearest_distance:
-                nearest, nearest_distance = inst, distance
+        for k in np.flatnonzero(distances <= cfg.merge_radius):
+            if class_name in everyone[k].class_votes and distances[k] <= nearest_distance:
+                nearest, nearest_distance = everyone[k], float(distances[k])
         return nearest
 
     def _create(self, keys, points, class_name, score, object_id, state) -> Instance:

@@ -5,7 +5,9 @@ import pytest
 
 from perception.dataset.synthetic import Box, render_box_world
 from perception.detections import Detections
-from perception.providers import PROVIDERS, GroundTruthProvider, PerceptionProvider, make_provider, register_provider
+from envs.event import Event
+from perception.providers import (PROVIDERS, GroundTruthProvider, PerceptionProvider, make_provider, register_provider,
+                                  segmentation_index_image)
 
 TABLE = Box("DiningTable|1", "DiningTable", (-0.6, 0.0, 0.8), (0.9, 0.8, 1.6))
 FRIDGE = Box("Fridge|1", "Fridge", (1.0, 0.0, 1.0), (1.8, 1.8, 1.6), {"isOpen": True, "openable": True})
@@ -50,6 +52,15 @@ def test_gt_provider_without_segmentation_colours_uses_instance_masks():
     event._masks = masks  # an Event whose backend only hands out masks
     got = GroundTruthProvider().detect(event)
     assert got.instance_ids == expected.instance_ids and np.array_equal(got.masks, expected.masks)
+
+
+def test_gt_provider_reads_an_events_index_image_like_its_colours():
+    event = scene_event()
+    labels, names = segmentation_index_image(event)
+    assert sorted(names) == sorted(event.instance_masks)
+    indexed = Event(event.metadata, event.frame, event.depth_frame, instance_ids=labels, instance_id_names=names)
+    by_colour, by_index = GroundTruthProvider().detect(event), GroundTruthProvider().detect(indexed)
+    assert by_index.instance_ids == by_colour.instance_ids and np.array_equal(by_index.masks, by_colour.masks)
 
 
 def test_observe_updates_the_memory_and_reset_clears_it():

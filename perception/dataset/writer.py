@@ -77,7 +77,9 @@ class SequenceWriter:
 
     def _check(self, event) -> None:
         expected = (self.height, self.width)
-        for name in ("frame", "depth_frame", "instance_segmentation_frame"):
+        segmentation = ("instance_segmentation_frame" if getattr(event, "_instance_ids", None) is None
+                        else "_instance_ids")
+        for name in ("frame", "depth_frame", segmentation):
             image = getattr(event, name)
             if image is None:
                 raise ValueError(f"event.{name} is None: the dataset export needs RGB, depth and instance segmentation")
