@@ -68,6 +68,8 @@ class MemoryConfig:
     free_space_margin: float = 0.1
     free_fraction: float = 0.5
     min_checked_points: int = 8
+    free_space_sample: int = 256
+    """Points per instance tested against the depth in the free-space check (a strided sample keeps it cheap)."""
     misses_to_remove: int = 3
     miss_penalty: float = 0.25
     pickup_reach: float = 2.0
@@ -460,8 +462,9 @@ class SemanticMemory:
         candidates = [i for i in self._instances.values() if i.instance_id not in touched]
         if not candidates:
             return
-        lengths = [len(i.points_zup) for i in candidates]
-        pixels, z = project_points(np.concatenate([i.points_zup for i in candidates]), width, height, fov, pose)
+        samples = [i.points_zup[::max(1, -(-len(i.points_zup) // cfg.free_space_sample))] for i in candidates]
+        lengths = [len(p) for p in samples]
+        pixels, z = project_points(np.concatenate(samples), width, height, fov, pose)
         with np.errstate(invalid="ignore"):
             in_view = (z > 0.05) & (pixels[:, 0] >= 0) & (pixels[:, 0] < width) & (pixels[:, 1] >= 0) \
                 & (pixels[:, 1] < height)
