@@ -20,7 +20,7 @@ from ..camera import AGENT_Y, THOR_TO_ZUP
 from ..event import Event
 from ..ontology import SLICED_TYPE, WATER_BASINS, load_ontology
 from ..scenes import parse_scene
-from ..simbot import SimbotTracker
+from ..simbot import SimbotTracker, custom_metadata_from_state
 from .geometry import object_yaw_from_thor, object_yaw_to_thor
 from .layout import Scene, build_scene
 from .objects import SimObject
@@ -94,6 +94,7 @@ class EmbeddedEnv(Env):
         self._colours = _instance_colours(self.renderer.instance_names)
         self._update_physics()
         self.simbot.reset(self._raw_objects())
+        self.simbot.apply_step_rules(self._raw_objects, self._follow_up)  # TEACh runs its rules at episode start
         if initial_state is not None:
             self._load_state(initial_state)
         return self._emit("Initialize", True, "", None)
@@ -127,7 +128,9 @@ class EmbeddedEnv(Env):
     def export_state(self) -> dict:
         """The world as a TEACh state: ``agents`` [commander, driver], ``objects`` (metadata with simbot properties)
         and ``custom_object_metadata``. ``reset(initial_state=...)`` of this dict restores the same world."""
-        event = self.last_event
+        self.simbot.add_classes(self._raw_objects())  # as TEACh re-derives classes when it captures a state
+        event = self._emit(self.last_event.metadata["lastAction"], self.last_event.metadata["lastActionSuccess"],
+                           self.last_event.metadata["errorMessage"], self.last_event.metadata["actionReturn"])
         agent = copy.deepcopy(event.metadata["agent"])
         return {
             "time_start": 0,
@@ -781,7 +784,8 @@ class EmbeddedEnv(Env):
             obj.temperature = entry.get("ObjectTemperature") or entry.get("temperature") or "RoomTemp"
         world.invalidate()
         self._update_physics()
-        self.simbot.reset(self._raw_objects(), state.get("custom_object_metadata") or {})
+        self.simbot.reset(self._raw_objects(), custom_metadata_from_state(state))
+        self.simbot.apply_step_rules(self._raw_objects, self._follow_up)
 
 
 def _instance_colours(names: list[str]) -> dict[str, tuple]:

@@ -211,7 +211,8 @@ def _kitchen(b: _Builder, room: Room) -> None:
         _counter_run(b, room, side_wall, s0, s0 + n * 0.6, side_kinds, 0.6)
     # Appliances on the main counter, against the wall.
     for appliance in ("Microwave", "CoffeeMachine", "Toaster"):
-        b.on_top_later(b.new(appliance, (0, 0, 0), WALL_YAW[run_wall]), counter)
+        if counter is not None:
+            b.on_top_later(b.new(appliance, (0, 0, 0), WALL_YAW[run_wall]), counter)
     # Dining table in the middle when there is room.
     if room.width * room.depth > 18 and rng.random() < 0.75:
         _table_with_chairs(b, room, "DiningTable")
@@ -227,55 +228,72 @@ def _other_wall(wall: str) -> str:
 
 
 def _counter_run(b: _Builder, room: Room, wall: str, start: float, end: float, kinds: list[str], module_w: float):
-    """Base cabinets/drawers/sink/stove modules under one CounterTop, wall cabinets above some of them."""
+    """Modules along a wall: base cabinets and drawers under CounterTop slabs (one CounterTop per stretch between the
+    sink and the stove, as iTHOR kitchens have several), a sink module (Sink rim + SinkBasin + Faucet), a stove module
+    (StoveBurners on a stove body, StoveKnobs in front), and wall cabinets above some modules. Returns the longest
+    CounterTop."""
     rng = b.rng
-    run_len = end - start
-    centre_along = (start + end) / 2
-    top_thick = 0.04
-    counter = b.against_wall("CounterTop", wall, centre_along, room, z=0.0,
-                             size={"width": run_len, "depth": COUNTER_DEPTH, "height": COUNTER_HEIGHT, "carcass": False})
-    counter_surfaces = []
-    top = counter.shape.half_extents[2] * 2
-    hy = counter.shape.half_extents[1]
+    counters = []
+    segment: list[float] = []  # "along" centres of the current stretch of plain modules
+
+    def close_segment():
+        if not segment:
+            return
+        width = len(segment) * module_w
+        centre = (segment[0] + segment[-1]) / 2
+        counter = b.against_wall("CounterTop", wall, centre, room, z=0.0,
+                                 size={"width": width, "depth": COUNTER_DEPTH, "height": COUNTER_HEIGHT,
+                                       "carcass": False})
+        top = float(counter.local_bounds[1][2])  # the bare slab's parts rest at z = 0 in its frame
+        counter.pos[2] = COUNTER_HEIGHT - top
+        hy = float(counter.local_bounds[1][1])
+        counter.shape.surfaces = [Surface(center=(0.0, 0.0, top), half_size=(width / 2 - 0.03, hy - 0.04),
+                                          clearance=0.6)]
+        counters.append(counter)
+        segment.clear()
+
+    base_h = COUNTER_HEIGHT - 0.04
     for i, kind in enumerate(kinds):
         along = start + (i + 0.5) * module_w
-        local_x = along - centre_along
-        if wall in ("north", "east"):
-            local_x = -local_x  # the object frame's +x runs the other way along these walls
         if kind == "stove":
+            close_segment()
             cx, cy = _wall_point(room, wall, along, BASE_DEPTH / 2)
             horizontal = wall in ("north", "south")
             half = (module_w / 2, BASE_DEPTH / 2) if horizontal else (BASE_DEPTH / 2, module_w / 2)
-            b.box(f"StoveBody_{len(b.structures)}", (cx, cy, (COUNTER_HEIGHT - 0.02) / 2), (*half, (COUNTER_HEIGHT - 0.02) / 2),
-                  (0.2, 0.2, 0.22, 1.0), "metal")
+            b.box(f"StoveBody_{len(b.structures)}", (cx, cy, (COUNTER_HEIGHT - 0.02) / 2),
+                  (*half, (COUNTER_HEIGHT - 0.02) / 2), (0.2, 0.2, 0.22, 1.0), "metal")
+            b.obstacles.append((cx, cy, half[0], half[1]))
             _stove_top(b, room, wall, along, module_w)
             continue
-        base_h = COUNTER_HEIGHT - top_thick
         if kind == "drawer":
             b.against_wall("Drawer", wall, along, room, z=base_h - 0.17,
                            size={"width": module_w - 0.04, "depth": BASE_DEPTH - 0.04, "height": 0.16})
             b.against_wall("Cabinet", wall, along, room, z=0.0,
                            size={"width": module_w - 0.02, "depth": BASE_DEPTH, "height": base_h - 0.19})
         else:
+            # Under a sink the cabinet stops below the basin.
+            height = base_h - 0.26 if kind == "sink" else base_h
             b.against_wall("Cabinet", wall, along, room, z=0.0,
-                           size={"width": module_w - 0.02, "depth": BASE_DEPTH, "height": base_h})
+                           size={"width": module_w - 0.02, "depth": BASE_DEPTH, "height": height})
         if kind == "sink":
-            sink = b.against_wall("Sink", wall, along, room, z=COUNTER_HEIGHT, gap=0.08,
-                                  size={"width": min(0.55, module_w - 0.05), "depth": 0.45})
+            close_segment()
+            sink = b.against_wall("Sink", wall, along, room, z=0.0,
+                                  size={"width": module_w - 0.01, "depth": COUNTER_DEPTH})
+            sink.pos[2] = COUNTER_HEIGHT - float(sink.local_bounds[1][2])
             basin = b.new("SinkBasin", sink.pos.copy(), sink.yaw,
-                          size={"width": min(0.45, module_w - 0.15), "depth": 0.36, "height": 0.18})
-            basin.pos[2] = COUNTER_HEIGHT - basin.shape.half_extents[2] * 2 + 0.01
+                          size={"width": module_w - 0.16, "depth": COUNTER_DEPTH - 0.22, "height": 0.2})
+            basin.pos[2] = COUNTER_HEIGHT - float(basin.local_bounds[1][2]) - 0.005
+            b.ids.discard(basin.object_id)
             basin.object_id = f"{sink.object_id}|SinkBasin"
             faucet = b.against_wall("Faucet", wall, along, room, z=COUNTER_HEIGHT, gap=0.0)
             faucet.pos[:2] = np.array(_wall_point(room, wall, along, 0.05))
             continue
-        counter_surfaces.append(Surface(center=(local_x, 0.0, top), half_size=(module_w / 2 - 0.02, hy - 0.04),
-                                        clearance=0.6))
+        segment.append(along)
         if rng.random() < 0.55:
             b.against_wall("Cabinet", wall, along, room, z=1.5,
                            size={"width": module_w - 0.02, "depth": 0.34, "height": 0.7})
-    counter.shape.surfaces = counter_surfaces
-    return counter
+    close_segment()
+    return max(counters, key=lambda c: c.shape.surfaces[0].half_size[0]) if counters else None
 
 
 def _stove_top(b: _Builder, room: Room, wall: str, along: float, module_w: float) -> None:
