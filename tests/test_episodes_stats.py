@@ -1,0 +1,51 @@
+"""``python -m episodes.stats`` on the fixture directory and on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from episodes.stats import dataset_stats, main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "teach"
+
+
+def test_stats_per_split_on_fixtures():
+    stats = dataset_stats(FIXTURES)
+    assert list(stats) == ["train", "valid_seen"]
+    seen = stats["valid_seen"]
+    assert seen["games"]["by_task_family"] == {"Coffee": 1}
+    assert seen["edh_instances"]["by_task_family"] == {"Coffee": 1}  # family looked up through the game
+    assert seen["edh_instances"]["expert_path_length"]["max"] == 11
+    assert seen["edh_instances"]["dialogue_length"]["mean"] == 3
+    assert seen["tfd_instances"]["expert_path_length"]["min"] == 13
+    assert seen["games"]["dialogue_length"]["max"] == 6  # Keyboard + Audio utterances
+    assert stats["train"]["games"]["by_task_family"] == {"Water Plant": 1}
+    assert stats["train"]["tfd_instances"]["expert_path_length"]["mean"] == 3
+
+
+def test_cli_prints_counts_and_lists_skipped_files(tmp_path, capsys):
+    root = tmp_path / "data"
+    shutil.copytree(FIXTURES, root)
+    (root / "edh_instances" / "valid_seen" / "zz.edh0.json").write_text("{")
+    assert main([str(root), "--split", "valid_seen"]) == 0
+    out = capsys.readouterr().out
+    assert "== valid_seen" in out and "== train" not in out
+    assert "Coffee" in out and "1 skipped" in out and "zz.edh0.json" in out
+    assert main([str(root), "--json"]) == 0
+    parsed = json.loads(capsys.readouterr().out)
+    assert parsed["valid_seen"]["edh_instances"]["files"] == 1
+
+
+def test_cli_bad_dir_exits_non_zero_with_one_line(tmp_path):
+    missing = subprocess.run([sys.executable, "-m", "episodes.stats", str(tmp_path / "nope")],
+                             capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert missing.returncode != 0 and missing.stdout == ""
+    assert missing.stderr.strip().count("\n") == 0 and "not a directory" in missing.stderr
+    assert main([str(tmp_path)]) == 2  # exists, but holds no TEACh layout
+    help_text = subprocess.run([sys.executable, "-m", "episodes.stats", "--help"], capture_output=True, text=True,
+                               cwd=Path(__file__).parents[1])
+    assert help_text.returncode == 0 and "DIR" in help_text.stdout
