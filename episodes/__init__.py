@@ -1,9 +1,13 @@
 """TEACh episodes: the file formats, task definitions and goal-condition checker, and the metrics.
 
->>> from episodes import load_game, goal_conditions
+>>> from episodes import load_game, goal_conditions, state_objects
 >>> game = load_game("DATA/games/valid_seen/abc.game.json")
->>> status = goal_conditions(game.task_id, game.task_params, game.final_state["objects"])
+>>> status = goal_conditions(game.task_id, game.task_params, state_objects(game.final_state))
 >>> status.success, status.goal_conditions_satisfied, status.goal_conditions_total
+
+Layout: ``formats`` (Game/EdhInstance/TfdInstance, read/build/write) over ``schema`` (field validation) and
+``actions`` (TEACh's action table); ``dataset`` (the split directories); ``tasks`` (definitions and composition);
+``checker`` (goal conditions); ``metrics`` (SR, GC, path-length weighted); ``stats`` (the CLI).
 
 Sources: ``alexa/teach`` (HEAD 903191e; MIT) and the fact sheet ``/work/shared/reference/teach/teach.md``.
 """

@@ -121,7 +121,9 @@ class _Scene:
 
     def is_of(self, obj: dict | None, wanted: object) -> bool:
         """``obj`` has type ``wanted`` or lists it among its ``simbotObjectClass``."""
-        return obj is not None and (type_matches(obj["objectType"], wanted) or wanted in obj.get("simbotObjectClass", ()))
+        if obj is None:
+            return False
+        return type_matches(obj["objectType"], wanted) or wanted in obj.get("simbotObjectClass", ())
 
 
 def satisfied_conditions(obj: dict, conditions: dict, scene: _Scene) -> dict[str, bool]:

@@ -213,7 +213,8 @@ def _validate_dialog(check: _Checker, data: dict, key: str, required: bool) -> N
 
 
 def validate_driver_actions(check: _Checker, data: dict, key: str, required: bool, table: ActionTable) -> None:
-    """EDH/TfD driver action lists: action_id, action_name, action_idx, time_start, obj_interaction_action, oid, x, y."""
+    """EDH/TfD driver action lists: action_id, action_name, action_idx, time_start, obj_interaction_action, oid,
+    x, y."""
     actions = check.list_of(data, key, "", (dict,), required)
     for i, action in enumerate(actions or []):
         where = f"{key}[{i}]"

@@ -36,8 +36,8 @@ def _summary(values: list[int]) -> dict:
 def game_driver_actions(game: Game) -> int:
     """The Driver's environment actions in a game: its interactions that are not utterances."""
     table = load_actions()
-    return sum(1 for i in game.interactions
-               if i.get("agent_id") == DRIVER and i["action_id"] in table and not table.by_id(i["action_id"]).is_utterance)
+    return sum(1 for i in game.interactions if i.get("agent_id") == DRIVER and i["action_id"] in table
+               and not table.by_id(i["action_id"]).is_utterance)
 
 
 def split_stats(root: str | Path, split: str) -> dict:
