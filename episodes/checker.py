@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from envs.ontology import load_ontology
+from envs.simbot import object_classes as teach_object_classes
 
 from .tasks import Task, TaskDefinitionError, _substitute_in_dict, make_task
 
@@ -46,18 +46,6 @@ EDH_PROPERTY_OVERRIDES = {
 
 
 # ---------------------------------------------------------------- objects
-
-
-def teach_object_classes(object_type: str) -> list[str]:
-    """``simbotObjectClass`` as TEACh's simulator sets it: the type, its Sink/Bathtub basin twin, then the custom
-    classes of ``custom_object_classes.json`` (``simulator_THOR.py:__add_obj_classes_for_objs``)."""
-    classes = [object_type]
-    if object_type in _BASIN_TWINS:
-        classes.append(_BASIN_TWINS[object_type])
-    ontology = load_ontology()
-    if object_type in ontology:
-        classes.extend(ontology.teach_classes(object_type)[1:])
-    return classes
 
 
 def prepare_objects(objects: Iterable[dict], custom_object_metadata: dict | None = None) -> list[dict]:
