@@ -7,7 +7,7 @@
 
 Layout: ``formats`` (Game/EdhInstance/TfdInstance, read/build/write) over ``schema`` (field validation) and
 ``actions`` (TEACh's action table); ``dataset`` (the split directories); ``tasks`` (definitions and composition);
-``checker`` (goal conditions); ``metrics`` (SR, GC, path-length weighted); ``stats`` (the CLI).
+``checker`` (goal conditions); ``state_diff`` (EDH state changes); ``metrics`` (SR, GC, path-length weighted); ``stats`` (the CLI).
 
 Sources: ``alexa/teach`` (HEAD 903191e; MIT) and the fact sheet ``/work/shared/reference/teach/teach.md``.
 """
@@ -17,25 +17,27 @@ from __future__ import annotations
 from .actions import ActionTable, TeachAction, driver_action_record, load_actions
 from .checker import (SubgoalStatus, TaskStatus, check_task, edh_check_task, goal_conditions, prepare_objects,
                       state_objects)
-from .dataset import (DIVIDED_SPLITS, KINDS, LoadReport, SkippedFile, load_split, write_edh_instance, write_game,
+from .dataset import (DIVIDED_SPLITS, KINDS, SPLITS, LoadReport, SkippedFile, load_split, write_edh_instance, write_game,
                       write_tfd_instance)
 from .formats import (EdhInstance, Game, TfdInstance, load_edh_instance, load_game, load_tfd_instance,
                       make_edh_instance, make_game, make_tfd_instance)
 from .metrics import (MAX_API_FAILS, MAX_TRAJ_STEPS, aggregate_by_split, aggregate_metrics, evaluate_traj,
                       metrics_file, new_traj_metrics, score_edh, score_tfd)
 from .schema import EpisodeFormatError
+from .state_diff import diff_between, state_changes_from_initial
 from .tasks import TASK_FAMILIES, Task, TaskDefinitionError, load_task_library, make_task, task_record
 
 __all__ = [
     "ActionTable", "TeachAction", "driver_action_record", "load_actions",
     "SubgoalStatus", "TaskStatus", "check_task", "edh_check_task", "goal_conditions", "prepare_objects",
     "state_objects",
-    "DIVIDED_SPLITS", "KINDS", "LoadReport", "SkippedFile", "load_split", "write_edh_instance", "write_game",
+    "DIVIDED_SPLITS", "KINDS", "SPLITS", "LoadReport", "SkippedFile", "load_split", "write_edh_instance", "write_game",
     "write_tfd_instance",
     "EdhInstance", "Game", "TfdInstance", "load_edh_instance", "load_game", "load_tfd_instance", "make_edh_instance",
     "make_game", "make_tfd_instance",
     "MAX_API_FAILS", "MAX_TRAJ_STEPS", "aggregate_by_split", "aggregate_metrics", "evaluate_traj", "metrics_file",
     "new_traj_metrics", "score_edh", "score_tfd",
     "EpisodeFormatError",
+    "diff_between", "state_changes_from_initial",
     "TASK_FAMILIES", "Task", "TaskDefinitionError", "load_task_library", "make_task", "task_record",
 ]
