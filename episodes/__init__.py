@@ -7,7 +7,8 @@
 
 Layout: ``formats`` (Game/EdhInstance/TfdInstance, read/build/write) over ``schema`` (field validation) and
 ``actions`` (TEACh's action table); ``dataset`` (the split directories); ``tasks`` (definitions and composition);
-``checker`` (goal conditions); ``state_diff`` (EDH state changes); ``metrics`` (SR, GC, path-length weighted); ``stats`` (the CLI).
+``checker`` (goal conditions); ``state_diff`` (EDH state changes); ``metrics`` (SR, GC, path-length weighted);
+``stats`` (the CLI).
 
 Sources: ``alexa/teach`` (HEAD 903191e; MIT) and the fact sheet ``/work/shared/reference/teach/teach.md``.
 """
@@ -17,8 +18,8 @@ from __future__ import annotations
 from .actions import ActionTable, TeachAction, driver_action_record, load_actions
 from .checker import (SubgoalStatus, TaskStatus, check_task, edh_check_task, goal_conditions, prepare_objects,
                       state_objects)
-from .dataset import (DIVIDED_SPLITS, KINDS, SPLITS, LoadReport, SkippedFile, load_split, write_edh_instance, write_game,
-                      write_tfd_instance)
+from .dataset import (DIVIDED_SPLITS, KINDS, SPLITS, LoadReport, SkippedFile, images_dir, load_split,
+                      write_edh_instance, write_game, write_tfd_instance)
 from .formats import (EdhInstance, Game, TfdInstance, load_edh_instance, load_game, load_tfd_instance,
                       make_edh_instance, make_game, make_tfd_instance)
 from .metrics import (MAX_API_FAILS, MAX_TRAJ_STEPS, aggregate_by_split, aggregate_metrics, evaluate_traj,
@@ -31,8 +32,8 @@ __all__ = [
     "ActionTable", "TeachAction", "driver_action_record", "load_actions",
     "SubgoalStatus", "TaskStatus", "check_task", "edh_check_task", "goal_conditions", "prepare_objects",
     "state_objects",
-    "DIVIDED_SPLITS", "KINDS", "SPLITS", "LoadReport", "SkippedFile", "load_split", "write_edh_instance", "write_game",
-    "write_tfd_instance",
+    "DIVIDED_SPLITS", "KINDS", "SPLITS", "LoadReport", "SkippedFile", "images_dir", "load_split", "write_edh_instance",
+    "write_game", "write_tfd_instance",
     "EdhInstance", "Game", "TfdInstance", "load_edh_instance", "load_game", "load_tfd_instance", "make_edh_instance",
     "make_game", "make_tfd_instance",
     "MAX_API_FAILS", "MAX_TRAJ_STEPS", "aggregate_by_split", "aggregate_metrics", "evaluate_traj", "metrics_file",
