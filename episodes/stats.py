@@ -17,11 +17,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .actions import load_actions
+from tqdm import tqdm
+
 from envs.scenes import SPLITS
 
-from .dataset import DIVIDED_SPLITS, KINDS, load_split, present_splits
-from .formats import Game
+from .actions import load_actions
+from .dataset import DIVIDED_SPLITS, KINDS, SkippedFile, iter_split, present_splits, split_files
+from .formats import EdhInstance, Game, TfdInstance
 
 DRIVER = 1
 
@@ -40,28 +42,42 @@ def game_driver_actions(game: Game) -> int:
                and not table.by_id(i["action_id"]).is_utterance)
 
 
+def _file_numbers(item: Game | EdhInstance | TfdInstance, family_of_game: dict[str, str]) -> tuple:
+    """(task family, dialogue length, expert path length or None) of one loaded file."""
+    if isinstance(item, Game):
+        return item.task_name, len(item.utterances()), game_driver_actions(item)
+    future = item.driver_actions_future
+    family = family_of_game.get(item.game_id, "(game not found)")
+    return family, len(item.dialog_history), None if future is None else len(future)
+
+
 def split_stats(root: str | Path, split: str) -> dict:
-    """Statistics of one split: for each file kind present, counts by task family, dialogue and path lengths."""
+    """Statistics of one split: for each file kind present, counts by task family, dialogue and path lengths.
+    Files are streamed (a released game holds full simulator states), keeping only these numbers."""
     result: dict = {}
     family_of_game: dict[str, str] = {}
-    games = load_split(root, "games", split)
-    for game in games.items:
-        family_of_game[game.game_id] = game.task_name
     for kind in KINDS:
-        report = games if kind == "games" else load_split(root, kind, split)
-        if not report.items and not report.skipped:
+        files = split_files(root, kind, split)
+        if not files:
             continue
-        if kind == "games":
-            families = Counter(g.task_name for g in report.items)
-            dialogue = [len(g.utterances()) for g in report.items]
-            path = [game_driver_actions(g) for g in report.items]
-        else:
-            families = Counter(family_of_game.get(i.game_id, "(game not found)") for i in report.items)
-            dialogue = [len(i.dialog_history) for i in report.items]
-            path = [len(i.driver_actions_future) for i in report.items if i.driver_actions_future is not None]
+        families: Counter = Counter()
+        dialogue, path, skipped = [], [], []
+        items = tqdm(iter_split(root, kind, split), total=len(files), desc=f"{split}/{kind}", leave=False,
+                     disable=None, file=sys.stderr)
+        for item in items:
+            if isinstance(item, SkippedFile):
+                skipped.append(str(item))
+                continue
+            if isinstance(item, Game):
+                family_of_game[item.game_id] = item.task_name
+            family, turns, steps = _file_numbers(item, family_of_game)
+            families[family] += 1
+            dialogue.append(turns)
+            if steps is not None:
+                path.append(steps)
         result[kind] = {
-            "files": len(report.items),
-            "skipped": [str(s) for s in report.skipped],
+            "files": len(dialogue),
+            "skipped": skipped,
             "by_task_family": dict(sorted(families.items())),
             "dialogue_length": _summary(dialogue),
             "expert_path_length": _summary(path),
