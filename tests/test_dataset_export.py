@@ -166,3 +166,40 @@ def test_cli_exports_resumes_and_refuses_overlap_with_an_existing_dataset(tmp_pa
     clash = ["--scenes", "valid_seen", "--views", "5", "--width", "32", "--height", "24", "--out", str(out)]
     assert make_dataset.main(clash) == 2
     assert "must not share floorplans" in capsys.readouterr().err
+
+
+def _embedded_env():
+    try:
+        from envs.embedded import EmbeddedEnv  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"embedded simulator not importable: {exc}")
+    return envs.make_env(backend="embedded", width=64, height=64, fov=90, seed=0)
+
+
+def test_real_export_of_an_embedded_scene_agrees_with_its_object_boxes(tmp_path):
+    from envs.camera import thor_to_zup
+
+    with _embedded_env() as env:
+        events = []
+        for event in look_around(env, "FloorPlan1", 8, seed=1):
+            events.append(event)
+        writer = SequenceWriter(tmp_path / "FloorPlan1", env.width, env.height, env.fov)
+        for event in events:
+            writer.add(event)
+        writer.close({"scene": "FloorPlan1"})
+    sequence = load_sequence(tmp_path / "FloorPlan1")
+    checked = 0
+    for i, event in enumerate(events):
+        objects = {o["objectId"]: o for o in event.metadata["objects"]}
+        points = sequence.world_points(i)
+        for index, mask in sequence.masks(i).items():
+            if mask.sum() < 50:
+                continue  # a few-pixel sliver is all edge
+            box = objects[sequence.instances[index]["objectId"]]["axisAlignedBoundingBox"]
+            centre = np.array([box["center"][k] for k in "xyz"])
+            size = np.array([box["size"][k] for k in "xyz"])
+            lo, hi = thor_to_zup(centre - size / 2) - 0.03, thor_to_zup(centre + size / 2) + 0.03
+            inside = np.all((points[mask] >= lo) & (points[mask] <= hi), axis=1)
+            assert inside.mean() > 0.9, (i, sequence.instances[index])
+            checked += 1
+    assert checked >= 5
