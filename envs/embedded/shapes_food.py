@@ -10,7 +10,7 @@ from .shapes import ShapeBuilder, choose, jitter, quat_axis_angle, register, sca
 APPLE_SKINS = [(0.75, 0.1, 0.1), (0.55, 0.08, 0.1), (0.55, 0.75, 0.2), (0.85, 0.7, 0.2), (0.85, 0.35, 0.15)]
 TOMATO_SKINS = [(0.85, 0.12, 0.08), (0.9, 0.3, 0.1), (0.7, 0.08, 0.05)]
 POTATO_SKINS = [(0.7, 0.55, 0.35), (0.6, 0.45, 0.3), (0.55, 0.3, 0.28), (0.78, 0.65, 0.45)]
-LETTUCE = [(0.45, 0.75, 0.3), (0.35, 0.6, 0.2), (0.6, 0.82, 0.4), (0.5, 0.3, 0.35)]
+LETTUCE = [(0.45, 0.75, 0.3), (0.35, 0.6, 0.2), (0.6, 0.82, 0.4), (0.5, 0.7, 0.25), (0.4, 0.25, 0.3)]
 CRUST = [(0.7, 0.45, 0.2), (0.55, 0.32, 0.15), (0.8, 0.6, 0.35), (0.45, 0.3, 0.2)]
 CRUMB = [(0.93, 0.85, 0.68), (0.85, 0.75, 0.55), (0.7, 0.55, 0.4)]
 
@@ -50,10 +50,10 @@ def potato(b: ShapeBuilder, size):
                 quat=quat_axis_angle((0, 0, 1), b.rng.uniform(-0.3, 0.3)))
     b.ellipsoid((length * 0.45, 0.005, 0.028 * s), (length * 0.5, 0.028 * s, 0.024 * s), skin, role="food",
                 texture="noise")
-    for _ in range(3):  # eyes
-        a = b.rng.uniform(0, 2 * math.pi)
-        b.sphere((length * 0.6 * math.cos(a), 0.03 * s * math.sin(a), 0.045 * s), 0.003, (0.4, 0.3, 0.2),
-                 role="food")
+    for _ in range(3):  # eyes, sunk into the upper surface of the main ellipsoid
+        x, y = b.rng.uniform(-0.5, 0.5) * length, b.rng.uniform(-0.5, 0.5) * 0.033 * s
+        z = 0.027 * s * (1 + math.sqrt(max(0.0, 1 - (x / length) ** 2 - (y / (0.033 * s)) ** 2)))
+        b.sphere((x, y, z - 0.002), 0.003, (0.4, 0.3, 0.2), role="food")
 
 
 @register("Egg")
@@ -62,7 +62,6 @@ def egg(b: ShapeBuilder, size):
     shell = jitter(b.rng, choose(b.rng, [(0.96, 0.94, 0.88), (0.85, 0.68, 0.5), (0.9, 0.8, 0.7)]), 0.03)
     # Lying on its side: long axis along x, one end fatter.
     b.ellipsoid((0, 0, 0.021 * s), (0.029 * s, 0.021 * s, 0.021 * s), shell, role="food")
-    b.ellipsoid((-0.01 * s, 0, 0.0215 * s), (0.02 * s, 0.0215 * s, 0.0215 * s), shell, role="food")
 
 
 @register("EggCracked")
@@ -103,10 +102,13 @@ def bread(b: ShapeBuilder, size):
         b.capsule((0, 0, h), w / 2, length / 2 - w / 2, crust, axis=(1, 0, 0), role="food", texture="noise")
     else:
         b.ellipsoid((0, 0, h * 0.75), (length / 2, w / 2 * 1.1, h * 0.75), crust, role="food", texture="noise")
-    for k in range(3):  # scoring on top
+    for k in range(3):  # pale scoring slashes lying on the top crust
         x = (k - 1) * length * 0.25
-        top = h + w / 2 if shape == "tin" else h * 1.5
-        b.box((x, 0, top - 0.001), (0.004, w * 0.35, 0.0015), jitter(b.rng, crust[:3], 0.1), role="food",
+        if shape == "tin":
+            top = h + w / 2
+        else:  # on the ellipsoid's surface above x
+            top = h * 0.75 + h * 0.75 * math.sqrt(max(0.0, 1 - (x / (length / 2)) ** 2))
+        b.box((x, 0, top - 0.0012), (0.005, w * 0.3, 0.0015), jitter(b.rng, (0.9, 0.78, 0.55), 0.05), role="food",
               quat=quat_axis_angle((0, 0, 1), 0.5))
 
 
@@ -122,10 +124,16 @@ def apple_sliced(b: ShapeBuilder, size):
     r = 0.04 * s
     skin = jitter(b.rng, choose(b.rng, APPLE_SKINS), 0.05)
     flesh = jitter(b.rng, (0.96, 0.92, 0.75), 0.03)
-    # A wedge: a quarter of the apple lying on its cut side, drawn as a flattened half-ellipsoid pair.
-    b.ellipsoid((0, 0, r * 0.35), (r, r * 0.45, r * 0.35), flesh, role="food")
-    b.ellipsoid((0, -r * 0.12, r * 0.38), (r * 0.98, r * 0.36, r * 0.36), skin, role="food")
-    b.box((0, r * 0.05, r * 0.2), (r * 0.25, 0.002, r * 0.05), (0.35, 0.22, 0.1), role="food")  # core / pips
+    # A cross-cut ring lying flat: skin rim, cream flesh, a star-shaped core with dark pips.
+    thick = 0.012 * s
+    _slice_disc(b, r, thick, skin, flesh, 0.06)
+    core = jitter(b.rng, (0.9, 0.85, 0.6), 0.03)
+    for k in range(5):
+        a = 2 * math.pi * k / 5
+        b.ellipsoid((r * 0.15 * math.cos(a), r * 0.15 * math.sin(a), thick + 0.0003), (r * 0.16, r * 0.06, 0.0006),
+                    core, role="food", quat=quat_axis_angle((0, 0, 1), a))
+        b.ellipsoid((r * 0.2 * math.cos(a), r * 0.2 * math.sin(a), thick + 0.0008), (r * 0.06, r * 0.035, 0.001),
+                    (0.3, 0.18, 0.08), role="food", quat=quat_axis_angle((0, 0, 1), a))
 
 
 @register("TomatoSliced")

@@ -78,7 +78,7 @@ def coffee_table(b: ShapeBuilder, size):
 @register("SideTable")
 def side_table(b: ShapeBuilder, size):
     w, d, h, color, tex = _table_type(b, size, ((0.4, 0.6), (0.35, 0.5), (0.5, 0.7)), ["four", "splayed"], 0.3)
-    if b.rng.random() < 0.5 and w > 0:  # a drawer box under the top (decorative)
+    if b.rng.random() < 0.5 and not b.parts[0].geom == "cylinder":  # a drawer box under a square top
         b.box_span((-min(w, d) / 2 * 0.6, -min(w, d) / 2 * 0.6, h - 0.16), (min(w, d) / 2 * 0.6, min(w, d) / 2 * 0.6,
                    h - 0.03), color, texture=tex)
         handle(b, "knob", (0, min(w, d) / 2 * 0.6, h - 0.095), 0.05, pick(b.rng, PALETTES["metal"]))

@@ -105,7 +105,7 @@ def _shaker(b: ShapeBuilder, size, body_rgb_options, cap_holes_dark: bool) -> No
     s = scale_from(b.rng, size)
     r, h = 0.02 * s, 0.08 * s * b.rng.uniform(0.85, 1.15)
     glass = b.rng.random() < 0.6
-    color = jitter(b.rng, (0.88, 0.9, 0.92), 0.03, alpha=0.55) if glass else pick(b.rng, body_rgb_options)
+    color = jitter(b.rng, (0.88, 0.9, 0.92), 0.03, alpha=0.3) if glass else pick(b.rng, body_rgb_options)
     b.disc(0, r, h, color, texture="glass" if glass else "glossy")
     if glass:  # contents visible through the glass
         b.disc(0.003, r * 0.9, h * 0.6, choose(b.rng, body_rgb_options))
@@ -287,7 +287,8 @@ def alarm_clock(b: ShapeBuilder, size):
 def box(b: ShapeBuilder, size):
     s = scale_from(b.rng, size)
     w, d, h = (0.3 * s * b.rng.uniform(0.8, 1.3), 0.25 * s * b.rng.uniform(0.8, 1.3), 0.2 * s * b.rng.uniform(0.8, 1.3))
-    color = pick(b.rng, [(0.72, 0.55, 0.35), (0.65, 0.5, 0.32), (0.8, 0.65, 0.45)] + PALETTES["plastic"][:3])
+    cardboard = [(0.72, 0.55, 0.35), (0.65, 0.5, 0.32), (0.8, 0.65, 0.45), (0.6, 0.45, 0.3), (0.9, 0.88, 0.85)]
+    color = pick(b.rng, cardboard if b.rng.random() < 0.75 else PALETTES["ceramic"])
     tex = choose(b.rng, ["paper", "noise"])
     t = 0.004
     b.box_span((-w / 2, -d / 2, 0), (w / 2, d / 2, t), color, texture=tex)
@@ -321,18 +322,17 @@ def pillow(b: ShapeBuilder, size):
     color = pick(b.rng, PALETTES["fabric"] + PALETTES["linen"])
     tex = choose(b.rng, ["fabric", "stripes", "checker", "plain"])
     w, d = 0.45 * s * b.rng.uniform(0.9, 1.3), 0.45 * s
-    b.ellipsoid((0, 0, 0.075 * s), (w / 2, d / 2, 0.075 * s), color, texture=tex)
-    for sx in (-1, 1):
-        for sy in (-1, 1):
-            b.ellipsoid((sx * w * 0.42, sy * d * 0.42, 0.03 * s), (w * 0.1, d * 0.1, 0.025 * s), color, texture=tex)
-
-
-def _textile(b: ShapeBuilder, w: float, h: float, t: float, color, tex) -> None:
-    """A towel hanging over a bar: a front and back layer meeting in a rolled top (front faces +y)."""
-    for y in (-t, t):
-        b.box((0, y, h / 2), (w / 2, t / 2, h / 2), color, texture=tex)
-    b.capsule((0, 0, h), t * 1.5, w / 2 - t * 1.5, color, axis=(1, 0, 0), texture=tex)
-    b.box((0, 1.5 * t + 0.0005, h * 0.12), (w / 2, 0.0005, h * 0.04), jitter(b.rng, color[:3], 0.15), texture=tex)
+    # A flat core with rounded (capsule) edges, and a puffed-up middle.
+    t = 0.045 * s
+    hx, hy = w / 2 - t, d / 2 - t
+    b.box((0, 0, t), (hx, hy, t * 0.9), color, texture=tex)
+    b.capsule((0, hy, t), t, hx, color, axis=(1, 0, 0), texture=tex)
+    b.capsule((0, -hy, t), t, hx, color, axis=(1, 0, 0), texture=tex)
+    b.capsule((hx, 0, t), t, hy, color, axis=(0, 1, 0), texture=tex)
+    b.capsule((-hx, 0, t), t, hy, color, axis=(0, 1, 0), texture=tex)
+    b.ellipsoid((0, 0, t), (hx + t * 0.9, hy + t * 0.9, t * 1.8), color, texture=tex)
+    if b.rng.random() < 0.4:  # a contrasting piping button in the middle
+        b.disc(t * 2.75, 0.012, 0.004, jitter(b.rng, color[:3], 0.2))
 
 
 @register("Towel")

@@ -74,10 +74,12 @@ def mug(b: ShapeBuilder, size):
     color, tex = dish_color(b)
     if tex == "glass":
         color = color[:3] + (0.8,)
-    b.disc(0, r, 0.008, color, texture=tex)
-    flared_wall(b, 0, r * b.rng.uniform(0.85, 1.0), r, h, wall, color, texture=tex)
+    r_bottom = r * b.rng.uniform(0.85, 1.0)
+    b.disc(0, r_bottom - wall / 2, 0.008, color, texture=tex)
+    flared_wall(b, 0, r_bottom, r, h, wall, color, texture=tex)
     if b.rng.random() < 0.4:
-        stripe(b, h * b.rng.uniform(0.55, 0.85), r, pick(b.rng, PALETTES["ceramic"]))
+        at = b.rng.uniform(0.55, 0.85)
+        stripe(b, h * at, r_bottom + (r - r_bottom) * at, pick(b.rng, PALETTES["ceramic"]))
     style = choose(b.rng, ["loop", "square"])
     hr = 0.006
     if style == "loop":
