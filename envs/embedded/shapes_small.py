@@ -335,6 +335,14 @@ def pillow(b: ShapeBuilder, size):
         b.disc(t * 2.75, 0.012, 0.004, jitter(b.rng, color[:3], 0.2))
 
 
+def _textile(b: ShapeBuilder, w: float, h: float, t: float, color, tex) -> None:
+    """A towel hanging over a bar: a front and back layer meeting in a rolled top (front faces +y)."""
+    for y in (-t, t):
+        b.box((0, y, h / 2), (w / 2, t / 2, h / 2), color, texture=tex)
+    b.capsule((0, 0, h), t * 1.5, w / 2 - t * 1.5, color, axis=(1, 0, 0), texture=tex)
+    b.box((0, 1.5 * t + 0.0005, h * 0.12), (w / 2, 0.0005, h * 0.04), jitter(b.rng, color[:3], 0.15), texture=tex)
+
+
 @register("Towel")
 def towel(b: ShapeBuilder, size):
     s = scale_from(b.rng, size)
