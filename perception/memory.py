@@ -5,14 +5,18 @@ to one point per voxel (voxel hashing, ``voxel_size``) and fused into the map, a
 2401.02416, sec. 3) and the usual "lift, voxelise, associate" object maps of embodied agents (e.g. CLIP-Fields,
 ConceptGraphs). Rules, chosen so a reader can predict the map:
 
+**Lifting**: a mask's pixels with valid depth, minus those on depth silhouettes (a jump to a neighbour of more than
+``depth_edge_ratio`` of the depth, where a mask bleeds onto the background), unless that leaves too few.
+
 **Association** (per detection, in score order):
 
 1. If the detection carries a simulator objectId (ground truth), the id decides: it joins the instance with that id,
    or starts a new one.
 2. Otherwise ``overlap = |D n I| / min(|D|, |I|)`` over the voxel sets D (detection) and I (instance). The detection
    joins the instance with the largest overlap among instances of a *compatible* class (the detection's class already
-   has votes in the instance) with ``overlap >= match_overlap``, or of any class with ``overlap >= relabel_overlap`` (the
-   same surfaces under another label, so that class votes can correct a label).
+   has votes in the instance) with ``overlap >= match_overlap``; failing that, the instance of any class with the best
+   voxel IoU ``>= relabel_iou`` (the same surfaces under another label, so that class votes can correct a label; IoU,
+   not overlap, so a small object lying on a big one is not swallowed by it).
 3. Failing that, it joins the nearest compatible instance whose centroid lies within ``merge_radius``.
 4. Otherwise it becomes a new instance. When a detection overlaps several compatible instances above
    ``match_overlap`` (two partial views of one object seen together at last), those instances are merged.
@@ -62,9 +66,13 @@ class MemoryConfig:
     min_mask_pixels: int = 10
     min_valid_points: int = 5
     max_depth: float = 10.0
+    depth_edge_ratio: float = 0.05
+    """Pixels whose depth differs from a 4-neighbour by more than this fraction of their depth sit on a silhouette
+    where a mask may bleed onto the background by a pixel; they are left out (unless that empties the mask).
+    0 disables the filter."""
     match_overlap: float = 0.25
-    relabel_overlap: float = 0.7
-    merge_radius: float = 0.15
+    relabel_iou: float = 0.5
+    merge_radius: float = 0.05
     free_space_margin: float = 0.1
     free_fraction: float = 0.5
     min_checked_points: int = 8
@@ -83,7 +91,7 @@ class MemoryConfig:
             raise ValueError(f"MemoryConfig.voxel_size must be positive, got {self.voxel_size}")
         if self.max_points_per_instance < 1:
             raise ValueError(f"MemoryConfig.max_points_per_instance must be >= 1, got {self.max_points_per_instance}")
-        for name in ("match_overlap", "relabel_overlap", "free_fraction"):
+        for name in ("match_overlap", "relabel_iou", "free_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"MemoryConfig.{name} must be in [0, 1], got {getattr(self, name)}")
 
@@ -92,6 +100,19 @@ def voxel_keys(points: np.ndarray, voxel_size: float) -> np.ndarray:
     """One int64 hash per point: its voxel's integer (i, j, k) packed into 21 bits each (+-52 km at 5 cm)."""
     cells = np.floor(points / voxel_size).astype(np.int64) + _KEY_OFFSET
     return (cells[:, 0] << (2 * _KEY_BITS)) | (cells[:, 1] << _KEY_BITS) | cells[:, 2]
+
+
+def depth_edges(depth: np.ndarray, ratio: float) -> np.ndarray:
+    """(H, W) bool: pixels whose planar depth jumps by more than ``ratio`` * depth to a 4-neighbour (silhouettes)."""
+    jump = np.zeros(depth.shape, dtype=np.float32)
+    vertical = np.abs(np.diff(depth, axis=0))
+    horizontal = np.abs(np.diff(depth, axis=1))
+    np.maximum(jump[1:, :], vertical, out=jump[1:, :])
+    np.maximum(jump[:-1, :], vertical, out=jump[:-1, :])
+    np.maximum(jump[:, 1:], horizontal, out=jump[:, 1:])
+    np.maximum(jump[:, :-1], horizontal, out=jump[:, :-1])
+    with np.errstate(invalid="ignore"):
+        return jump > ratio * depth
 
 
 def _thin_to_voxels(points: np.ndarray, voxel_size: float) -> tuple[np.ndarray, np.ndarray]:
@@ -310,13 +331,16 @@ class SemanticMemory:
 
         world = unproject_depth(depth, float(fov), pose)
         valid_depth = (depth > 0) & (depth < cfg.max_depth) & np.isfinite(depth)
+        interior = valid_depth & ~depth_edges(depth, cfg.depth_edge_ratio) if cfg.depth_edge_ratio > 0 else valid_depth
         held_types = self._held_types
         assigned: list[int | None] = [None] * len(detections)
         touched: set[int] = set()
         for index in np.argsort(-detections.scores, kind="stable"):
-            mask = detections.masks[index] & valid_depth
+            mask = detections.masks[index] & interior
             if mask.sum() < max(cfg.min_mask_pixels, cfg.min_valid_points):
-                continue
+                mask = detections.masks[index] & valid_depth  # small or thin: every pixel is an edge pixel
+                if mask.sum() < max(cfg.min_mask_pixels, cfg.min_valid_points):
+                    continue
             class_name = detections.class_names[index]
             object_id = detections.instance_ids[index] if detections.instance_ids is not None else None
             if object_id is not None and object_id in held_ids:
@@ -381,12 +405,15 @@ class SemanticMemory:
         boxes_touch = np.all((mins <= hi) & (maxs >= lo), axis=1)
         for inst in (everyone[k] for k in np.flatnonzero(boxes_touch)):
             shared = np.count_nonzero(np.isin(keys, inst.voxel_keys, assume_unique=True))
-            overlap = shared / min(len(keys), len(inst.voxel_keys))
             if class_name in inst.class_votes:
+                overlap = shared / min(len(keys), len(inst.voxel_keys))
                 if overlap >= cfg.match_overlap:
                     compatible.append((overlap, inst))
-            elif overlap >= cfg.relabel_overlap and (best_other is None or overlap > best_other[0]):
-                best_other = (overlap, inst)
+                continue
+            # Across classes use IoU, so a spoon lying on a counter (all its voxels in the counter's) stays a spoon.
+            iou = shared / (len(keys) + len(inst.voxel_keys) - shared)
+            if iou >= cfg.relabel_iou and (best_other is None or iou > best_other[0]):
+                best_other = (iou, inst)
         if compatible:
             compatible.sort(key=lambda pair: (-pair[0], pair[1].instance_id))
             keep = compatible[0][1]
@@ -502,4 +529,4 @@ def memory_from_options(options: Mapping | MemoryConfig | None) -> SemanticMemor
     return SemanticMemory(MemoryConfig(**options))
 
 
-__all__ = ["Instance", "MemoryConfig", "SemanticMemory", "memory_from_options", "voxel_keys"]
+__all__ = ["Instance", "MemoryConfig", "SemanticMemory", "depth_edges", "memory_from_options", "voxel_keys"]

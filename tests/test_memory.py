@@ -179,3 +179,17 @@ def test_to_json_lists_instances_and_reset_clears():
     assert sorted(i["class"] for i in dumped["instances"]) == ["DiningTable", "Mug"]
     memory.reset()
     assert memory.instances() == [] and memory.step == 0
+
+
+def test_a_flat_object_on_a_table_is_not_swallowed_by_it_without_ids():
+    spoon = Box("Spoon|1", "Spoon", (0.1, 0.8, 1.1), (0.4, 0.82, 1.2))
+    memory = SemanticMemory()
+    bare = view([TABLE], (0.0, 0.9, 0.4), 20.0, horizon=60.0)  # the table top is mapped before the spoon is put down
+    memory.update(bare, detections_of(bare, with_ids=False))
+    for position, yaw in (((0.0, 0.9, 0.4), 20.0), ((0.6, 0.9, 0.5), -20.0)):
+        event = view([TABLE, spoon], position, yaw, horizon=60.0)
+        assert event.instance_masks["Spoon|1"].sum() > 20
+        memory.update(event, detections_of(event, with_ids=False))
+    assert len(memory.find("Spoon")) == 1 and len(memory.find("DiningTable")) == 1
+    assert memory.find("Spoon")[0].class_votes == {"Spoon": 2.0}
+    assert memory.contents("DiningTable") == memory.find("Spoon")
