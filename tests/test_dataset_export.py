@@ -14,7 +14,7 @@ from perception.dataset.coco import build_coco, write_coco
 from perception.dataset.scannet import load_sequence
 from perception.dataset.splits import resolve_scenes
 from perception.dataset.synthetic import Box, BoxWorldEnv, render_box_world
-from perception.dataset.trajectory import look_around
+from perception.dataset.trajectory import TrajectoryError, look_around, object_fraction
 from perception.dataset.vocabulary import class_vocabulary
 from perception.dataset.writer import SequenceWriter, depth_to_png, sequence_is_complete
 
@@ -115,15 +115,25 @@ def test_writer_refuses_missing_images_and_wrong_sizes(tmp_path):
 
 def test_look_around_visits_headings_and_horizons_with_thor_actions():
     env = BoxWorldEnv(BOXES, width=24, height=24)
-    views = list(look_around(env, "FloorPlan1", 11, seed=3))
+    views = list(look_around(env, "FloorPlan1", 11, seed=3, min_object_fraction=0.0))
     assert len(views) == 11
     poses = [(v.metadata["agent"]["position"]["x"], v.metadata["agent"]["position"]["z"]) for v in views]
     assert len(set(poses[:8])) == 1 and poses[8] != poses[0]
     assert [v.metadata["agent"]["cameraHorizon"] for v in views[:4]] == [30.0, 0.0, 30.0, 0.0]
     yaws = [v.metadata["agent"]["rotation"]["y"] for v in views[:8:2]]
     assert sorted((y - yaws[0]) % 360 for y in yaws) == [0, 90, 180, 270]
-    again = [v.metadata["agent"] for v in look_around(env, "FloorPlan1", 11, seed=3)]
+    again = [v.metadata["agent"] for v in look_around(env, "FloorPlan1", 11, seed=3, min_object_fraction=0.0)]
     assert again == [v.metadata["agent"] for v in views]
+
+
+def test_look_around_skips_views_without_objects():
+    env = BoxWorldEnv(BOXES, width=24, height=24)
+    everything = list(look_around(env, "FloorPlan1", 16, seed=3, min_object_fraction=0.0))
+    assert min(object_fraction(v) for v in everything) < 0.05  # some views face bare walls
+    kept = list(look_around(env, "FloorPlan1", 16, seed=3, min_object_fraction=0.05))
+    assert len(kept) == 16 and min(object_fraction(v) for v in kept) >= 0.05
+    with pytest.raises(TrajectoryError, match="no usable view"):
+        list(look_around(BoxWorldEnv([], width=24, height=24), "FloorPlan1", 4, seed=0))
 
 
 def test_resolve_scenes_files_scenes_by_split_and_refuses_overlaps():

@@ -3,7 +3,8 @@
 From the reachable grid (``GetReachablePositions``, positions in ``metadata["actionReturn"]``) we pick positions spread
 over the room (farthest-point sampling from a seeded start), visit them in a greedy nearest-neighbour tour with
 ``TeleportFull``, and at each one turn a full circle in 90 degree steps (``RotateRight``), capturing every heading
-looking down 30 degrees and level (``LookUp``/``LookDown``): 8 views per position. ODIN's AI2-THOR data teleports to
+looking down 30 degrees and level (``LookUp``/``LookDown``): up to 8 views per position (views of bare walls or floor
+are skipped). ODIN's AI2-THOR data teleports to
 random positions with random yaw (reference/odin/odin.md, sec. 8); the tour adds overlap between consecutive views.
 """
 
@@ -14,6 +15,9 @@ from typing import Iterator
 
 import numpy as np
 
+from ..providers import segmentation_index_image
+
+BACKGROUND_TYPES = ("Floor", "Wall", "Ceiling")
 VIEWS_PER_POSITION = 8
 DOWN_HORIZON = 30.0
 HEADINGS = (0.0, 90.0, 180.0, 270.0)
@@ -50,8 +54,20 @@ def reachable_positions(env) -> list[dict]:
     return list(positions)
 
 
-def look_around(env, scene: str, n_views: int, seed: int) -> Iterator:
-    """Reset ``env`` to ``scene`` and yield ``n_views`` Events along a look-around tour (deterministic for a seed)."""
+def object_fraction(event) -> float:
+    """Fraction of the frame covered by metadata objects other than the floor (walls and ceiling are not objects)."""
+    labels, names = segmentation_index_image(event)
+    objects = {o["objectId"]: o["objectType"] for o in event.metadata.get("objects", [])}
+    wanted = [k for k, name in enumerate(names) if objects.get(name) not in (None, *BACKGROUND_TYPES)]
+    return float(np.isin(labels, wanted).mean()) if wanted else 0.0
+
+
+def look_around(env, scene: str, n_views: int, seed: int, min_object_fraction: float = 0.02) -> Iterator:
+    """Reset ``env`` to ``scene`` and yield ``n_views`` Events along a look-around tour (deterministic for a seed).
+
+    Views where objects (not floor, walls or ceiling) cover less than ``min_object_fraction`` of the frame, such as a
+    close look at a bare wall, are passed over; further passes over the room (new positions and headings) make up
+    the count."""
     if n_views < 1:
         raise ValueError(f"--views must be >= 1, got {n_views}")
     rng = np.random.default_rng(seed)
@@ -76,6 +92,8 @@ def look_around(env, scene: str, n_views: int, seed: int) -> Iterator:
                     views.append(level)
                     env.step(action="LookDown", degrees=DOWN_HORIZON)
                 for view in views:
+                    if min_object_fraction > 0 and object_fraction(view) < min_object_fraction:
+                        continue
                     yield view
                     produced += 1
                     produced_this_pass += 1
@@ -83,4 +101,5 @@ def look_around(env, scene: str, n_views: int, seed: int) -> Iterator:
                         return
                 event = env.step(action="RotateRight", degrees=90)
         if produced_this_pass == 0:
-            raise TrajectoryError(f"{scene}: every TeleportFull to a reachable position failed")
+            raise TrajectoryError(f"{scene}: no usable view in a whole pass (every TeleportFull failed, or no view "
+                                  f"shows objects on {min_object_fraction:.0%} of the frame)")
