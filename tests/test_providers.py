@@ -116,3 +116,33 @@ def test_detections_label_image_round_trip_and_filters():
         Detections(masks, ["Mug", "Apple", "Cup"], [1.0, 1.0])
     with pytest.raises(ValueError, match="class names"):
         Detections.from_label_image(labels, ["Mug"])
+
+
+def test_gt_memory_follows_a_pickup_in_the_embedded_world():
+    try:
+        from envs.embedded import EmbeddedEnv  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"embedded simulator not importable: {exc}")
+    from envs import make_env
+    from perception.dataset.trajectory import look_around
+
+    provider = make_provider("gt")
+    with make_env(backend="embedded", width=96, height=96) as env:
+        target = None
+        for event in look_around(env, "FloorPlan1", 32, seed=1):
+            provider.observe(event)
+            reachable = [o for o in event.metadata["objects"]
+                         if o["pickupable"] and o["visible"] and o["distance"] < 1.4
+                         and o["objectId"] in event.instance_masks]
+            if reachable:
+                target = reachable[0]
+                break
+        assert target is not None, "no pickupable object came within reach on the look-around"
+        mapped = [i.object_id for i in provider.memory.find(target["objectType"])]
+        assert target["objectId"] in mapped
+        held = env.step(action="PickupObject", objectId=target["objectId"])
+        assert held.metadata["lastActionSuccess"], held.metadata["errorMessage"]
+        detections = provider.observe(held)
+    assert target["objectId"] not in detections.instance_ids
+    assert target["objectId"] not in [i.object_id for i in provider.memory.instances()]
+    assert len(provider.memory) > 5
