@@ -114,7 +114,7 @@ class EmbeddedEnv(Env):
             self.simbot.before_interaction(self._raw_objects())
         target_box: dict = {}
         try:
-            result = self._handlers[name](args, target_box) if interaction else self._handlers[name](args)
+            result = self._handlers[name](args, target_box)
             success, error = True, ""
         except ActionFailed as failure:
             result, success, error = None, False, str(failure)
@@ -433,22 +433,22 @@ class EmbeddedEnv(Env):
             raise ActionFailed(f"Agent 0 is blocked from moving {heading_offset:.0f} by an obstacle or a wall")
         agent.x, agent.y = round(nx, 4), round(ny, 4)
 
-    def _do_MoveAhead(self, args):
+    def _do_MoveAhead(self, args, box=None):
         self._move(args, 0.0)
 
-    def _do_MoveBack(self, args):
+    def _do_MoveBack(self, args, box=None):
         self._move(args, 180.0)
 
-    def _do_MoveRight(self, args):
+    def _do_MoveRight(self, args, box=None):
         self._move(args, 90.0)
 
-    def _do_MoveLeft(self, args):
+    def _do_MoveLeft(self, args, box=None):
         self._move(args, 270.0)
 
-    def _do_RotateRight(self, args):
+    def _do_RotateRight(self, args, box=None):
         self.world.agent.yaw = (self.world.agent.yaw + float(args.get("degrees", 90.0))) % 360.0
 
-    def _do_RotateLeft(self, args):
+    def _do_RotateLeft(self, args, box=None):
         self.world.agent.yaw = (self.world.agent.yaw - float(args.get("degrees", 90.0))) % 360.0
 
     def _look(self, delta: float) -> None:
@@ -457,10 +457,10 @@ class EmbeddedEnv(Env):
             raise ActionFailed(f"can't look beyond the horizon limits {HORIZON_LIMITS} (would be {new:.1f})")
         self.world.agent.horizon = new
 
-    def _do_LookUp(self, args):
+    def _do_LookUp(self, args, box=None):
         self._look(-float(args.get("degrees", 30.0)))
 
-    def _do_LookDown(self, args):
+    def _do_LookDown(self, args, box=None):
         self._look(float(args.get("degrees", 30.0)))
 
     def _teleport(self, args: dict, full: bool) -> None:
@@ -489,22 +489,22 @@ class EmbeddedEnv(Env):
         if "standing" in args:
             agent.standing = bool(args["standing"])
 
-    def _do_Teleport(self, args):
+    def _do_Teleport(self, args, box=None):
         self._teleport(args, full=False)
 
-    def _do_TeleportFull(self, args):
+    def _do_TeleportFull(self, args, box=None):
         self._teleport(args, full=True)
 
-    def _do_GetReachablePositions(self, args):
+    def _do_GetReachablePositions(self, args, box=None):
         return [{"x": float(x), "y": AGENT_Y, "z": float(y)} for x, y in self.world.reachable_positions()]
 
-    def _do_Pass(self, args):
+    def _do_Pass(self, args, box=None):
         return None
 
-    def _do_Done(self, args):
+    def _do_Done(self, args, box=None):
         return None
 
-    def _do_GetCoordinateFromRaycast(self, args):
+    def _do_GetCoordinateFromRaycast(self, args, box=None):
         if "x" not in args or "y" not in args:
             raise ValueError("MissingArguments: GetCoordinateFromRaycast needs x and y")
         point = clicks.click_world_point(self._event, float(args["x"]), float(args["y"]))
@@ -512,7 +512,7 @@ class EmbeddedEnv(Env):
             raise ActionFailed("no depth to ray cast against")
         return {"x": float(point[0]), "y": float(point[1]), "z": float(point[2])}
 
-    def _do_InitialRandomSpawn(self, args):
+    def _do_InitialRandomSpawn(self, args, box=None):
         """Scatter the pickupable objects over compatible receptacles (AI2-THOR's ``InitialRandomSpawn``)."""
         rng = np.random.default_rng(int(args.get("randomSeed", self.seed)))
         world = self.world
@@ -586,7 +586,7 @@ class EmbeddedEnv(Env):
         self.world.attach(obj, receptacle, spot)
         box["id"] = receptacle.object_id
 
-    def _do_DropHandObject(self, args):
+    def _do_DropHandObject(self, args, box=None):
         held = self._held()
         if not held:
             raise ActionFailed("nothing in hand to drop")
@@ -647,7 +647,7 @@ class EmbeddedEnv(Env):
         if obj.is_sliced:
             raise ActionFailed(f"{obj.object_id} is already sliced")
         held = self._held()
-        if obj.object_type != "Egg" and not any("Knife" in h.object_type for h in held):
+        if not any("Knife" in h.object_type for h in held):  # TEACh requires a held knife for Slice
             raise ActionFailed("Agent must be holding a knife to slice")
         self._spawn_pieces(obj)
 

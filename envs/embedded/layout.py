@@ -468,10 +468,13 @@ def _spread_small_objects(b: _Builder, world: World, kind: str) -> None:
         candidates = [r for r in receptacles if onto.accepts(r.object_type, object_type)]
         if object_type in OPEN_SURFACE_FIRST and rng.random() < 0.5:
             burners = [r for r in candidates if r.object_type == "StoveBurner"]
-            candidates = burners or candidates
-        rng.shuffle(candidates)
+            rng.shuffle(burners)
+            candidates = burners + [r for r in candidates if r.object_type != "StoveBurner"]
+        else:
+            rng.shuffle(candidates)
         placed = False
-        for receptacle in candidates[:12]:
+        floor = next(o for o in world.objects.values() if o.object_type == "Floor")
+        for receptacle in candidates + [floor]:
             if receptacle.pickupable and receptacle.parent is None:
                 continue
             spot = world.find_spot(receptacle, obj, rng=rng)

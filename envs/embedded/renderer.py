@@ -197,6 +197,9 @@ class SceneRenderer:
         rgba[screen & ~per_geom("on")] = STATE_COLOURS["screen_off"]
         cooked = (role == ROLE_CODES["food"]) & per_geom("cooked")
         rgba[cooked, :3] = rgba[cooked, :3] * np.array([0.62, 0.45, 0.3])
+        # Everything drawn is opaque: MuJoCo draws translucent geoms without writing depth, which would let depth and
+        # segmentation disagree (a glass cup labelled in segmentation but the wall behind it in depth).
+        rgba[:, 3] = 1.0
         rgba[~show, 3] = 0.0
         self.model.geom_rgba[:] = rgba
 

@@ -21,6 +21,10 @@ AGENT_RADIUS = 0.2
 GRID_SIZE = 0.25
 PLACEMENT_STEP = 0.025
 PLACEMENT_GAP = 0.005
+CENTRED_RECEPTACLES = frozenset({"StoveBurner", "CoffeeMachine", "Toaster", "ToiletPaperHanger", "TowelHolder",
+                                 "HandTowelHolder", "Bowl", "Cup", "Mug", "Pot", "Pan", "Plate"})
+"""Receptacles that take an object whose centre lies on them (it may overhang): appliances and holders, and the dishes
+that AI2-THOR checks by the bottom corners only (an apple rests in a bowl narrower than the apple's box)."""
 
 
 @dataclass
@@ -154,7 +158,7 @@ class World:
 
         Candidates lie on a 2.5 cm lattice inside the surface, inset by the object's footprint; occupied footprints and
         the surface's clearance exclude candidates. ``target`` (a z-up world point) picks the candidate nearest to it
-        (TEACh's ``putNearXY``); otherwise ``rng`` picks one at random, or the one nearest the surface centre.
+        (TEACh's ``putNearXY``); otherwise ``rng`` picks one at random, or the one nearest the surface's back-left corner.
         Returns None when nothing fits ("No valid positions to place object found").
         """
         surfaces = list(range(len(receptacle.shape.surfaces))) if surface is None else [surface]
@@ -166,12 +170,15 @@ class World:
                 continue
             yaw = rel_yaw if rel_yaw is not None else (0.0 if rng is None else rng.choice([0.0, math.pi / 2, math.pi, -math.pi / 2]))
             half = footprint(obj.shape.half_extents, yaw)
+            # Appliances and holders take their one kind of object centred on them (a pot overhangs its burner).
+            contain = np.zeros(2) if receptacle.object_type in CENTRED_RECEPTACLES else half
             cx, cy, cz = surf.center
             hx, hy = surf.half_size
-            if half[0] > hx + 1e-6 or half[1] > hy + 1e-6:
+            if contain[0] > hx + 1e-6 or contain[1] > hy + 1e-6:
                 continue
-            xs = _lattice(cx, hx - half[0])
-            ys = _lattice(cy, hy - half[1])
+            step = min(PLACEMENT_STEP, max(0.01, min(hx, hy) / 10.0))  # finer on small surfaces (microwave plate)
+            xs = _lattice(cx, hx - contain[0], step)
+            ys = _lattice(cy, hy - contain[1], step)
             occupied = [self._occupant_rect(o) for o in self.children(receptacle.object_id)
                         if o.surface == s and o is not obj]
             frame = self.surface_link_pose(receptacle, s)
@@ -187,8 +194,8 @@ class World:
                 scores = [math.hypot(x - local_target[0], y - local_target[1]) for x, y in candidates]
             elif rng is not None:
                 scores = list(rng.random(len(candidates)))
-            else:
-                scores = [math.hypot(x - cx, y - cy) for x, y in candidates]
+            else:  # pack from the back-left corner so later objects still find room
+                scores = [math.hypot(x - (cx - hx), y - (cy - hy)) for x, y in candidates]
             i = int(np.argmin(scores))
             if scores[i] < best_score:
                 best_score = scores[i]
@@ -287,8 +294,8 @@ class World:
         return sorted((i * GRID_SIZE, j * GRID_SIZE) for i, j in seen)
 
 
-def _lattice(centre: float, half_range: float) -> list[float]:
+def _lattice(centre: float, half_range: float, step: float) -> list[float]:
     if half_range <= 1e-9:
         return [centre]
-    n = int(half_range / PLACEMENT_STEP)
-    return [centre + k * PLACEMENT_STEP for k in range(-n, n + 1)]
+    n = int(half_range / step)
+    return [centre + k * step for k in range(-n, n + 1)] + [centre - half_range, centre + half_range]
