@@ -18,7 +18,9 @@ SEEDS = (0, 1, 2)
 TOL = 1e-6
 
 FILLABLE = ["Mug", "Cup", "Bowl", "Pot", "Kettle", "Bottle", "WineBottle", "WateringCan", "HousePlant"]
-DIRTYABLE = ["Mug", "Cup", "Bowl", "Plate", "Pot", "Pan"]
+DIRTYABLE = ["Mug", "Cup", "Bowl", "Plate", "Pot", "Pan", "Bed", "Cloth", "Mirror"]
+BREAKABLE = ["Bottle", "Bowl", "CellPhone", "Cup", "Egg", "Laptop", "Mirror", "Mug", "Plate", "Statue", "Television",
+             "Vase", "Window", "WineBottle"]
 COOKABLE = ["Apple", "Bread", "Lettuce", "Potato", "Tomato", "Egg", "AppleSliced", "BreadSliced", "LettuceSliced",
             "PotatoSliced", "TomatoSliced", "EggCracked"]
 ENCLOSING = ["Cabinet", "Drawer", "Fridge", "Microwave", "Box"]
@@ -138,6 +140,8 @@ def test_state_roles_exist_where_needed(specs):
         required.setdefault(t, set()).add("dirt")
     for t in COOKABLE:
         required.setdefault(t, set()).add("food")
+    for t in BREAKABLE:
+        required.setdefault(t, set()).add("broken")
     required.update({"Faucet": {"stream"}, "Candle": {"flame"}, "Television": {"screen"}, "Laptop": {"screen"},
                      "CellPhone": {"screen"}, "StoveBurner": {"glow"}, "Microwave": {"glow"}, "DeskLamp": {"glow"},
                      "FloorLamp": {"glow"}, "StoveKnob": {"glow"}})

@@ -299,6 +299,36 @@ class ShapeBuilder:
                    bottom_z + height / 2)
             self.add("box", (wall / 2, seg_half, height / 2), pos, color, quat=quat_axis_angle((0, 0, 1), a), **kw)
 
+    def cracks(self, origin, u, v, length: float, branches: int = 3, link: str = "base") -> None:
+        """Dark zig-zag crack lines (role "broken") radiating from ``origin`` in the plane spanned by the unit vectors
+        ``u`` and ``v``; ``origin`` should sit just in front of the surface they mark."""
+        origin, u, v = (np.asarray(a, float) for a in (origin, u, v))
+        width = max(0.0008, length * 0.015)
+        for k in range(branches):
+            angle = 2 * math.pi * k / branches + self.rng.uniform(-0.5, 0.5)
+            point = origin
+            for _ in range(3):
+                angle += self.rng.uniform(-0.6, 0.6)
+                step = length / 3 * self.rng.uniform(0.6, 1.0)
+                nxt = point + step * (math.cos(angle) * u + math.sin(angle) * v)
+                self.rod(point, nxt, width, (0.08, 0.08, 0.08), link=link, role="broken")
+                point = nxt
+
+    def smudges(self, center, u, v, extent: float, count: int = 3, link: str = "base") -> None:
+        """Flat brown/grey blobs (role "dirt") in the plane of ``u`` and ``v`` around ``center``."""
+        center, u, v = (np.asarray(a, float) for a in (center, u, v))
+        normal = np.cross(u, v)
+        for _ in range(count):
+            offset = self.rng.uniform(-0.6, 0.6, size=2) * extent
+            r = extent * self.rng.uniform(0.15, 0.35)
+            color = jitter(self.rng, choose(self.rng, [(0.42, 0.33, 0.22), (0.45, 0.42, 0.38), (0.55, 0.45, 0.2)]),
+                           0.05)
+            # Orient the ellipsoid's thin axis along the surface normal.
+            quat = quat_z_to(normal)
+            pos = center + offset[0] * u + offset[1] * v
+            self.add("ellipsoid", (r, r * self.rng.uniform(0.5, 1.0), 0.0012), pos, color, quat=quat, link=link,
+                     role="dirt")
+
     def link(self, name: str, joint: str, axis, anchor, open_amount: float) -> str:
         if joint not in ("hinge", "slide"):
             raise ValueError(f"{self.object_type}: link {name!r} joint must be 'hinge' or 'slide', got {joint!r}")

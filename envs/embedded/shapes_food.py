@@ -62,6 +62,7 @@ def egg(b: ShapeBuilder, size):
     shell = jitter(b.rng, choose(b.rng, [(0.96, 0.94, 0.88), (0.85, 0.68, 0.5), (0.9, 0.8, 0.7)]), 0.03)
     # Lying on its side: long axis along x, one end fatter.
     b.ellipsoid((0, 0, 0.021 * s), (0.029 * s, 0.021 * s, 0.021 * s), shell, role="food")
+    b.cracks((0, 0, 0.0423 * s), (1, 0, 0), (0, 1, 0), 0.007 * s)
 
 
 @register("EggCracked")

@@ -295,6 +295,7 @@ def bed(b: ShapeBuilder, size):
                texture=blanket_tex)
     b.box_span((-w / 2 + 0.02, -d / 2 + fold - 0.1, m_top), (w / 2 - 0.02, -d / 2 + fold, m_top + 0.045),
                jitter(b.rng, blanket[:3], 0.08), texture=blanket_tex)
+    b.smudges((0, d / 2 - (d - fold) / 2, m_top + 0.031), (1, 0, 0), (0, 1, 0), min(w, d - fold) * 0.4, count=4)
     pillow = pick(b.rng, PALETTES["linen"])
     n = 2 if w > 1.2 else 1
     for k in range(n):
@@ -427,6 +428,7 @@ def television(b: ShapeBuilder, size):
             b.rod((x, -0.01, panel_z0 + 0.02), (x + sx * 0.03, d / 2 - 0.05, 0.01), 0.008, frame)
             b.rod((x, -0.01, panel_z0 + 0.02), (x + sx * 0.03, -d / 2 + 0.05, 0.01), 0.008, frame)
     b.sphere((w / 2 - 0.05, 0.021, panel_z0 + 0.01), 0.004, (0.3, 0.05, 0.05), role="glow")
+    b.cracks((w * 0.1, 0.025, (panel_z0 + h) / 2), (1, 0, 0), (0, 0, 1), panel_h * 0.4, branches=5)
 
 
 @register("FloorLamp")
@@ -511,12 +513,16 @@ def mirror(b: ShapeBuilder, size):
         b.add("cylinder", (w / 2, d / 2), (0, 0, w / 2), frame, quat=quat_axis_angle((1, 0, 0), -math.pi / 2))
         b.add("cylinder", (w / 2 - 0.025, 0.002), (0, d / 2, w / 2), glass, texture="glass",
               quat=quat_axis_angle((1, 0, 0), -math.pi / 2))
+        glass_center, glass_extent = (0, d / 2 + 0.003, w / 2), w / 2 - 0.03
     else:
         _wall_plate(b, w, h, d, frame, texture="metal" if frame[0] > 0.5 else "plain")
         border = b.rng.uniform(0.015, 0.05)
         b.box_span((-w / 2 + border, d / 2, border), (w / 2 - border, d / 2 + 0.002, h - border), glass, texture="glass")
         b.box((w * 0.15, d / 2 + 0.0025, h * 0.6), (w * 0.05, 0.0005, h * 0.3), (0.9, 0.93, 0.95, 0.5), texture="glass",
               quat=quat_axis_angle((0, 1, 0), 0.4))  # highlight streak
+        glass_center, glass_extent = (0, d / 2 + 0.003, h / 2), min(w, h) / 2 - border
+    b.smudges(glass_center, (1, 0, 0), (0, 0, 1), glass_extent * 0.6)
+    b.cracks(glass_center, (1, 0, 0), (0, 0, 1), glass_extent * 0.8, branches=5)
 
 
 @register("Window")
@@ -538,6 +544,7 @@ def window(b: ShapeBuilder, size):
         b.box_span((-w / 2 + f, -0.02, z - 0.015), (w / 2 - f, 0.02, z + 0.015), frame, texture=tex)
     b.box_span((-w / 2 + f, -0.004, f), (w / 2 - f, 0.004, h - f), jitter(b.rng, (0.7, 0.85, 0.95), 0.03, alpha=0.35),
                texture="glass")
+    b.cracks((0, 0.006, h / 2), (1, 0, 0), (0, 0, 1), min(w, h) * 0.3, branches=5)
     b.box_span((-w / 2 - 0.03, -d / 2, -0.0), (w / 2 + 0.03, d / 2 + 0.05, 0.025), frame, texture=tex)  # sill
     b.surface((0, d / 2, 0.025), (w / 2 - 0.03, 0.02))
 

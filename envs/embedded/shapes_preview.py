@@ -20,7 +20,7 @@ from tqdm import tqdm
 from envs.embedded.mjcf import render_grid
 from envs.embedded.shapes import make_shape, supported_types
 
-STATES_ON = {"openness": 1.0, "filled": True, "dirty": True, "toggled": True, "cooked": True}
+STATES_ON = {"openness": 1.0, "filled": True, "dirty": True, "toggled": True, "cooked": True, "broken": True}
 
 
 def _label(image: np.ndarray, labels: list[str], columns: int, cell_px: int) -> Image.Image:
@@ -36,7 +36,7 @@ def type_sheet(object_type: str, seed: int, instances: int, cell_px: int = 220) 
     """K instances in the closed/off state (top row) and the same instances open with states on (bottom row)."""
     specs = [make_shape(object_type, np.random.default_rng([seed, k])) for k in range(instances)]
     cells = [(spec, {}) for spec in specs] + [(spec, STATES_ON) for spec in specs]
-    labels = [f"{object_type} #{k}" for k in range(instances)] + [f"open/on #{k}" for k in range(instances)]
+    labels = [f"{object_type} #{k}" for k in range(instances)] + [f"open/on/broken #{k}" for k in range(instances)]
     return _label(render_grid(cells, columns=instances, cell_px=cell_px), labels, instances, cell_px)
 
 

@@ -34,6 +34,7 @@ def wine_bottle(b: ShapeBuilder, size):
     foil = pick(b.rng, [(0.6, 0.1, 0.1), (0.8, 0.7, 0.3), (0.1, 0.1, 0.1)])
     _bottle(b, r, 0.2 * s, 0.013 * s, 0.08 * s, glass, "glass", foil, shoulder=0.04 * s)
     _label(b, 0.1 * s, r, 0.08 * s)
+    b.cracks((0, r + 0.002, 0.06 * s), (1, 0, 0), (0, 0, 1), 0.05 * s)
     # Inside the glass; the glass is translucent so the simulator's wine/water colour shows through.
     b.disc(0.005, r * 0.92, 0.17 * s, LIQUID, role="liquid")
 
@@ -48,6 +49,7 @@ def bottle(b: ShapeBuilder, size):
             pick(b.rng, PALETTES["plastic"]))
     if b.rng.random() < 0.6:
         _label(b, 0.07 * s, r, 0.05 * s)
+    b.cracks((0, r + 0.002, 0.035 * s), (1, 0, 0), (0, 0, 1), 0.04 * s)
     b.disc(0.004, r * 0.92, 0.09 * s, LIQUID, role="liquid")
 
 
@@ -174,6 +176,7 @@ def cell_phone(b: ShapeBuilder, size):
     b.box((0, 0, h / 2), (w / 2, length / 2, h / 2), case, texture="glossy")
     b.box((0, 0, h + 0.0005), (w / 2 - 0.003, length / 2 - 0.006, 0.0005), (0.03, 0.03, 0.04), role="screen")
     b.cylinder((0, length / 2 - 0.004, h + 0.0007), 0.002, 0.0006, (0.1, 0.1, 0.1))
+    b.cracks((0, 0, h + 0.0012), (1, 0, 0), (0, 1, 0), w * 0.45, branches=4)
 
 
 @register("Laptop")
@@ -189,6 +192,7 @@ def laptop(b: ShapeBuilder, size):
     lid = "lid"
     b.box((0, 0, t + 0.002 + t * 0.4), (w / 2, d / 2, t * 0.4), shell, texture="metal", link=lid)
     b.box((0, 0, t + 0.0015), (w / 2 - 0.01, d / 2 - 0.01, 0.0004), (0.03, 0.03, 0.04), role="screen", link=lid)
+    b.cracks((0, 0, t + 0.0011), (1, 0, 0), (0, 1, 0), d * 0.4, branches=4, link=lid)  # on the screen's face
     b.link(lid, "hinge", (1, 0, 0), (0, -d / 2, t + 0.002), math.radians(110))
 
 
@@ -368,6 +372,7 @@ def cloth(b: ShapeBuilder, size):
         b.box((0.004 * k, -0.003 * k, 0.003 + k * 0.006), (w / 2, d / 2, 0.003), jitter(b.rng, color[:3], 0.03),
               texture=tex)
     b.capsule((w / 2, 0, 0.009), 0.009, d / 2 - 0.009, color, axis=(0, 1, 0), texture=tex)
+    b.smudges((0.008, -0.006, 0.0195), (1, 0, 0), (0, 1, 0), w * 0.35)
 
 
 @register("Candle")
@@ -402,6 +407,8 @@ def vase(b: ShapeBuilder, size):
     if b.rng.random() < 0.35:
         b.ring((0, 0, h * 0.2), r * (1.3 if style == "belly" else 1.0) * (0.85 if style == "belly" else 1.0),
                0.002, pick(b.rng, PALETTES["ceramic"]), segments=14, height=0.006)
+    front = {"belly": r * 1.3, "cylinder": r, "flared": r * 0.95}[style]
+    b.cracks((0, front + 0.002, h * 0.4), (1, 0, 0), (0, 0, 1), h * 0.25)
 
 
 @register("Statue")
@@ -425,6 +432,7 @@ def statue(b: ShapeBuilder, size):
         b.sphere((0.04 * s, 0, 0.1 * s), 0.018 * s, color, texture=tex)
         b.rod((0.055 * s, 0, 0.1 * s), (0.075 * s, 0, 0.097 * s), 0.004 * s, color, texture=tex)
         b.rod((0, 0, 0.045 * s), (0, 0, 0.03 * s), 0.005 * s, color, texture=tex)
+    b.cracks((0, 0.05 * s + 0.002, 0.015 * s), (1, 0, 0), (0, 0, 1), 0.012 * s)  # on the plinth's front
 
 
 @register("HousePlant")

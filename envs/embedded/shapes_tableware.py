@@ -89,6 +89,7 @@ def mug(b: ShapeBuilder, size):
     liquid_disc(b, h * 0.75, r - wall - 0.001)
     dirt_smudges(b, 0.008, r - wall)
     b.ellipsoid((0, r - 0.001, h * 0.85), (r * 0.35, 0.0015, h * 0.08), jitter(b.rng, DIRT[:3]), role="dirt")
+    b.cracks((0, (r_bottom + r) / 2 + 0.002, h * 0.5), (1, 0, 0), (0, 0, 1), h * 0.35)
     b.surface((0, 0, 0.008), (r * 0.6, r * 0.6), clearance=h - 0.008)
 
 
@@ -107,6 +108,7 @@ def cup(b: ShapeBuilder, size):
     flared_wall(b, 0, r_bot, r_top, h, 0.003, color, texture=tex)
     liquid_disc(b, h * 0.7, (r_bot + (r_top - r_bot) * 0.7) - 0.004)
     dirt_smudges(b, 0.01, r_bot - 0.004, count=2)
+    b.cracks((0, (r_bot + r_top) / 2 + 0.002, h * 0.5), (1, 0, 0), (0, 0, 1), h * 0.35)
     b.surface((0, 0, 0.01), (r_bot * 0.6, r_bot * 0.6), clearance=h - 0.01)
 
 
@@ -128,6 +130,8 @@ def bowl(b: ShapeBuilder, size):
         b.ring((0, 0, h - 0.004), r_top - 0.001, 0.003, pick(b.rng, PALETTES["ceramic"]), segments=14)
     liquid_disc(b, foot + h * 0.55, mid_r * 0.97)
     dirt_smudges(b, foot + 0.006, r_bot)
+    b.cracks((0, 0, foot + 0.0075), (1, 0, 0), (0, 1, 0), r_bot * 0.9)
+    b.cracks((0, (mid_r + r_top) / 2 + 0.003, foot + h * 0.7), (1, 0, 0), (0, 0, 1), h * 0.3, branches=2)
     b.surface((0, 0, foot + 0.006), (r_bot * 0.7, r_bot * 0.7), clearance=h)
 
 
@@ -151,6 +155,7 @@ def plate(b: ShapeBuilder, size):
         if b.rng.random() < 0.4:
             b.ring((0, 0, 0.017), r * 0.93, 0.004, pick(b.rng, PALETTES["ceramic"]), segments=16, height=0.0015)
     dirt_smudges(b, 0.008, r * 0.55, count=4)
+    b.cracks((0, 0, 0.0085), (1, 0, 0), (0, 1, 0), r * 0.55, branches=4)
     b.surface((0, 0, 0.008), (r * 0.5, r * 0.5))
 
 
