@@ -20,13 +20,11 @@ from tqdm import tqdm
 
 from .dataset.coco import build_coco, write_coco
 from .dataset.splits import check_disjoint, resolve_scenes
-from .dataset.trajectory import TrajectoryError, look_around
+from .dataset.trajectory import look_around
 from .dataset.vocabulary import class_vocabulary
 from .dataset.writer import SequenceWriter, sequence_is_complete
 
 DATASET_FILE = "dataset.json"
-RENDER_OPTIONS = {"ai2thor": {"renderDepthImage": True, "renderInstanceSegmentation": True}}
-"""Backend options that switch on depth and segmentation (the embedded world always renders them)."""
 
 
 def scene_seed(seed: int, scene: str) -> int:
@@ -101,9 +99,8 @@ def run(args, command: str) -> dict:
     todo = [(split, scene) for split, scenes in plan["splits"].items() for scene in scenes
             if not sequence_is_complete(args.out / split / scene)]
     if todo:
-        options = RENDER_OPTIONS.get(args.env, {})
-        with make_env(backend=args.env, width=args.width, height=args.height, fov=args.fov, seed=args.seed,
-                      **options) as env:
+        # Both backends render depth and instance segmentation by default.
+        with make_env(backend=args.env, width=args.width, height=args.height, fov=args.fov, seed=args.seed) as env:
             for split, scene in tqdm(todo, desc="sequences", unit="seq"):
                 export_scene(env, scene, split, args.out / split / scene, args.views, args.seed, command)
     written = {}
@@ -120,7 +117,7 @@ def main(argv=None) -> int:
                                                                                           else sys.argv[1:]))
     try:
         written = run(args, command)
-    except (ValueError, FileNotFoundError, ImportError, TrajectoryError) as exc:
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:  # RuntimeError: backend cannot start
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for split, path in written.items():
