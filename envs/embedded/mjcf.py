@@ -235,8 +235,9 @@ STATE_COLOURS = {
 
 
 def styled_for_state(spec: ShapeSpec, state: dict) -> ShapeSpec:
-    """A preview-only stand-in for the simulator's restyling: hides the parts whose role is off in ``state`` and
-    recolours glow/screen/food parts. The simulator core owns the real rules; this only makes previews honest."""
+    """A preview-only stand-in for the simulator's restyling: hides the parts whose role is off in ``state``,
+    recolours glow/screen/food parts and makes the rest opaque. The simulator core (``renderer.py``) owns the real
+    rules; this only makes previews honest."""
     from dataclasses import replace
 
     shown = {"liquid": state.get("filled", False), "dirt": state.get("dirty", False),
@@ -257,5 +258,6 @@ def styled_for_state(spec: ShapeSpec, state: dict) -> ShapeSpec:
             part = replace(part, rgba=STATE_COLOURS["screen_on" if state.get("toggled") else "screen_off"])
         elif part.role == "food" and state.get("cooked"):
             part = replace(part, rgba=tuple(c * 0.55 for c in part.rgba[:3]) + part.rgba[3:])
-        parts.append(part)
+        # The simulator draws every shown geom opaque (translucent geoms do not write depth), so previews do too.
+        parts.append(replace(part, rgba=part.rgba[:3] + (1.0,)))
     return ShapeSpec(spec.object_type, parts, spec.links, spec.surfaces, spec.half_extents)

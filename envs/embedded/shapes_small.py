@@ -12,7 +12,7 @@ from .shapes_tableware import LIQUID, flared_wall, liquid_disc
 def _label(b: ShapeBuilder, z: float, radius: float, height: float, color=None, segments: int = 12) -> None:
     """A paper label band around a round bottle."""
     color = color or pick(b.rng, PALETTES["linen"] + PALETTES["ceramic"])
-    b.ring((0, 0, z), radius + 0.001, 0.0015, color, segments=segments, height=height / 2, texture="paper")
+    b.ring((0, 0, z), radius + 0.0022, 0.0015, color, segments=segments, height=height / 2, texture="paper")
 
 
 def _bottle(b: ShapeBuilder, r: float, body_h: float, neck_r: float, neck_h: float, color, tex, cap_color,
@@ -35,8 +35,8 @@ def wine_bottle(b: ShapeBuilder, size):
     _bottle(b, r, 0.2 * s, 0.013 * s, 0.08 * s, glass, "glass", foil, shoulder=0.04 * s)
     _label(b, 0.1 * s, r, 0.08 * s)
     b.cracks((0, r + 0.002, 0.06 * s), (1, 0, 0), (0, 0, 1), 0.05 * s)
-    # Inside the glass; the glass is translucent so the simulator's wine/water colour shows through.
-    b.disc(0.005, r * 0.92, 0.17 * s, LIQUID, role="liquid")
+    # The simulator draws every geom opaque, so the fill shows as a liquid-coloured sleeve hugging the glass.
+    b.disc(0.005, r + 0.0006, 0.17 * s, LIQUID, role="liquid")
 
 
 @register("Bottle")
@@ -50,7 +50,7 @@ def bottle(b: ShapeBuilder, size):
     if b.rng.random() < 0.6:
         _label(b, 0.07 * s, r, 0.05 * s)
     b.cracks((0, r + 0.002, 0.035 * s), (1, 0, 0), (0, 0, 1), 0.04 * s)
-    b.disc(0.004, r * 0.92, 0.09 * s, LIQUID, role="liquid")
+    b.disc(0.004, r + 0.0006, 0.09 * s, LIQUID, role="liquid")  # a sleeve over the glass, see WineBottle
 
 
 @register("SoapBottle")
@@ -106,11 +106,13 @@ def dish_sponge(b: ShapeBuilder, size):
 def _shaker(b: ShapeBuilder, size, body_rgb_options, cap_holes_dark: bool) -> None:
     s = scale_from(b.rng, size)
     r, h = 0.02 * s, 0.08 * s * b.rng.uniform(0.85, 1.15)
+    # Glass shakers show their contents (white salt, black pepper) up to a fill line, clear glass above it;
+    # the simulator draws geoms opaque, so the contents are a sleeve rather than something seen through glass.
     glass = b.rng.random() < 0.6
-    color = jitter(b.rng, (0.88, 0.9, 0.92), 0.03, alpha=0.3) if glass else pick(b.rng, body_rgb_options)
+    color = jitter(b.rng, (0.85, 0.9, 0.92), 0.03) if glass else pick(b.rng, body_rgb_options)
     b.disc(0, r, h, color, texture="glass" if glass else "glossy")
-    if glass:  # contents visible through the glass
-        b.disc(0.003, r * 0.9, h * 0.6, choose(b.rng, body_rgb_options))
+    if glass:
+        b.disc(0.003, r + 0.0006, h * b.rng.uniform(0.4, 0.75), pick(b.rng, body_rgb_options, 0.03), texture="noise")
     cap = pick(b.rng, PALETTES["metal"])
     b.disc(h, r * 1.02, 0.012, cap, texture="metal")
     b.ellipsoid((0, 0, h + 0.012), (r, r, 0.008), cap, texture="metal")
