@@ -58,7 +58,8 @@ def plan_dataset(args, command: str) -> dict:
                 "seed": args.seed}
     existing = _load_dataset_file(args.out)
     if existing is None:
-        return {"settings": settings, "splits": requested, "vocabulary": list(class_vocabulary()), "commands": [command]}
+        return {"settings": settings, "splits": requested, "vocabulary": list(class_vocabulary()),
+                "commands": [command]}
     changed = {k: (existing["settings"].get(k), v) for k, v in settings.items() if existing["settings"].get(k) != v}
     if changed:
         shown = ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in changed.items())
@@ -77,7 +78,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="split names (train, valid_unseen, test_unseen, ...) and/or scenes (FloorPlan1, "
                              "FloorPlan1_v2); a bare scene goes to its ALFRED split")
     parser.add_argument("--views", type=int, default=40, help="frames per sequence (one sequence per scene)")
-    parser.add_argument("--variants", type=int, default=0, help="extra seeded layouts FloorPlan<N>_v1.. per train floorplan")
+    parser.add_argument("--variants", type=int, default=0,
+                        help="extra seeded layouts FloorPlan<N>_v1.. per train floorplan")
     parser.add_argument("--max-scenes-per-split", type=int, default=None, help="keep only the first N scenes per split")
     parser.add_argument("--out", type=Path, default=Path("data/perception/thor_sequences"), help="output directory")
     parser.add_argument("--width", type=int, default=300)

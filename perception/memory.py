@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 
@@ -147,7 +147,7 @@ class Instance:
         self._min_zup = self.points_zup.min(axis=0)
         self._max_zup = self.points_zup.max(axis=0)
 
-    # --- class and confidence -------------------------------------------------------------------------------------------
+    # --- class and confidence -----------------------------------------------------------------------------------------
     @property
     def class_name(self) -> str:
         return max(self.class_votes.items(), key=lambda kv: (kv[1], kv[0]))[0]
@@ -168,7 +168,7 @@ class Instance:
             return None
         return max(self.object_id_votes.items(), key=lambda kv: (kv[1], kv[0]))[0]
 
-    # --- geometry, thor frame -------------------------------------------------------------------------------------------
+    # --- geometry, thor frame -----------------------------------------------------------------------------------------
     @property
     def points(self) -> np.ndarray:
         return zup_to_thor(self.points_zup)
@@ -241,7 +241,7 @@ class SemanticMemory:
         self._held_types: set[str] = set()
         self._rng = np.random.default_rng(self.config.seed)
 
-    # --- queries -----------------------------------------------------------------------------------------------------------
+    # --- queries ------------------------------------------------------------------------------------------------------
     def instances(self) -> list[Instance]:
         return [self._instances[k] for k in sorted(self._instances)]
 
@@ -299,7 +299,7 @@ class SemanticMemory:
         return {"step": self.step, "config": asdict(self.config),
                 "instances": [i.to_json() for i in self.instances()]}
 
-    # --- update -----------------------------------------------------------------------------------------------------------
+    # --- update -------------------------------------------------------------------------------------------------------
     def insert(self, class_name: str, points, score: float = 1.0, object_id: str | None = None,
                state: Mapping | None = None) -> Instance:
         """Add an instance directly from thor-frame ``points`` (N, 3): priors, hand-made scenes, tests."""
@@ -525,7 +525,8 @@ def memory_from_options(options: Mapping | MemoryConfig | None) -> SemanticMemor
         return SemanticMemory(options)
     unknown = set(options) - set(MemoryConfig.__dataclass_fields__)
     if unknown:
-        raise ValueError(f"unknown memory option(s) {sorted(unknown)}; known: {sorted(MemoryConfig.__dataclass_fields__)}")
+        known = sorted(MemoryConfig.__dataclass_fields__)
+        raise ValueError(f"unknown memory option(s) {sorted(unknown)}; known: {known}")
     return SemanticMemory(MemoryConfig(**options))
 
 

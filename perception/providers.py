@@ -2,8 +2,9 @@
 
 A provider turns an :class:`~envs.event.Event` into :class:`~perception.detections.Detections` and keeps a
 :class:`~perception.memory.SemanticMemory` up to date. ``make_provider(name, **options)`` builds one from the
-registry ``PROVIDERS`` (name -> factory); ``gt`` lives here, ``odin`` and ``odin-2d`` are registered by their owners with
-:func:`register_provider`. Ablations are options, e.g. ``make_provider("gt", min_pixels=50, memory={"voxel_size": 0.1})``.
+registry ``PROVIDERS`` (name -> factory); ``gt`` lives here, ``odin`` and ``odin-2d`` are registered by their owners
+with :func:`register_provider`. Ablations are options, e.g.
+``make_provider("gt", min_pixels=50, memory={"voxel_size": 0.1})``.
 """
 
 from __future__ import annotations

@@ -92,8 +92,10 @@ def test_coco_file_loads_and_its_rle_decodes_to_the_masks(written):
             assert np.array_equal(coco.annToMask(annotation).astype(bool), truth)
             assert annotation["area"] == truth.sum() and annotation["iscrowd"] == 0
             rows, cols = np.nonzero(truth)
-            assert annotation["bbox"] == [cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
-            assert coco.loadCats(annotation["category_id"])[0]["name"] == event.get_object(annotation["object_id"])["objectType"]
+            width, height = cols.max() - cols.min() + 1, rows.max() - rows.min() + 1
+            assert annotation["bbox"] == [cols.min(), rows.min(), width, height]
+            category = coco.loadCats(annotation["category_id"])[0]["name"]
+            assert category == event.get_object(annotation["object_id"])["objectType"]
     assert mask_utils.decode(annotations[0]["segmentation"]).shape == (H, W)
 
 
@@ -157,7 +159,8 @@ def test_cli_exports_resumes_and_refuses_overlap_with_an_existing_dataset(tmp_pa
 
     monkeypatch.setattr(envs, "make_env", fake_make_env)
     out = tmp_path / "data"
-    argv = ["--scenes", "FloorPlan1", "FloorPlan10", "--views", "5", "--width", "32", "--height", "24", "--out", str(out)]
+    argv = ["--scenes", "FloorPlan1", "FloorPlan10", "--views", "5", "--width", "32", "--height", "24",
+            "--out", str(out)]
     assert make_dataset.main(argv) == 0
     assert made == ["embedded"]
     for split, scene in (("train", "FloorPlan1"), ("valid_unseen", "FloorPlan10")):

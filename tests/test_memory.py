@@ -151,7 +151,8 @@ def test_a_picked_up_object_leaves_the_map_and_is_not_mapped_in_the_hand(with_id
     # Holding the mug: it is drawn close in front of the camera, as AI2-THOR shows a held object.
     held = Box("Mug|1", "Mug", (-0.05, 1.45, 0.1), (0.05, 1.55, 0.2))
     holding = view([TABLE, APPLE, held], (0.0, 0.9, -0.3), 0.0, inventory=[MUG])
-    holding.metadata["objects"] = [o for o in holding.metadata["objects"] if o["objectId"] != "Mug|1" or o["isPickedUp"]]
+    holding.metadata["objects"] = [o for o in holding.metadata["objects"]
+                                   if o["objectId"] != "Mug|1" or o["isPickedUp"]]
     memory.update(holding, detections_of(holding, with_ids))
     assert memory.find("Mug") == []
     assert len(memory.find("Apple")) == 1 and len(memory.find("DiningTable")) == 1

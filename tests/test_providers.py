@@ -133,7 +133,7 @@ def test_gt_memory_follows_a_pickup_in_the_embedded_world():
             provider.observe(event)
             reachable = [o for o in event.metadata["objects"]
                          if o["pickupable"] and o["visible"] and o["distance"] < 1.4
-                         and o["objectId"] in event.instance_masks]
+                         and o["objectId"] in event.instance_masks and event.instance_masks[o["objectId"]].sum() >= 30]
             if reachable:
                 target = reachable[0]
                 break

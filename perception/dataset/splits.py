@@ -2,8 +2,8 @@
 
 Split names are ALFRED/TEACh's (``envs.scenes.SPLITS``); a bare floorplan (or layout variant) name goes to the one of
 ``train``, ``valid_unseen`` and ``test_unseen`` whose floorplans include it (these three partition the 120 iTHOR
-floorplans). Seen splits share floorplans with ``train`` by design, so asking for both in one dataset is refused: a model
-must never be evaluated on a room it was trained in.
+floorplans). Seen splits share floorplans with ``train`` by design, so asking for both in one dataset is refused: a
+model must never be evaluated on a room it was trained in.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def split_of_floorplan(scene: str) -> str:
 def resolve_scenes(tokens: Sequence[str], variants: int = 0, max_per_split: int | None = None) -> dict[str, list[str]]:
     """Map ``--scenes`` tokens (split names or scene names) to {dataset split: [scene, ...]} in a stable order.
 
-    ``variants`` adds ``FloorPlan<N>_v1`` .. ``_v<variants>`` after each ``train`` floorplan; ``max_per_split`` keeps the
-    first scenes of each split. Overlapping floorplans across the resulting splits raise ``ValueError``.
+    ``variants`` adds ``FloorPlan<N>_v1`` .. ``_v<variants>`` after each ``train`` floorplan; ``max_per_split`` keeps
+    the first scenes of each split. Overlapping floorplans across the resulting splits raise ``ValueError``.
     """
     if not tokens:
         raise ValueError("--scenes: give at least one split name or scene name")

@@ -33,7 +33,8 @@ class Box:
     def metadata(self) -> dict:
         lo, hi = np.asarray(self.lo, dtype=float), np.asarray(self.hi, dtype=float)
         centre, size = (lo + hi) / 2, hi - lo
-        corners = [[float(x), float(y), float(z)] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+        corners = [[float(x), float(y), float(z)]
+                   for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
         entry = {
             "objectId": self.object_id, "objectType": self.object_type, "name": self.object_id,
             "position": dict(zip("xyz", map(float, centre))), "rotation": {"x": 0.0, "y": 0.0, "z": 0.0},

@@ -50,7 +50,8 @@ def reachable_positions(env) -> list[dict]:
     event = env.step(action="GetReachablePositions")
     positions = event.metadata.get("actionReturn") if event.metadata.get("lastActionSuccess") else None
     if not positions:
-        raise TrajectoryError(f"GetReachablePositions gave no positions ({event.metadata.get('errorMessage') or 'empty'})")
+        reason = event.metadata.get("errorMessage") or "empty"
+        raise TrajectoryError(f"GetReachablePositions gave no positions ({reason})")
     return list(positions)
 
 
