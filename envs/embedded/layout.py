@@ -159,7 +159,8 @@ def _lights(room: Room, rng: np.random.Generator) -> list[dict]:
         x = room.width * (i + 1) / (n + 1) + rng.uniform(-0.3, 0.3)
         y = room.depth * rng.uniform(0.3, 0.7)
         warm = rng.uniform(0.8, 1.0)
-        lights.append({"pos": (x, y, room.height - 0.2), "diffuse": (warm * 0.55, warm * 0.52, 0.5 * rng.uniform(0.8, 1.0))})
+        level = rng.uniform(0.22, 0.34)  # varied brightness and warmth per room
+        lights.append({"pos": (x, y, room.height - 0.2), "diffuse": (level * warm, level * warm * 0.96, level * rng.uniform(0.8, 1.0))})
     return lights
 
 

@@ -96,7 +96,7 @@ class SceneRenderer:
             f'diffuse="{lt["diffuse"][0]:.3f} {lt["diffuse"][1]:.3f} {lt["diffuse"][2]:.3f}" attenuation="1 0.05 0" '
             f'cutoff="120" exponent="1" castshadow="false"/>'
             for lt in s.lights)
-        ambient = rng.uniform(0.25, 0.4)
+        ambient = rng.uniform(0.18, 0.3)
         return f"""<mujoco model="{s.name}">
 <compiler angle="radian"/>
 <statistic extent="1" center="0 0 0"/>
@@ -104,7 +104,7 @@ class SceneRenderer:
 <global offwidth="{self.width}" offheight="{self.height}"/>
 <map znear="{Z_NEAR}" zfar="{Z_FAR}"/>
 <quality shadowsize="0" offsamples="0"/>
-<headlight ambient="{ambient:.3f} {ambient:.3f} {ambient:.3f}" diffuse="0.3 0.3 0.3" specular="0.05 0.05 0.05"/>
+<headlight ambient="{ambient:.3f} {ambient:.3f} {ambient:.3f}" diffuse="0.22 0.22 0.22" specular="0.05 0.05 0.05"/>
 </visual>
 <asset>
 {assets_xml(rng)}
