@@ -122,7 +122,7 @@ def _thin_to_voxels(points: np.ndarray, voxel_size: float) -> tuple[np.ndarray, 
     return unique, points[first]
 
 
-@dataclass
+@dataclass(eq=False)  # identity: two instances are never "equal" by value, and arrays make == ambiguous
 class Instance:
     """One object in the map. Geometry is stored in zup; the public properties speak the thor frame."""
 
