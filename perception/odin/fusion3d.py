@@ -176,19 +176,26 @@ class KnnAttentionLayer(nn.Module):
             if parameter.dim() > 1:
                 nn.init.xavier_uniform_(parameter)
 
-    def forward(self, x: torch.Tensor, neighbour_index: torch.Tensor, key_position: torch.Tensor,
-                query_position: torch.Tensor, neighbour_valid: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, neighbour_index: torch.Tensor, position_hidden: torch.Tensor,
+                position_output: nn.Linear, query_position: torch.Tensor, neighbour_valid: torch.Tensor) -> torch.Tensor:
+        """x (M, C) voxel features; neighbour_index (M, k); position_hidden (M, k, C) the relative-PE MLP up to its
+        last Linear ``position_output``; query_position (C,) = PE(0); neighbour_valid (M, k) bool."""
         count, k = neighbour_index.shape
         dim = x.shape[1]
         head_dim = dim // self.heads
         query = self.query_proj(self.norm_attention(x) + query_position).view(count, 1, self.heads, head_dim)
-        neighbours = x[neighbour_index]  # (M, k, C)
-        key = self.key_proj(neighbours + key_position).view(count, k, self.heads, head_dim)
-        value = self.value_proj(neighbours).view(count, k, self.heads, head_dim)
-        logits = (query * key).sum(-1) / math.sqrt(head_dim)  # (M, k, heads)
+        # key_proj(x_j + PE) = key_proj(x)_j + (W_k W_pe) h + W_k b_pe: project the M voxels before gathering their
+        # k neighbours, and fold the PE's last Linear into the key projection (the M*k-row products dominate).
+        folded_weight = self.key_proj.weight @ position_output.weight
+        folded_bias = self.key_proj.weight @ position_output.bias
+        key = self.key_proj(x)[neighbour_index] + nn.functional.linear(position_hidden, folded_weight, folded_bias)
+        value = self.value_proj(x)[neighbour_index]
+        key = key.view(count, k, self.heads, head_dim)
+        value = value.view(count, k, self.heads, head_dim)
+        logits = torch.einsum("mqhd,mkhd->mkh", query, key) / math.sqrt(head_dim)
         logits = logits.masked_fill(~neighbour_valid[:, :, None], float("-inf"))
         attention = logits.softmax(dim=1)
-        attended = (attention[..., None] * value).sum(1).reshape(count, dim)
+        attended = torch.einsum("mkh,mkhd->mhd", attention, value).reshape(count, dim)
         x = x + self.out_proj(attended)
         x = x + self.ffn(self.norm_ffn(x))
         return self.norm_out(x)
@@ -211,11 +218,12 @@ class CrossViewFusion(nn.Module):
         """The attention stack on voxel rows (M, C) with their centroids (M, 3) and k-NN (M, k)."""
         if voxel_features.shape[0] == 0:
             return voxel_features
-        key_position = self.position(voxel_xyz[neighbour_index] - voxel_xyz[:, None, :])
+        position_hidden = self.position.hidden(voxel_xyz[neighbour_index] - voxel_xyz[:, None, :])
         query_position = self.position(voxel_xyz.new_zeros(1, 3))
         neighbour_valid = neighbour_distance < PAD_DISTANCE * 0.5
         for layer in self.layers:
-            voxel_features = layer(voxel_features, neighbour_index, key_position, query_position, neighbour_valid)
+            voxel_features = layer(voxel_features, neighbour_index, position_hidden, self.position.output,
+                                   query_position, neighbour_valid)
         return voxel_features
 
     def forward(self, features: torch.Tensor, level: LevelGeometry) -> torch.Tensor:

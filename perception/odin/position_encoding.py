@@ -43,6 +43,14 @@ class RelativePositionMLP(nn.Module):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(3, dim), nn.LayerNorm(dim), nn.ReLU(inplace=True), nn.Linear(dim, dim))
 
+    def hidden(self, offsets: torch.Tensor) -> torch.Tensor:
+        """Everything but the last Linear, so callers can fold that Linear into their own projection."""
+        return self.net[:3](offsets)
+
+    @property
+    def output(self) -> nn.Linear:
+        return self.net[3]
+
     def forward(self, offsets: torch.Tensor) -> torch.Tensor:
         return self.net(offsets)
 

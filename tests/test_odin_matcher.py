@@ -1,0 +1,82 @@
+"""Hungarian matcher and set criterion of ODIN / Mask2Former on hand-made predictions."""
+
+import pytest
+import torch
+
+from perception.odin.criterion import SetCriterion
+from perception.odin.matcher import HungarianMatcher, pairwise_dice, pairwise_sigmoid_bce
+
+
+def hand_made(permutation, num_classes=3, views=1, size=8):
+    """Three disjoint GT masks; query permutation[i] predicts GT i perfectly (large logits), other queries are empty."""
+    masks = torch.zeros(3, views, size, size, dtype=torch.bool)
+    masks[0, :, :4, :4] = True
+    masks[1, :, 4:, :] = True
+    masks[2, :, :4, 4:] = True
+    labels = torch.tensor([2, 0, 1])
+    queries = 5
+    logits = torch.full((1, queries, num_classes + 1), -5.0)
+    logits[0, :, -1] = 5.0  # no-object for the spare queries
+    mask_logits = torch.full((1, queries, views, size, size), -10.0)
+    for gt, query in enumerate(permutation):
+        logits[0, query] = -5.0
+        logits[0, query, labels[gt]] = 5.0
+        mask_logits[0, query] = torch.where(masks[gt], 10.0, -10.0)
+    outputs = {"pred_logits": logits, "pred_masks": mask_logits}
+    return outputs, [{"labels": labels, "masks": masks}]
+
+
+@pytest.mark.parametrize("permutation", [[0, 1, 2], [3, 0, 4], [2, 4, 1]])
+def test_matcher_recovers_the_assignment(permutation):
+    outputs, targets = hand_made(permutation)
+    rows, cols = HungarianMatcher(num_points=40)(outputs, targets, generator=torch.Generator().manual_seed(0))[0]
+    assignment = dict(zip(cols.tolist(), rows.tolist()))
+    assert assignment == {gt: q for gt, q in enumerate(permutation)}
+
+
+def test_pairwise_costs_match_direct_formulas():
+    torch.manual_seed(0)
+    logits, targets = torch.randn(4, 30), (torch.rand(3, 30) > 0.5).float()
+    bce = pairwise_sigmoid_bce(logits, targets)
+    dice = pairwise_dice(logits, targets)
+    for q in range(4):
+        for t in range(3):
+            direct = torch.nn.functional.binary_cross_entropy_with_logits(logits[q], targets[t])
+            assert torch.allclose(bce[q, t], direct, atol=1e-5)
+            p = logits[q].sigmoid()
+            assert torch.allclose(dice[q, t], 1 - (2 * (p * targets[t]).sum() + 1) / (p.sum() + targets[t].sum() + 1))
+
+
+def test_criterion_prefers_the_correct_prediction_and_deep_supervises():
+    good, targets = hand_made([3, 0, 4])
+    wrong_masks = {"pred_logits": good["pred_logits"], "pred_masks": -good["pred_masks"]}
+    good["aux_outputs"] = [dict(good), wrong_masks]
+    criterion = SetCriterion(num_points=64)
+    losses = criterion(good, targets, generator=torch.Generator().manual_seed(0))
+    assert {"loss_ce", "loss_mask", "loss_dice", "loss_ce_0", "loss_mask_1", "loss_dice_1", "loss"} <= set(losses)
+    assert losses["loss_mask"] < 0.01 and losses["loss_dice"] < 0.01 and losses["loss_ce"] < 0.05
+    assert losses["loss_mask_1"] > losses["loss_mask"] + 1.0 and losses["loss_dice_1"] > losses["loss_dice"] + 0.2
+    weighted = sum(criterion.weights[name.rsplit("_", 1)[0] if name[-1].isdigit() else name] * value
+                   for name, value in losses.items() if name != "loss")
+    assert torch.allclose(losses["loss"], weighted)
+
+
+def test_no_object_weight_and_empty_targets():
+    outputs, targets = hand_made([0, 1, 2])
+    empty = [{"labels": torch.zeros(0, dtype=torch.long), "masks": torch.zeros(0, 1, 8, 8, dtype=torch.bool)}]
+    heavy = SetCriterion(no_object_weight=1.0)(outputs, empty)
+    light = SetCriterion(no_object_weight=0.1)(outputs, empty)
+    assert heavy["loss_mask"] == 0 and heavy["loss_ce"] > 0
+    # with only no-object targets the weighted mean is the same; the weight matters when both kinds are present
+    assert torch.allclose(heavy["loss_ce"], light["loss_ce"])
+    outputs["pred_logits"] = torch.randn(outputs["pred_logits"].shape, generator=torch.Generator().manual_seed(0))
+    mixed_heavy = SetCriterion(no_object_weight=1.0)(outputs, targets)["loss_ce"]
+    mixed_light = SetCriterion(no_object_weight=0.1)(outputs, targets)["loss_ce"]
+    assert not torch.allclose(mixed_heavy, mixed_light)
+
+
+def test_criterion_rejects_mismatched_targets():
+    outputs, targets = hand_made([0, 1, 2])
+    targets[0]["masks"] = targets[0]["masks"][..., :4]
+    with pytest.raises(ValueError, match="targets\\[0\\]: masks"):
+        SetCriterion()(outputs, targets)

@@ -1,0 +1,156 @@
+"""The ODIN model end to end on the tiny config: shapes in 2D and 3D, one set of weights for both, predictions,
+a few optimisation steps on one synthetic scene, checkpoints and input errors."""
+
+import math
+
+import pytest
+import torch
+
+from perception.odin import CONFIGS, CheckpointError, Odin, SetCriterion, TextEmbedder, load_checkpoint, save_checkpoint
+
+NAMES = ["Mug", "CounterTop", "Apple"]
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory):
+    # The real all-MiniLM-L6-v2; loaded once per process by TextEmbedder's registry.
+    return TextEmbedder("minilm", cache_dir=tmp_path_factory.mktemp("text_cache"))
+
+
+@pytest.fixture(scope="module")
+def model(embedder):
+    torch.manual_seed(0)
+    return Odin(CONFIGS["tiny"], embedder).eval()
+
+
+def synthetic_scene(views=2, height=64, width=48, seed=0):
+    """Two views of a floor (z = 0) with a box on it; the box pixels are instance 0 ('Mug'), the floor instance 1."""
+    g = torch.Generator().manual_seed(seed)
+    rows = torch.arange(height, dtype=torch.float32)[:, None].expand(height, width)
+    cols = torch.arange(width, dtype=torch.float32)[None, :].expand(height, width)
+    xyz, images, box = [], [], []
+    for view in range(views):
+        x = cols * 0.03 + view * 0.3
+        y = rows * 0.03
+        inside = (rows > height * 0.3) & (rows < height * 0.7) & (cols > width * 0.3 - view * 3) & (cols < width * 0.7)
+        z = torch.where(inside, torch.full_like(x, 0.4), torch.zeros_like(x))
+        xyz.append(torch.stack([x, y, z], -1))
+        image = torch.rand(3, height, width, generator=g) * 0.2 + 0.1
+        image[0][inside] = 0.9
+        images.append(image)
+        box.append(inside)
+    return torch.stack(images)[None], torch.stack(xyz)[None], torch.stack(box)[None]
+
+
+def test_shapes_2d_and_3d_with_the_same_weights(model):
+    images, xyz, _ = synthetic_scene()
+    config = model.config
+    with torch.no_grad():
+        out2d = model(images, NAMES)
+        out3d = model(images, NAMES, xyz)
+    for out in (out2d, out3d):
+        assert out["pred_logits"].shape == (1, config.num_queries, len(NAMES) + 1)
+        assert out["pred_masks"].shape == (1, config.num_queries, 2, 16, 12)
+        assert len(out["aux_outputs"]) == config.decoder_layers
+        assert all(a["pred_masks"].shape == out["pred_masks"].shape for a in out["aux_outputs"])
+        assert torch.isfinite(out["pred_masks"]).all() and torch.isfinite(out["pred_logits"]).all()
+    assert not torch.allclose(out2d["pred_masks"], out3d["pred_masks"])  # 3D fusion changes the answer
+
+
+def test_non_multiple_of_32_input_and_vocabulary_size(model):
+    images = torch.rand(2, 1, 3, 45, 70)
+    with torch.no_grad():
+        out = model(images, NAMES + ["Fridge", "Toaster"])
+    assert out["pred_logits"].shape == (2, model.config.num_queries, 6)
+    assert out["pred_masks"].shape == (2, model.config.num_queries, 1, math.ceil(45 / 4), math.ceil(70 / 4))
+
+
+def test_3d_masks_agree_across_views_of_one_voxel(model):
+    images, xyz, _ = synthetic_scene()
+    xyz[0, 1] = xyz[0, 0]  # the second view sees exactly the same points as the first
+    with torch.no_grad():
+        masks = model(images, NAMES, xyz)["pred_masks"]
+    assert torch.allclose(masks[:, :, 0], masks[:, :, 1], atol=1e-5)
+
+
+def test_invalid_depth_pixels_still_get_masks(model):
+    images, xyz, _ = synthetic_scene()
+    valid = torch.ones(xyz.shape[:-1], dtype=torch.bool)
+    valid[0, 0, :32] = False
+    with torch.no_grad():
+        out = model(images, NAMES, xyz, valid)
+    assert torch.isfinite(out["pred_masks"]).all()
+
+
+def test_predict_returns_ranked_instances_at_input_resolution(model):
+    images, xyz, _ = synthetic_scene()
+    results = model.predict(images, NAMES, xyz, top_k=5)
+    assert len(results) == 1
+    result = results[0]
+    assert result["masks"].shape == (5, 2, 64, 48) and result["masks"].dtype == torch.bool
+    assert result["labels"].max() < len(NAMES)
+    assert result["class_names"] == [NAMES[i] for i in result["labels"].tolist()]
+    assert torch.all(result["scores"][:-1] >= 0) and torch.all(result["scores"] <= 1)
+
+
+def test_training_steps_lower_the_loss(embedder):
+    torch.manual_seed(0)
+    config = CONFIGS["tiny"]
+    model = Odin(config, embedder)
+    criterion = SetCriterion.from_config(config)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    images, xyz, box = synthetic_scene()
+    small_box = box[..., ::4, ::4]
+    targets = [{"labels": torch.tensor([0, 1]), "masks": torch.stack([small_box[0], ~small_box[0]])}]
+    generator = torch.Generator().manual_seed(0)
+    losses = []
+    for step in range(12):
+        outputs = model(images, NAMES, xyz if step % 2 == 0 else None)  # alternate 3D and 2D, as joint training
+        loss = criterion(outputs, targets, generator=generator)["loss"]
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert sum(losses[-4:]) < 0.8 * sum(losses[:4])
+
+
+def test_checkpoint_round_trip(model, embedder, tmp_path):
+    path = save_checkpoint(model, tmp_path / "odin_tiny.safetensors")
+    assert (tmp_path / "odin_tiny.json").exists()
+    loaded = load_checkpoint(path, "cpu", embedder).eval()
+    assert loaded.config == model.config
+    images, xyz, _ = synthetic_scene()
+    with torch.no_grad():
+        assert torch.equal(model(images, NAMES, xyz)["pred_masks"], loaded(images, NAMES, xyz)["pred_masks"])
+
+
+def test_corrupt_or_mismatched_checkpoint_names_the_file(model, embedder, tmp_path):
+    path = save_checkpoint(model, tmp_path / "odin.safetensors")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(path.read_bytes()[:200])
+    (tmp_path / "corrupt.json").write_text((tmp_path / "odin.json").read_text())
+    with pytest.raises(CheckpointError, match="corrupt.safetensors"):
+        load_checkpoint(corrupt, "cpu", embedder)
+    mismatched = tmp_path / "mismatch.safetensors"
+    mismatched.write_bytes(path.read_bytes())
+    CONFIGS["tiny"].replace(hidden_dim=64).to_json(tmp_path / "mismatch.json")
+    with pytest.raises(CheckpointError, match="mismatch.safetensors.*wrong shape"):
+        load_checkpoint(mismatched, "cpu", embedder)
+    (tmp_path / "broken.safetensors").write_bytes(path.read_bytes())
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="broken.json"):
+        load_checkpoint(tmp_path / "broken.safetensors", "cpu", embedder)
+
+
+def test_bad_inputs_get_clear_errors(model):
+    images, xyz, _ = synthetic_scene()
+    with pytest.raises(ValueError, match="images"):
+        model(images[0], NAMES)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        model(images * 255, NAMES)
+    with pytest.raises(ValueError, match="xyz"):
+        model(images, NAMES, xyz[..., :2])
+    with pytest.raises(ValueError, match="class_names"):
+        model(images, "Mug")
+    with pytest.raises(ValueError, match="valid"):
+        model(images, NAMES, xyz, torch.ones(xyz.shape[:-1]))
