@@ -147,7 +147,8 @@ def test_faucet_cleans_and_fills_in_sink(env):
 def test_stove_boils_potato_in_pot(env):
     event = env.last_event
     pot, potato = ids(event, "Pot")[0], ids(event, "Potato")[0]
-    burner = ids(event, "StoveBurner")[0]
+    burner = next(o["objectId"] for o in event.metadata["objects"]
+                  if o["objectType"] == "StoveBurner" and not o["receptacleObjectIds"])
     knob = next(o["objectId"] for o in event.metadata["objects"]
                 if o["objectType"] == "StoveKnob" and burner in o.get("controlledObjects", []))
     for inside in event.get_object(pot)["receptacleObjectIds"] or []:
