@@ -23,7 +23,7 @@ BREAKABLE = ["Bottle", "Bowl", "CellPhone", "Cup", "Egg", "Laptop", "Mirror", "M
              "Vase", "Window", "WineBottle"]
 COOKABLE = ["Apple", "Bread", "Lettuce", "Potato", "Tomato", "Egg", "AppleSliced", "BreadSliced", "LettuceSliced",
             "PotatoSliced", "TomatoSliced", "EggCracked"]
-ENCLOSING = ["Cabinet", "Drawer", "Fridge", "Microwave", "Box"]
+ENCLOSING = ["Cabinet", "Drawer", "Fridge", "Microwave", "Box", "Safe"]
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_state_roles_exist_where_needed(specs):
         required.setdefault(t, set()).add("food")
     for t in BREAKABLE:
         required.setdefault(t, set()).add("broken")
-    required.update({"Faucet": {"stream"}, "Candle": {"flame"}, "Television": {"screen"}, "Laptop": {"screen"},
+    required.update({"Faucet": {"stream"}, "ShowerHead": {"stream"}, "Candle": {"flame"}, "Television": {"screen"}, "Laptop": {"screen"},
                      "CellPhone": {"screen"}, "StoveBurner": {"glow"}, "Microwave": {"glow"}, "DeskLamp": {"glow"},
                      "FloorLamp": {"glow"}, "StoveKnob": {"glow"}})
     for object_type, roles in required.items():

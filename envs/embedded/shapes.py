@@ -398,7 +398,7 @@ def dims_from(rng: np.random.Generator, size: dict | None, width, depth, height)
 
 Builder = Callable[[np.random.Generator, "dict | None"], ShapeSpec]
 _BUILDERS: dict[str, Builder] = {}
-_MODULES = ("shapes_kitchen", "shapes_tableware", "shapes_food", "shapes_furniture", "shapes_small")
+_MODULES = ("shapes_kitchen", "shapes_tableware", "shapes_food", "shapes_furniture", "shapes_small", "shapes_extra")
 _loaded = False
 
 
