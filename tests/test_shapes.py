@@ -142,9 +142,12 @@ def test_state_roles_exist_where_needed(specs):
         required.setdefault(t, set()).add("food")
     for t in BREAKABLE:
         required.setdefault(t, set()).add("broken")
-    required.update({"Faucet": {"stream"}, "ShowerHead": {"stream"}, "Candle": {"flame"}, "Television": {"screen"}, "Laptop": {"screen"},
-                     "CellPhone": {"screen"}, "StoveBurner": {"glow"}, "Microwave": {"glow"}, "DeskLamp": {"glow"},
-                     "FloorLamp": {"glow"}, "StoveKnob": {"glow"}})
+    toggled = {"Faucet": "stream", "ShowerHead": "stream", "Candle": "flame", "Television": "screen",
+               "Laptop": "screen", "CellPhone": "screen", "StoveBurner": "glow", "Microwave": "glow", "DeskLamp": "glow",
+               "FloorLamp": "glow", "StoveKnob": "glow", "Toaster": "glow", "CoffeeMachine": "glow",
+               "LightSwitch": "glow"}
+    for t, role in toggled.items():
+        required.setdefault(t, set()).add(role)
     for object_type, roles in required.items():
         for spec in specs[object_type]:
             assert roles <= {p.role for p in spec.parts}, object_type

@@ -217,7 +217,8 @@ def poster(b: ShapeBuilder, size):
         z0 = b.rng.uniform(0.03, h * 0.6)
         b.box_span((x0, d / 2, z0), (x0 + b.rng.uniform(0.05, w / 2), d / 2 + 0.001, min(h - 0.03, z0 + b.rng.uniform(
             0.05, h * 0.4))), pick(b.rng, PALETTES["plastic"]))
-    b.box_span((-w / 2 + 0.03, d / 2, h - 0.12), (w / 2 - 0.03, d / 2 + 0.0012, h - 0.05), pick(b.rng, PALETTES["black"]))
+    title = pick(b.rng, PALETTES["black"])
+    b.box_span((-w / 2 + 0.03, d / 2, h - 0.12), (w / 2 - 0.03, d / 2 + 0.0012, h - 0.05), title)
 
 
 @register("Safe")

@@ -256,7 +256,8 @@ def chair(b: ShapeBuilder, size):
             b.box((sx * (w / 2 - r), sy * (d / 2 - r), top / 2), (r, r, top / 2), frame, texture=tex)
     style = choose(b.rng, ["slats", "panel", "ladder"])
     if style == "panel":
-        b.box_span((-w / 2 + 2 * r, -d / 2, seat_h + 0.12), (w / 2 - 2 * r, -d / 2 + 0.02, h - 0.02), frame, texture=tex)
+        b.box_span((-w / 2 + 2 * r, -d / 2, seat_h + 0.12), (w / 2 - 2 * r, -d / 2 + 0.02, h - 0.02), frame,
+                   texture=tex)
     elif style == "slats":
         b.box_span((-w / 2 + 2 * r, -d / 2, h - 0.1), (w / 2 - 2 * r, -d / 2 + 0.02, h - 0.02), frame, texture=tex)
         for k in range(3):
@@ -517,7 +518,8 @@ def mirror(b: ShapeBuilder, size):
     else:
         _wall_plate(b, w, h, d, frame, texture="metal" if frame[0] > 0.5 else "plain")
         border = b.rng.uniform(0.015, 0.05)
-        b.box_span((-w / 2 + border, d / 2, border), (w / 2 - border, d / 2 + 0.002, h - border), glass, texture="glass")
+        b.box_span((-w / 2 + border, d / 2, border), (w / 2 - border, d / 2 + 0.002, h - border), glass,
+                   texture="glass")
         b.box((w * 0.15, d / 2 + 0.0025, h * 0.6), (w * 0.05, 0.0005, h * 0.3), (0.9, 0.93, 0.95, 0.5), texture="glass",
               quat=quat_axis_angle((0, 1, 0), 0.4))  # highlight streak
         glass_center, glass_extent = (0, d / 2 + 0.003, h / 2), min(w, h) / 2 - border

@@ -82,7 +82,8 @@ def counter_top(b: ShapeBuilder, size):
     w, d, h = dims_from(b.rng, size, (0.6, 2.4), (0.55, 0.7), (0.88, 0.95))
     slab = b.rng.uniform(0.03, 0.05)
     top_color = pick(b.rng, PALETTES["stone"] + PALETTES["wood_light"][:2])
-    b.box_span((-w / 2, -d / 2, h - slab), (w / 2, d / 2, h), top_color, texture=choose(b.rng, ["marble", "noise", "wood", "tiles"]))
+    top_texture = choose(b.rng, ["marble", "noise", "wood", "tiles"])
+    b.box_span((-w / 2, -d / 2, h - slab), (w / 2, d / 2, h), top_color, texture=top_texture)
     if (size or {}).get("carcass", True):
         body_color, body_tex = cabinet_palette(b.rng)
         b.box_span((-w / 2 + 0.02, -d / 2, 0.1), (w / 2 - 0.02, d / 2 - 0.03, h - slab), body_color, texture=body_tex)
@@ -270,8 +271,8 @@ def stove_knob(b: ShapeBuilder, size):
     color = pick(b.rng, PALETTES["black"] + PALETTES["metal"])
     # The knob sticks out of a stove front (+y) from a thin back plate at y = -hy.
     plate_r = r * 1.5
-    b.cylinder((0, -depth / 2 - 0.002, plate_r), plate_r, 0.002, jitter(b.rng, (0.75, 0.75, 0.76), 0.05), axis=(0, 1, 0),
-               texture="metal")
+    plate = jitter(b.rng, (0.75, 0.75, 0.76), 0.05)
+    b.cylinder((0, -depth / 2 - 0.002, plate_r), plate_r, 0.002, plate, axis=(0, 1, 0), texture="metal")
     shape = choose(b.rng, ["round", "fluted", "bar"])
     b.cylinder((0, 0.0, plate_r), r, depth / 2, color, axis=(0, 1, 0), texture="metal" if shape != "bar" else "plain")
     if shape == "fluted":
@@ -312,7 +313,9 @@ def toaster(b: ShapeBuilder, size):
 @register("CoffeeMachine")
 def coffee_machine(b: ShapeBuilder, size):
     s = scale_from(b.rng, size)
-    w, d, h = 0.24 * s * b.rng.uniform(0.9, 1.15), 0.32 * s * b.rng.uniform(0.9, 1.1), 0.36 * s * b.rng.uniform(0.9, 1.1)
+    w = 0.24 * s * b.rng.uniform(0.9, 1.15)
+    d = 0.32 * s * b.rng.uniform(0.9, 1.1)
+    h = 0.36 * s * b.rng.uniform(0.9, 1.1)
     color = pick(b.rng, PALETTES["appliance"] + PALETTES["black"])
     accent = pick(b.rng, PALETTES["metal"] + PALETTES["black"])
     tex = choose(b.rng, ["glossy", "metal", "plain"])

@@ -37,8 +37,8 @@ def dirt_smudges(b: ShapeBuilder, z: float, radius: float, count: int = 3, xy=(0
         d = b.rng.uniform(0.0, 0.6) * radius
         r = radius * b.rng.uniform(0.15, 0.3)
         color = jitter(b.rng, choose(b.rng, [DIRT[:3], (0.45, 0.42, 0.38), (0.55, 0.45, 0.2)]), 0.05)
-        b.ellipsoid((xy[0] + d * math.cos(a), xy[1] + d * math.sin(a), z + 0.0015), (r, r * b.rng.uniform(0.5, 1), 0.0015),
-                    color, role="dirt")
+        centre = (xy[0] + d * math.cos(a), xy[1] + d * math.sin(a), z + 0.0015)
+        b.ellipsoid(centre, (r, r * b.rng.uniform(0.5, 1), 0.0015), color, role="dirt")
 
 
 def dish_color(b: ShapeBuilder):
