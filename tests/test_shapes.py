@@ -66,7 +66,7 @@ def test_parts_are_valid_geoms_inside_the_box(specs):
 
 def test_sizes_are_realistic(specs):
     """Metres, not centimetres: small things under half a metre, furniture between 0.3 and 3 m on its long side."""
-    small = {"Mug": (0.05, 0.16), "Apple": (0.05, 0.12), "Fridge": (1.4, 2.1), "DiningTable": (0.9, 2.0),
+    small = {"Mug": (0.05, 0.16), "Apple": (0.05, 0.12), "Fridge": (1.4, 2.1), "DiningTable": (0.75, 2.0),
              "Knife": (0.2, 0.4), "CellPhone": (0.12, 0.18), "Bed": (1.9, 2.3), "Toaster": (0.2, 0.38)}
     for object_type, (lo, hi) in small.items():
         for spec in specs[object_type]:
@@ -102,11 +102,16 @@ def test_size_dict_sets_furniture_dimensions_and_bad_values_fail():
     assert 2 * spec.half_extents[2] == pytest.approx(0.7, abs=0.01)
     table = make_shape("DiningTable", np.random.default_rng(0), {"height": 0.74})
     assert 2 * table.half_extents[2] == pytest.approx(0.74, abs=1e-6)
+    for seed in range(12):  # round or square, a table never outgrows the footprint the layout gave it
+        table = make_shape("DiningTable", np.random.default_rng(seed), {"width": 1.4, "depth": 0.8})
+        assert 2 * table.half_extents[0] <= 1.4 + 1e-6 and 2 * table.half_extents[1] <= 0.8 + 1e-6
     mug_big = make_shape("Mug", np.random.default_rng(0), {"scale": 1.3})
     mug_small = make_shape("Mug", np.random.default_rng(0), {"scale": 0.7})
     assert mug_big.half_extents[2] > mug_small.half_extents[2] * 1.5
     with pytest.raises(ValueError, match="width"):
         make_shape("Cabinet", np.random.default_rng(0), {"width": -1})
+    with pytest.raises(ValueError, match="widht"):
+        make_shape("Cabinet", np.random.default_rng(0), {"widht": 0.5})
     with pytest.raises(KeyError, match="Unicorn.*Mug"):
         make_shape("Unicorn", np.random.default_rng(0))
 

@@ -396,6 +396,10 @@ def dims_from(rng: np.random.Generator, size: dict | None, width, depth, height)
 # ----------------------------------------------------------------------------------------------------------------------
 # Registry
 
+# width/depth/height (metres) fix furniture dimensions, scale multiplies a small object's size, carcass=False leaves a
+# CounterTop as a bare slab (when the layout puts cabinets under it).
+SIZE_KEYS = frozenset({"width", "depth", "height", "scale", "carcass"})
+
 Builder = Callable[[np.random.Generator, "dict | None"], ShapeSpec]
 _BUILDERS: dict[str, Builder] = {}
 _MODULES = ("shapes_kitchen", "shapes_tableware", "shapes_food", "shapes_furniture", "shapes_small", "shapes_extra")
@@ -440,6 +444,9 @@ def make_shape(object_type: str, rng: np.random.Generator, size: dict | None = N
         raise KeyError(f"make_shape: unknown object_type {object_type!r}; supported: {', '.join(sorted(_BUILDERS))}")
     if size is not None and not isinstance(size, dict):
         raise TypeError(f"make_shape: size must be a dict or None, got {type(size).__name__}")
+    unknown = sorted(set(size or {}) - SIZE_KEYS)
+    if unknown:
+        raise ValueError(f"make_shape({object_type!r}): unknown size keys {unknown}; allowed: {sorted(SIZE_KEYS)}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"make_shape: rng must be a numpy.random.Generator, got {type(rng).__name__}")
     return _BUILDERS[object_type](rng, size)

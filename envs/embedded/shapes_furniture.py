@@ -52,8 +52,8 @@ def table(b: ShapeBuilder, w: float, d: float, h: float, *, round_top: bool, top
 def _table_type(b: ShapeBuilder, size, dims, legs_options, round_p: float, surface_inset: float = 0.04):
     w, d, h = dims_from(b.rng, size, *dims)
     round_top = b.rng.random() < round_p
-    if round_top:
-        d = w
+    if round_top:  # a round top fits inside the footprint the layout asked for
+        w = d = min(w, d)
     color, tex = wood_or_paint(b)
     leg_color = color if b.rng.random() < 0.6 else pick(b.rng, PALETTES["black"] + PALETTES["metal"])
     table(b, w, d, h, round_top=round_top, top_t=b.rng.uniform(0.025, 0.045), legs=choose(b.rng, legs_options),
@@ -227,8 +227,8 @@ def ottoman(b: ShapeBuilder, size):
     w, d, h = dims_from(b.rng, size, (0.45, 0.8), (0.45, 0.6), (0.38, 0.46))
     color, tex = _fabric(b)
     if b.rng.random() < 0.4:
+        w = d = min(w, d)
         b.add("cylinder", (w / 2, (h - 0.05) / 2), (0, 0, 0.05 + (h - 0.05) / 2), color, texture=tex)
-        d = w
     else:
         b.box_span((-w / 2, -d / 2, 0.05), (w / 2, d / 2, h - 0.03), color, texture=tex)
         b.box_span((-w / 2 + 0.02, -d / 2 + 0.02, h - 0.03), (w / 2 - 0.02, d / 2 - 0.02, h),
