@@ -66,6 +66,8 @@ class EmbeddedEnv(Env):
         self._event: Event | None = None
         self._colours: dict[str, tuple] = {}
         self._pixel_counts: np.ndarray | None = None
+        self._version = 0  # bumped whenever the world may have changed; keys the metadata cache
+        self._raw_cache: tuple | None = None
         self._handlers: dict[str, Callable[[dict], Any]] = {name: getattr(self, f"_do_{name}") for name in ALL_ACTIONS}
         if scene is not None:
             self.reset(scene=scene)
@@ -198,6 +200,7 @@ class EmbeddedEnv(Env):
     # --- rules ----------------------------------------------------------------------------------------------------------
     def _update_physics(self) -> None:
         """AI2-THOR's contextual state changes, applied after every action (ai2thor.md section 4)."""
+        self._version += 1
         world = self.world
         objects = [o for o in world.objects.values() if o.in_world and not o.disabled]
         by_type: dict[str, list[SimObject]] = {}
@@ -254,6 +257,7 @@ class EmbeddedEnv(Env):
         obj = self.world.objects.get(objectId)
         if obj is None:
             return
+        self._version += 1
         if action == "CleanObject" and obj.can("dirtyable"):
             obj.is_dirty = False
         elif action == "FillObjectWithLiquid" and obj.can("canFillWithLiquid"):
@@ -261,10 +265,16 @@ class EmbeddedEnv(Env):
 
     # --- metadata --------------------------------------------------------------------------------------------------
     def _raw_objects(self) -> list[dict]:
-        counts = self._pixel_counts
-        index = {oid: i for i, oid in enumerate(self.renderer.instance_names)}
-        return [self._object_metadata(o, counts[index[o.object_id]] if counts is not None else 0)
-                for o in self._active()]
+        """AI2-THOR object metadata (without simbot properties). Cached until the world or the last frame changes:
+        TEACh's per-interaction rules read the objects several times per step."""
+        key = (self._version, id(self._pixel_counts))
+        if self._raw_cache is None or self._raw_cache[0] != key:
+            counts = self._pixel_counts
+            index = {oid: i for i, oid in enumerate(self.renderer.instance_names)}
+            objects = [self._object_metadata(o, counts[index[o.object_id]] if counts is not None else 0)
+                       for o in self._active()]
+            self._raw_cache = (key, objects)
+        return [dict(o) for o in self._raw_cache[1]]
 
     def _object_metadata(self, o: SimObject, pixels: int) -> dict:
         world = self.world

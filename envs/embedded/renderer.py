@@ -42,6 +42,7 @@ def _buffer_to_metres(buffer: np.ndarray, near: float, far: float) -> np.ndarray
 class SceneRenderer:
     def __init__(self, scene: Scene, width: int, height: int, fov: float):
         self.scene, self.width, self.height, self.fov = scene, width, height, fov
+        self.culling = True  # skip objects wholly outside the view; benchmarks switch it off for a bare render
         objects = list(scene.world.objects.values())
         self.object_ids = [o.object_id for o in objects]
         self.body_of: dict[int, int] = {}
@@ -103,7 +104,7 @@ class SceneRenderer:
 <visual>
 <global offwidth="{self.width}" offheight="{self.height}"/>
 <map znear="{Z_NEAR}" zfar="{Z_FAR}"/>
-<quality shadowsize="0" offsamples="0"/>
+<quality shadowsize="0" offsamples="0" numslices="16" numstacks="8"/>
 <headlight ambient="{ambient:.3f} {ambient:.3f} {ambient:.3f}" diffuse="0.22 0.22 0.22" specular="0.05 0.05 0.05"/>
 </visual>
 <asset>
@@ -153,8 +154,9 @@ class SceneRenderer:
             d.mocap_quat[self.mocap_of[i]] = mat_to_quat(t[:3, :3])
         for i, link, adr in self.joints:
             d.qpos[adr] = link.open_amount * objects[i].openness
-        self._restyle(objects)
         cam = world.agent.camera_to_world()
+        culled = self._outside_view(world, objects, cam) if self.culling else np.zeros(len(objects), dtype=bool)
+        self._restyle(objects, culled)
         r_mj = cam[:3, :3] @ np.diag([1.0, -1.0, -1.0])  # OpenCV camera axes -> MuJoCo's (looks along -z, y up)
         m.cam_pos[0] = cam[:3, 3]
         m.cam_quat[0] = mat_to_quat(r_mj)
@@ -162,9 +164,28 @@ class SceneRenderer:
         mujoco.mj_kinematics(m, d)
         mujoco.mj_camlight(m, d)
 
-    def _restyle(self, objects) -> None:
+    def _outside_view(self, world, objects, cam: np.ndarray) -> np.ndarray:
+        """Objects whose bounding box lies wholly outside the view frustum: not drawn (OpenGL would clip them anyway,
+        after paying for their triangles), which roughly halves the drawing time in a furnished room."""
+        boxes = np.array([np.concatenate(world.aabb(o)) for o in objects])
+        lo, hi = boxes[:, :3], boxes[:, 3:]
+        corners = np.stack([np.where(np.array(bits, dtype=bool), hi, lo) for bits in np.ndindex(2, 2, 2)], axis=1)
+        local = (corners - cam[:3, 3]) @ cam[:3, :3]  # OpenCV camera frame: x right, y down, z forward
+        z = local[..., 2]
+        tan_y = math.tan(math.radians(self.fov) / 2.0)
+        tan_x = tan_y * self.width / self.height
+        behind = np.all(z <= Z_NEAR, axis=1)
+        zc = np.maximum(z, 1e-6)
+        left = np.all((local[..., 0] < -tan_x * zc) & (z > 0) | (z <= 0) & (local[..., 0] < 0), axis=1)
+        right = np.all((local[..., 0] > tan_x * zc) & (z > 0) | (z <= 0) & (local[..., 0] > 0), axis=1)
+        up = np.all((local[..., 1] < -tan_y * zc) & (z > 0) | (z <= 0) & (local[..., 1] < 0), axis=1)
+        down = np.all((local[..., 1] > tan_y * zc) & (z > 0) | (z <= 0) & (local[..., 1] > 0), axis=1)
+        return behind | left | right | up | down
+
+    def _restyle(self, objects, culled: np.ndarray) -> None:
         n = self.n_objects
         hidden = np.array([o.disabled or not o.in_world for o in objects] + [False] * (len(self.instance_names) - n))
+        hidden[:n] |= culled
         flags = {
             "filled": np.array([o.is_filled for o in objects]),
             "dirty": np.array([o.is_dirty for o in objects]),
