@@ -294,7 +294,7 @@ def dog_bed(b: ShapeBuilder, size):
     w, d, h = dims_from(b.rng, size, (0.5, 0.9), (0.4, 0.7), (0.15, 0.25))
     fabric = pick(b.rng, PALETTES["fabric"])
     cushion = jitter(b.rng, fabric[:3], 0.1)
-    rim = h / 2
+    rim = min(h / 2, 0.12, min(w, d) / 5)  # the bolster's radius
     b.box((0, 0, 0.04), (w / 2 - rim, d / 2 - rim, 0.04), cushion, texture="fabric")
     b.capsule((0, -d / 2 + rim, rim), rim, w / 2 - rim, fabric, axis=(1, 0, 0), texture="fabric")
     for sx in (-1, 1):

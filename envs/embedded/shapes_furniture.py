@@ -131,7 +131,7 @@ def dresser(b: ShapeBuilder, size):
 
 @register("Shelf")
 def shelf(b: ShapeBuilder, size):
-    """One horizontal wall board, with brackets under it."""
+    """One horizontal wall board, with brackets under it; ``size['height']`` is the board's thickness."""
     w, d, h = dims_from(b.rng, size, (0.5, 1.2), (0.2, 0.35), (0.02, 0.04))
     color, tex = wood_or_paint(b)
     bracket_h = 0.0 if b.rng.random() < 0.4 else min(0.12, d * 0.6)
@@ -378,7 +378,7 @@ def garbage_can(b: ShapeBuilder, size):
     tex = "metal" if b.rng.random() < 0.4 else "plain"
     t = 0.008
     if b.rng.random() < 0.5:
-        r = w / 2
+        r = min(w, d) / 2
         b.disc(0, r * 0.9, 0.01, color, texture=tex)
         flared_wall(b, 0, r * 0.85, r, h, t, color, segments=16, texture=tex)
         b.ring((0, 0, h - 0.01), r, 0.008, jitter(b.rng, color[:3], 0.08), segments=16)
