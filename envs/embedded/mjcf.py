@@ -26,13 +26,13 @@ TEXTURES: dict[str, dict] = {
     "metal": {"texture": {"type": "cube", "builtin": "gradient", "rgb1": "1 1 1", "rgb2": "0.72 0.72 0.74",
                           "width": "64", "height": "64"},
               "material": {"specular": "0.9", "shininess": "0.9", "reflectance": "0.1"}},
-    # Wood grain: a stretched checker gives soft parallel bands; sparse random marks add knots and pores.
-    "wood": {"texture": {"type": "cube", "builtin": "checker", "rgb1": "1 1 1", "rgb2": "0.91 0.89 0.87",
-                         "width": "8", "height": "512", "mark": "random", "random": "0.06", "markrgb": "0.8 0.77 0.74"},
+    # Wood: a low-contrast fine speckle. (A stretched builtin checker was tried for grain, but cube textures repeat it
+    # as 2x2 blotches per face, which read as a chequerboard at room scale.)
+    "wood": {"texture": {"type": "cube", "builtin": "flat", "mark": "random", "random": "0.3", "rgb1": "1 1 1",
+                         "rgb2": "1 1 1", "markrgb": "0.88 0.86 0.84", "width": "128", "height": "128"},
              "material": {"specular": "0.15", "shininess": "0.2"}},
-    "wood_dark": {"texture": {"type": "cube", "builtin": "checker", "rgb1": "1 1 1", "rgb2": "0.8 0.78 0.76",
-                              "width": "8", "height": "512", "mark": "random", "random": "0.1",
-                              "markrgb": "0.7 0.68 0.66"},
+    "wood_dark": {"texture": {"type": "cube", "builtin": "flat", "mark": "random", "random": "0.35", "rgb1": "1 1 1",
+                              "rgb2": "1 1 1", "markrgb": "0.8 0.78 0.76", "width": "128", "height": "128"},
                   "material": {"specular": "0.25", "shininess": "0.35"}},
     "fabric": {"texture": {"type": "cube", "builtin": "flat", "mark": "random", "random": "0.3", "rgb1": "1 1 1",
                            "rgb2": "1 1 1", "markrgb": "0.8 0.8 0.8", "width": "256", "height": "256"},
