@@ -7,7 +7,7 @@ import torch
 
 from perception.odin.fusion3d import (CrossViewFusion, SceneGeometry, inverse_distance_weights, knn_interpolate,
                                       voxelize)
-from perception.odin.knn import knn_brute_force
+from perception.odin.knn_search import knn_brute_force
 
 
 def test_voxelize_groups_points_and_averages():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from perception.odin.knn import PAD_DISTANCE, knn, knn_brute_force
+from perception.odin.knn_search import PAD_DISTANCE, knn, knn_brute_force
 
 
 def numpy_reference(query, query_batch, source, source_batch, k):

@@ -12,7 +12,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import CONFIGS, LEVELS, OdinConfig, get_config
 from .criterion import SetCriterion
 from .fusion3d import CrossViewFusion, KnnAttentionLayer, SceneGeometry, knn_interpolate, voxelize
-from .knn import knn, knn_brute_force
+from .knn_search import knn, knn_brute_force
 from .matcher import HungarianMatcher
 from .model import Odin, postprocess
 from .text_head import TextClassHead, TextEmbedder, readable_class_name

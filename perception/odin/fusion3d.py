@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .knn import PAD_DISTANCE, knn
+from .knn_search import PAD_DISTANCE, knn
 from .position_encoding import RelativePositionMLP
 
 
