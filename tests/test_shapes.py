@@ -274,3 +274,12 @@ def test_assets_name_every_material():
     for key in mjcf.TEXTURES:
         assert f'name="mat_{key}"' in xml
     assert math.isinf(make_shape("DiningTable", np.random.default_rng(0)).surfaces[0].clearance)
+
+
+def test_preview_cli_writes_sheets_and_rejects_unknown_types(tmp_path, capsys):
+    from envs.embedded import shapes_preview
+
+    assert shapes_preview.main(["--out", str(tmp_path), "--types", "Mug", "--instances", "1"]) == 0
+    assert (tmp_path / "Mug.png").stat().st_size > 1000 and (tmp_path / "all.png").exists()
+    assert shapes_preview.main(["--out", str(tmp_path), "--types", "Mugg"]) == 2
+    assert "Mugg" in capsys.readouterr().err

@@ -164,12 +164,12 @@ def world_xml(bodies: list[str], floor_rgba=(0.82, 0.80, 0.76, 1.0), rng=None) -
 <asset>
 {assets_xml(rng)}
 <texture name="tex_floor" type="2d" builtin="checker" rgb1="1 1 1" rgb2="0.9 0.9 0.9" width="64" height="64"/>
-<material name="mat_floor" texture="tex_floor" texrepeat="20 20"/>
+<material name="mat_floor" texture="tex_floor" texrepeat="400 400"/>
 </asset>
 <worldbody>
 <light name="sun" pos="0 0 8" dir="0.2 0.3 -1" directional="true" diffuse="0.6 0.6 0.6" castshadow="false"/>
 <light name="fill" pos="3 6 5" dir="-0.3 -0.6 -0.7" directional="true" diffuse="0.25 0.25 0.25" castshadow="false"/>
-<geom name="floor" type="plane" size="50 50 0.1" material="mat_floor" rgba="{_vec(floor_rgba)}"
+<geom name="floor" type="plane" size="400 400 0.1" material="mat_floor" rgba="{_vec(floor_rgba)}"
  contype="0" conaffinity="0"/>
 {chr(10).join(bodies)}
 </worldbody>
