@@ -1,0 +1,669 @@
+"""A scripted expert that acts in the world only through TEACh's driver actions, recording a TEACh game as it goes.
+
+Motions are TEACh's Forward / Backward / Turn Left / Turn Right / Look Up / Look Down / Pan Left / Pan Right (sent as
+AI2-THOR MoveAhead, MoveBack, RotateLeft/Right, LookUp/Down, MoveLeft/Right); object interactions (Pickup, Place, Open,
+Close, ToggleOn, ToggleOff, Slice, Pour) are clicks ``x, y`` on the current frame, never object ids, so replaying the
+recorded clicks reproduces the game. The click is a pixel of the target's mask for which TEACh's click resolution
+(``envs.clicks.resolve_click``, ``simulator_THOR.__get_oid_at_frame_xy_with_affordance``) returns that same object and
+the reach check passes. Navigation is the shortest path on the reachable grid (``envs.nav``), as TEACh's own
+navigation graph. Interactions are stored as TEACh's ``Interaction.to_dict`` writes them (``reference/teach/teach.md``
+section 1): motions with ``pose`` = [z, -x, y, 0, horizon, -yaw], object interactions with ``x``, ``y`` and ``oid``.
+
+The expert knows the ground truth (object ids and metadata) to *plan*; only the acting is restricted to clicks.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from envs import clicks
+from envs.nav import Pose, interaction_poses, pose_of, shortest_path
+
+from .actions import driver_action_record, load_actions
+
+DRIVER, COMMANDER = 1, 0
+
+MOTIONS = {"Forward": "MoveAhead", "Backward": "MoveBack", "Turn Left": "RotateLeft", "Turn Right": "RotateRight",
+           "Look Up": "LookUp", "Look Down": "LookDown", "Pan Left": "MoveLeft", "Pan Right": "MoveRight"}
+"""TEACh motion name -> AI2-THOR action (TEACh ``simulator_THOR.apply_motion``)."""
+
+OBJECT_ACTIONS = {"Pickup": "PickupObject", "Place": "PutObject", "Open": "OpenObject", "Close": "CloseObject",
+                  "ToggleOn": "ToggleObjectOn", "ToggleOff": "ToggleObjectOff", "Slice": "SliceObject",
+                  "Pour": "Pour"}
+"""TEACh object interaction name -> AI2-THOR action (TEACh ``simulator_THOR.apply_object_interaction``)."""
+
+THOR_TO_TEACH = {v: k for k, v in {**MOTIONS, **OBJECT_ACTIONS}.items()}
+
+SECONDS = {"motion": 1.0, "object": 1.5}
+"""Simulated durations of driver actions; only the ordering of ``time_start`` matters to TEACh's readers."""
+
+MAX_CLICK_CANDIDATES = 40
+
+
+class ExpertFailure(RuntimeError):
+    """The expert could not carry out a step (no viewpoint, no valid click, an action refused)."""
+
+
+def teach_pose(metadata: dict) -> list[float]:
+    """TEACh ``get_current_pose``: [z, -x, y, 0, horizon, -yaw] of the driver."""
+    agent = metadata["agent"]
+    p = agent["position"]
+    return [float(p["z"]), -float(p["x"]), float(p["y"]), 0.0, float(agent["cameraHorizon"]),
+            -float(agent["rotation"]["y"])]
+
+
+def find_click(event, object_id: str, thor_action: str) -> tuple[float, float] | None:
+    """A click (x = column fraction, y = row fraction) on ``object_id``'s mask that TEACh's click resolution maps back
+    to ``object_id`` for ``thor_action`` and that passes the 1.5 m reach check; interior pixels are tried first."""
+    if object_id not in event.instance_masks:
+        return None
+    mask = event.instance_masks[object_id]
+    if not mask.any():
+        return None
+    height, width = mask.shape
+    depth_to_edge = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+    rows, cols = np.nonzero(mask)
+    order = np.argsort(-depth_to_edge[rows, cols], kind="stable")
+    step = max(1, len(order) // MAX_CLICK_CANDIDATES)
+    for i in order[::step][:MAX_CLICK_CANDIDATES]:
+        x, y = cols[i] / width, rows[i] / height
+        if clicks.resolve_click(event, x, y, thor_action) == object_id and clicks.within_reach(event, x, y):
+            return float(x), float(y)
+    return None
+
+
+@dataclass
+class Cut:
+    """A point in the game where the Commander speaks: a candidate EDH cut, with the world state there."""
+
+    interaction_index: int
+    driver_action_index: int
+    state: dict
+
+
+@dataclass
+class Trace:
+    """What the expert and the dialogue record: TEACh interactions, EDH/TfD driver action records, image names."""
+
+    interactions: list[dict] = field(default_factory=list)
+    driver_actions: list[dict] = field(default_factory=list)
+    driver_images: list[str] = field(default_factory=list)
+    frames: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    dialogue: list[list[str]] = field(default_factory=list)
+    cuts: list[Cut] = field(default_factory=list)
+    time: float = 0.0
+
+    def tick(self, seconds: float) -> float:
+        start = round(self.time, 3)
+        self.time += seconds
+        return start
+
+
+class Expert:
+    """Drives ``env`` with TEACh driver actions and records them into ``trace``.
+
+    High-level steps (``fetch``, ``put_into``, ``clean`` ...) plan from ground truth and act through :meth:`motion` and
+    :meth:`interact`; every step raises :class:`ExpertFailure` when it cannot proceed, so a task is either solved or
+    reported unsolved. ``keep_frames`` stores each pre-action frame for ``images/``.
+    """
+
+    def __init__(self, env, trace: Trace | None = None, keep_frames: bool = False, max_steps: int = 600):
+        self.env = env
+        self.trace = trace or Trace()
+        self.keep_frames = keep_frames
+        self.max_steps = max_steps
+        self.table = load_actions()
+        # A query, not a TEACh action: it changes nothing in the world and re-renders the same frame.
+        self.reachable = env.step(action="GetReachablePositions").metadata["actionReturn"]
+        self.opened_by_me: set[str] = set()
+        self.on_milestone: Callable[[str, dict], None] | None = None
+
+    # --- low level: one TEACh action --------------------------------------------------------------------------------
+    @property
+    def event(self):
+        return self.env.last_event
+
+    def obj(self, object_id: str) -> dict:
+        found = self.event.get_object(object_id)
+        if found is None:
+            raise ExpertFailure(f"object {object_id} is not in the scene")
+        return found
+
+    def objects(self, object_type: str | None = None) -> list[dict]:
+        return [o for o in self.event.metadata["objects"] if object_type is None or o["objectType"] == object_type]
+
+    def held(self) -> str | None:
+        inventory = self.event.metadata["inventoryObjects"]
+        return inventory[0]["objectId"] if inventory else None
+
+    def _before_action(self) -> float:
+        if len(self.trace.driver_actions) >= self.max_steps:
+            raise ExpertFailure(f"more than {self.max_steps} driver actions")
+        return 0.0
+
+    def _image(self, time_start: float) -> None:
+        name = f"driver.frame.{time_start}.jpeg"
+        self.trace.driver_images.append(name)
+        if self.keep_frames:
+            self.trace.frames.append((name, self.event.frame.copy()))
+
+    def motion(self, teach_name: str) -> bool:
+        """One TEACh motion; returns whether it succeeded (recorded either way, as TEACh logs failures)."""
+        self._before_action()
+        action = self.table.by_name(teach_name)
+        time_start = self.trace.tick(SECONDS["motion"])
+        self._image(time_start)
+        event = self.env.step(action=MOTIONS[teach_name])
+        success = bool(event.metadata["lastActionSuccess"])
+        self.trace.interactions.append({"agent_id": DRIVER, "action_id": action.action_id, "time_start": time_start,
+                                        "duration": 1, "success": int(success), "pose": teach_pose(event.metadata)})
+        self.trace.driver_actions.append(driver_action_record(action.action_id, time_start))
+        return success
+
+    def interact(self, teach_name: str, object_id: str) -> None:
+        """Click on ``object_id`` with a TEACh object interaction; raises if no valid click exists or it fails."""
+        thor_action = OBJECT_ACTIONS[teach_name]
+        click = find_click(self.event, object_id, thor_action)
+        if click is None:
+            raise ExpertFailure(f"{teach_name}: no click on {object_id} resolves to it from here")
+        self._before_action()
+        action = self.table.by_name(teach_name)
+        time_start = self.trace.tick(SECONDS["object"])
+        self._image(time_start)
+        x, y = click
+        event = self.env.step(action=thor_action, x=x, y=y)
+        success = bool(event.metadata["lastActionSuccess"])
+        self.trace.interactions.append({"agent_id": DRIVER, "action_id": action.action_id, "time_start": time_start,
+                                        "duration": 1, "success": int(success), "x": x, "y": y, "oid": object_id})
+        self.trace.driver_actions.append(driver_action_record(action.action_id, time_start, object_id, x, y))
+        if not success:
+            raise ExpertFailure(f"{teach_name} on {object_id} failed: {event.metadata['errorMessage']}")
+
+    def milestone(self, kind: str, **info) -> None:
+        """Tell the dialogue what the expert is about to do (it may insert utterances here)."""
+        if self.on_milestone is not None:
+            self.on_milestone(kind, info)
+
+    # --- navigation -------------------------------------------------------------------------------------------------
+    def goto(self, object_id: str, thor_action: str, max_tries: int = 8) -> None:
+        """Walk the shortest path to a viewpoint from which ``object_id`` can be clicked for ``thor_action``."""
+        tried: set = set()
+        for _ in range(max_tries):
+            if find_click(self.event, object_id, thor_action) is not None:
+                return
+            here = pose_of(self.event.metadata)
+            tried.add(here.key())
+            obj = self.obj(object_id)
+            goals = [p for p in interaction_poses(obj, self.reachable, self.env.width, self.env.height, self.env.fov)
+                     if p.key() not in tried]
+            if not goals:
+                break
+            goals = goals[:12]  # nearest viewpoints first; a shorter goal list keeps BFS targets tight
+            path = shortest_path(self.reachable, here, goals)
+            if path is None:
+                break
+            for thor_name in path:
+                if not self.motion(THOR_TO_TEACH[thor_name]):
+                    break
+            if find_click(self.event, object_id, thor_action) is not None:
+                return
+            tried.add(pose_of(self.event.metadata).key())
+            # Look around in place before moving on: the target may sit just above or below the view.
+            for look in ("Look Down", "Look Up", "Look Up"):
+                horizon = self.event.metadata["agent"]["cameraHorizon"]
+                if (look == "Look Down" and horizon >= 60) or (look == "Look Up" and horizon <= -30):
+                    continue
+                self.motion(look)
+                if find_click(self.event, object_id, thor_action) is not None:
+                    return
+        raise ExpertFailure(f"cannot reach a viewpoint to {thor_action} {object_id}")
+
+    def act_on(self, teach_name: str, object_id: str) -> None:
+        self.goto(object_id, OBJECT_ACTIONS[teach_name])
+        self.interact(teach_name, object_id)
+
+    # --- containers ---------------------------------------------------------------------------------------------------
+    def closed_container_of(self, object_id: str) -> str | None:
+        """The closed openable receptacle holding ``object_id``, if any (a mug inside a shut cabinet)."""
+        for parent_id in self.obj(object_id).get("parentReceptacles") or []:
+            parent = self.event.get_object(parent_id)
+            if parent is not None and parent["openable"] and not parent["isOpen"]:
+                return parent_id
+        return None
+
+    def open(self, object_id: str) -> None:
+        if not self.obj(object_id)["isOpen"]:
+            self.act_on("Open", object_id)
+            self.opened_by_me.add(object_id)
+
+    def close(self, object_id: str) -> None:
+        if self.obj(object_id)["isOpen"]:
+            self.act_on("Close", object_id)
+        self.opened_by_me.discard(object_id)
+
+    # --- high level ---------------------------------------------------------------------------------------------------
+    def fetch(self, object_id: str) -> None:
+        """Have ``object_id`` in hand: put down whatever else is held, open its container if shut, pick it up."""
+        if self.held() == object_id:
+            return
+        if self.held() is not None:
+            self.put_down()
+        self.milestone("fetch", object_id=object_id)
+        container = self.closed_container_of(object_id)
+        if container is not None:
+            self.open(container)
+        self.act_on("Pickup", object_id)
+        if container is not None:
+            self.close(container)
+
+    def put_into(self, receptacle_id: str, close_after: bool = True) -> None:
+        """Place the held object in/on ``receptacle_id``, opening it first when it is shut."""
+        if self.held() is None:
+            raise ExpertFailure("put_into with empty hands")
+        self.milestone("place", object_id=self.held(), receptacle_id=receptacle_id)
+        receptacle = self.obj(receptacle_id)
+        opened = False
+        if receptacle["openable"] and not receptacle["isOpen"]:
+            self.open(receptacle_id)
+            opened = True
+        self.act_on("Place", receptacle_id)
+        if opened and close_after:
+            self.close(receptacle_id)
+
+    def put_down(self) -> None:
+        """Set the held object on the nearest free counter, table or similar surface."""
+        held = self.held()
+        if held is None:
+            return
+        surfaces = [o for o in self.objects() if o["objectType"] in ("CounterTop", "DiningTable", "SideTable",
+                                                                      "CoffeeTable", "Desk", "Dresser", "Shelf")]
+        surfaces.sort(key=lambda o: o["distance"])
+        for surface in surfaces[:4]:
+            try:
+                self.act_on("Place", surface["objectId"])
+                return
+            except ExpertFailure:
+                if self.held() is None:
+                    return
+        raise ExpertFailure(f"nowhere to put down {held}")
+
+    def toggle(self, object_id: str, on: bool) -> None:
+        if bool(self.obj(object_id)["isToggled"]) != on:
+            self.act_on("ToggleOn" if on else "ToggleOff", object_id)
+
+    def nearest(self, object_type: str, condition: Callable[[dict], bool] = lambda o: True) -> dict:
+        candidates = [o for o in self.objects(object_type) if condition(o)]
+        if not candidates:
+            raise ExpertFailure(f"no {object_type} in the scene")
+        return min(candidates, key=lambda o: o["distance"])
+
+    def sink(self) -> tuple[str, str]:
+        basin = self.nearest("SinkBasin")
+        faucets = self.objects("Faucet")
+        if not faucets:
+            raise ExpertFailure("no faucet")
+        p = basin["position"]
+        faucet = min(faucets, key=lambda f: (f["position"]["x"] - p["x"]) ** 2 + (f["position"]["z"] - p["z"]) ** 2)
+        return basin["objectId"], faucet["objectId"]
+
+    def rinse(self, object_id: str, keep_water: bool = False) -> None:
+        """Clean (and fill) ``object_id`` under the tap: into the basin, tap on and off, back in hand; poured out
+        unless the water is wanted (TEACh's sink rule cleans and fills what sits in a basin under a running tap)."""
+        basin, faucet = self.sink()
+        self.fetch(object_id)
+        self.toggle(faucet, False)
+        self.put_into(basin)
+        self.milestone("tap", object_id=object_id)
+        self.toggle(faucet, True)
+        self.toggle(faucet, False)
+        self.fetch(object_id)
+        if not keep_water and self.obj(object_id)["isFilledWithLiquid"]:
+            self.act_on("Pour", basin)
+
+    def empty(self, object_id: str) -> None:
+        """Pour out whatever ``object_id`` holds, into the sink."""
+        if self.obj(object_id)["isFilledWithLiquid"]:
+            basin, _ = self.sink()
+            self.fetch(object_id)
+            self.act_on("Pour", basin)
+
+    def knob_for(self, burner_id: str) -> str:
+        for knob in self.objects("StoveKnob"):
+            if burner_id in knob.get("controlledObjects", []):
+                return knob["objectId"]
+        raise ExpertFailure(f"no knob controls {burner_id}")
+
+    def vessel_on_stove(self, vessel_type: str) -> tuple[str, str]:
+        """A ``vessel_type`` (Pot/Pan) standing on a burner (moved onto a free one if needed): (vessel, burner)."""
+        vessels = self.objects(vessel_type)
+        if not vessels:
+            raise ExpertFailure(f"no {vessel_type}")
+        burners = {b["objectId"] for b in self.objects("StoveBurner")}
+        for v in vessels:
+            on = [p for p in v.get("parentReceptacles") or [] if p in burners]
+            if on:
+                return v["objectId"], on[0]
+        vessel = min(vessels, key=lambda o: o["distance"])["objectId"]
+        for item in list(self.obj(vessel).get("receptacleObjectIds") or []):
+            self.fetch(item)
+            self.put_down()
+        free = [b for b in self.objects("StoveBurner") if not b.get("receptacleObjectIds")]
+        if not free:
+            raise ExpertFailure("no free burner")
+        self.fetch(vessel)
+        burner = min(free, key=lambda o: o["distance"])["objectId"]
+        self.put_into(burner)
+        return vessel, burner
+
+    def slices(self, whole_type: str, n: int) -> list[str]:
+        """Ids of at least ``n`` slices of ``whole_type`` (slicing a whole one with a knife if there are too few)."""
+        sliced_type = f"{whole_type}Sliced"
+        existing = [o["objectId"] for o in self.objects(sliced_type)]
+        if len(existing) >= n:
+            return existing
+        wholes = [o for o in self.objects(whole_type) if not o["isSliced"]]
+        if not wholes:
+            raise ExpertFailure(f"no whole {whole_type} to slice")
+        whole = min(wholes, key=lambda o: o["distance"])["objectId"]
+        knives = [o for o in self.objects() if o["objectType"] in ("Knife", "ButterKnife")]
+        if not knives:
+            raise ExpertFailure("no knife")
+        knife = min(knives, key=lambda o: (o["objectType"] != "Knife", o["distance"]))["objectId"]
+        container = self.closed_container_of(whole)
+        self.fetch(knife)
+        if container is not None:
+            self.open(container)
+        self.milestone("slice", object_id=whole)
+        self.act_on("Slice", whole)
+        self.put_down()
+        if container is not None:
+            self.close(container)
+        return [o["objectId"] for o in self.objects(sliced_type)]
+
+    def finish(self) -> None:
+        """Close what the expert opened and left open, hands stay as they are."""
+        for object_id in sorted(self.opened_by_me):
+            if self.event.get_object(object_id) is not None and self.obj(object_id)["isOpen"]:
+                self.close(object_id)
+
+
+# ---------------------------------------------------------------- the twelve task families
+
+
+def _status(expert: Expert, task):
+    from .checker import goal_conditions
+
+    return goal_conditions(task, task.task_params, expert.event.metadata["objects"])
+
+
+def _accessible(expert: Expert, object_id: str) -> None:
+    """Take ``object_id`` out of a shut container onto a counter, so things can be put on it."""
+    if expert.closed_container_of(object_id) is not None:
+        expert.fetch(object_id)
+        expert.put_down()
+
+
+def _clean_receptacle(expert: Expert, object_type: str) -> str:
+    """A clean, reachable ``object_type`` (Plate, Bowl) to serve on; rinsed first if every one is dirty."""
+    candidates = expert.objects(object_type)
+    if not candidates:
+        raise ExpertFailure(f"no {object_type}")
+    candidates.sort(key=lambda o: (o["isDirty"], expert.closed_container_of(o["objectId"]) is not None,
+                                   len(o.get("receptacleObjectIds") or []), o["distance"]))
+    chosen = candidates[0]["objectId"]
+    if expert.obj(chosen)["isDirty"]:
+        expert.rinse(chosen)
+        expert.put_down()
+    for item in list(expert.obj(chosen).get("receptacleObjectIds") or []):
+        expert.fetch(item)
+        expert.put_down()
+    _accessible(expert, chosen)
+    return chosen
+
+
+def make_coffee(expert: Expert) -> str:
+    mugs = sorted(expert.objects("Mug"), key=lambda o: (o["isDirty"], o["isFilledWithLiquid"], o["distance"]))
+    if not mugs:
+        raise ExpertFailure("no mug")
+    mug = mugs[0]["objectId"]
+    machine = expert.nearest("CoffeeMachine")["objectId"]
+    expert.milestone("coffee", object_id=mug)
+    if expert.obj(mug)["isDirty"]:
+        expert.rinse(mug)
+    else:
+        expert.empty(mug)
+    for other in list(expert.obj(machine).get("receptacleObjectIds") or []):
+        if other != mug:
+            expert.fetch(other)
+            expert.put_down()
+    expert.toggle(machine, False)
+    if mug not in (expert.obj(machine).get("receptacleObjectIds") or []):
+        expert.fetch(mug)
+        expert.put_into(machine)
+    expert.toggle(machine, True)
+    return mug
+
+
+def toast_slice(expert: Expert, exclude: tuple = ()) -> str:
+    slices = [s for s in expert.slices("Bread", 1 + len(exclude)) if s not in exclude
+              and not expert.obj(s)["isCooked"]]
+    if not slices:
+        raise ExpertFailure("no bread slice left to toast")
+    piece = slices[0]
+    toaster = expert.nearest("Toaster")["objectId"]
+    for other in list(expert.obj(toaster).get("receptacleObjectIds") or []):
+        expert.fetch(other)
+        expert.put_down()
+    expert.fetch(piece)
+    expert.put_into(toaster)
+    expert.milestone("toast", object_id=piece)
+    expert.toggle(toaster, True)
+    expert.toggle(toaster, False)
+    return piece
+
+
+def serve(expert: Expert, pieces: list[str], receptacle: str) -> None:
+    for piece in pieces:
+        if receptacle not in (expert.obj(piece).get("parentReceptacles") or []):
+            expert.fetch(piece)
+            expert.put_into(receptacle)
+
+
+def cook_slices(expert: Expert, whole_type: str, n: int) -> list[str]:
+    """``n`` slices of ``whole_type`` cooked in a pan on a lit burner (TEACh's cooked rule: on a hot burner)."""
+    pieces = expert.slices(whole_type, n)
+    pan, burner = expert.vessel_on_stove("Pan")
+    knob = expert.knob_for(burner)
+    expert.toggle(knob, True)
+    cooked = []
+    for piece in pieces:
+        if len(cooked) == n:
+            break
+        if not expert.obj(piece)["isCooked"]:
+            expert.fetch(piece)
+            expert.put_into(pan)
+        cooked.append(piece)
+    expert.toggle(knob, False)
+    return cooked
+
+
+def water_plant(expert: Expert) -> None:
+    plant = expert.nearest("HousePlant")["objectId"]
+    vessels = [o for o in expert.objects() if o["pickupable"] and o["canFillWithLiquid"]]
+    full = [o for o in vessels if o["isFilledWithLiquid"] and o.get("fillLiquid") == "water"]
+    if full:
+        can = min(full, key=lambda o: o["distance"])["objectId"]
+    else:
+        if not vessels or not expert.objects("SinkBasin"):
+            raise ExpertFailure("no water to carry")
+        preferred = [o for o in vessels if o["objectType"] in ("WateringCan", "Cup", "Mug", "Bowl")] or vessels
+        can = min(preferred, key=lambda o: (o["objectType"] != "WateringCan", o["distance"]))["objectId"]
+        expert.empty(can)
+        expert.rinse(can, keep_water=True)
+    expert.fetch(can)
+    expert.milestone("pour", object_id=plant)
+    expert.act_on("Pour", plant)
+
+
+def boil(expert: Expert, object_type: str) -> None:
+    food = [o for o in expert.objects(object_type) if not o["isCooked"]]
+    if not food:
+        raise ExpertFailure(f"no raw {object_type}")
+    pot, burner = expert.vessel_on_stove("Pot")
+    knob = expert.knob_for(burner)
+    expert.toggle(knob, False)
+    if not expert.obj(pot)["isFilledWithLiquid"]:
+        jugs = [o for o in expert.objects() if o["objectType"] in ("Cup", "Mug", "Bowl") and o["pickupable"]]
+        if not jugs:
+            raise ExpertFailure("nothing to carry water in")
+        jug = min(jugs, key=lambda o: o["distance"])["objectId"]
+        expert.empty(jug)
+        expert.rinse(jug, keep_water=True)
+        expert.milestone("pour", object_id=pot)
+        expert.act_on("Pour", pot)
+    target = min(food, key=lambda o: o["distance"])["objectId"]
+    expert.fetch(target)
+    expert.put_into(pot)
+    expert.milestone("stove", object_id=knob)
+    expert.toggle(knob, True)
+
+
+def clean_all(expert: Expert, task) -> None:
+    for _ in range(12):
+        status = _status(expert, task)
+        if status.success:
+            break
+        dirty = [oid for sub in status.subgoals for oid in sub.problems]
+        if not dirty:
+            break
+        expert.rinse(dirty[0])
+        expert.put_down()
+
+
+def put_all(expert: Expert, task, single: bool) -> None:
+    """Put All X On Y (any Y) or Put All X In One Y (a single Y): move every X not yet where it must be."""
+    from .checker import prepare_objects, satisfied_conditions, _Scene
+
+    wanted_class, target_class = task.task_params[0], task.task_params[2]
+
+    def of_class(o: dict, cls: str) -> bool:
+        return o["objectType"] == cls or cls in o.get("simbotObjectClass", ())
+
+    objects = prepare_objects(expert.event.metadata["objects"])
+    items = [o for o in objects if of_class(o, wanted_class)]
+    targets = [o for o in objects if of_class(o, target_class) and o["receptacle"]]
+    if not items or not targets:
+        raise ExpertFailure("nothing to move or nowhere to put it")
+    scene = _Scene(objects, None)
+    del satisfied_conditions
+    if single:
+        def holds(t):
+            return sum(t["objectId"] in (scene.parent_receptacles(i) or []) for i in items)
+        targets.sort(key=lambda t: (-holds(t), t["distance"]))
+        targets = targets[:1]
+    target_ids = {t["objectId"] for t in targets}
+    for item in items:
+        current = expert.obj(item["objectId"])
+        if target_ids & set(current.get("parentReceptacles") or []):
+            continue
+        expert.fetch(item["objectId"])
+        expert.milestone("carry", object_id=item["objectId"], receptacle_id=targets[0]["objectId"])
+        for target in sorted(targets, key=lambda t: expert.obj(t["objectId"])["distance"]):
+            try:
+                expert.put_into(target["objectId"])
+                break
+            except ExpertFailure:
+                if expert.held() is None:
+                    raise
+        else:
+            raise ExpertFailure(f"could not place {item['objectId']}")
+    expert.put_down()
+
+
+def salad_parts(expert: Expert, plate: str, lettuce: int, tomato: int, potato: int) -> None:
+    if potato:
+        serve(expert, cook_slices(expert, "Potato", potato), plate)
+    for whole, n in (("Lettuce", lettuce), ("Tomato", tomato)):
+        if n:
+            serve(expert, expert.slices(whole, n)[:n], plate)
+
+
+def serve_on_spot(expert: Expert, task) -> None:
+    """Breakfast: move each served item (a mug, a plate) that is not on the serving spot onto one."""
+    for _ in range(4):
+        status = _status(expert, task)
+        movers = [oid for sub in status.subgoals if sub.kind == "relation" for oid in sub.problems]
+        if status.success or not movers:
+            return
+        spot_type = task.task_params[13]
+        spot = expert.nearest(spot_type)["objectId"]
+        expert.fetch(movers[0])
+        expert.put_into(spot)
+
+
+def solve(expert: Expert, task) -> None:
+    """Solve a TEACh task (an instantiated :class:`episodes.tasks.Task`) of one of the 12 dataset families from
+    ground truth; raises :class:`ExpertFailure` when it cannot. Success is judged afterwards by the checker."""
+    params = task.task_params
+    name = task.task_name
+    if name == "Coffee":
+        make_coffee(expert)
+    elif name == "Water Plant":
+        water_plant(expert)
+    elif name == "Boil X":
+        boil(expert, params[0])
+    elif name == "Plate Of Toast":
+        plate = _clean_receptacle(expert, "Plate")
+        serve(expert, [toast_slice(expert)], plate)
+    elif name == "Clean All X":
+        clean_all(expert, task)
+    elif name == "Put All X On Y":
+        put_all(expert, task, single=False)
+    elif name == "Put All X In One Y":
+        put_all(expert, task, single=True)
+    elif name == "N Cooked Slices Of X In Y":
+        dish = _clean_receptacle(expert, params[3])
+        serve(expert, cook_slices(expert, params[1], int(params[0])), dish)
+    elif name == "N Slices Of X In Y":
+        dish = _clean_receptacle(expert, params[3])
+        serve(expert, expert.slices(params[1], int(params[0]))[: int(params[0])], dish)
+    elif name == "Salad":
+        plate = _clean_receptacle(expert, "Plate")
+        salad_parts(expert, plate, int(params[0]), int(params[1]), int(params[2]))
+    elif name == "Sandwich":
+        plate = _clean_receptacle(expert, "Plate")
+        first = toast_slice(expert)
+        serve(expert, [first], plate)
+        serve(expert, [toast_slice(expert, exclude=(first,))], plate)
+        salad_parts(expert, plate, int(params[0]), int(params[1]), 0)
+    elif name == "Breakfast":
+        if int(params[0]):
+            make_coffee(expert)
+        if int(params[1]) or int(params[4]) or int(params[9]):
+            plate = _clean_receptacle(expert, "Plate")
+            if int(params[1]):
+                serve(expert, [toast_slice(expert)], plate)
+            if int(params[4]):
+                serve(expert, expert.slices("Apple", 1)[:1], plate)
+            if int(params[9]):
+                salad_parts(expert, plate, int(params[10]), int(params[11]), int(params[12]))
+        serve_on_spot(expert, task)
+    else:
+        raise ExpertFailure(f"no expert for task {name!r}")
+    if expert.held() is not None and name not in ("Water Plant",):
+        expert.put_down()
+    expert.finish()
+
+
+def snapshot(env) -> dict:
+    """The TEACh state of ``env`` now (a deep copy)."""
+    return copy.deepcopy(env.export_state())
+
+
+__all__ = ["Cut", "Expert", "ExpertFailure", "solve", "MOTIONS", "OBJECT_ACTIONS", "Pose", "Trace", "find_click", "snapshot",
+           "teach_pose"]
