@@ -46,6 +46,14 @@ def spoken(object_type: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", object_type).lower()
 
 
+INSIDE = ("Cabinet", "Drawer", "Fridge", "Microwave", "SinkBasin", "Sink", "Box", "GarbageCan", "Pot", "Pan", "Bowl",
+          "Mug", "Cup", "Toaster", "LaundryHamper", "BathtubBasin", "Bathtub", "CoffeeMachine", "Safe")
+
+
+def preposition(receptacle_type: str) -> str:
+    return "in" if receptacle_type in INSIDE else "on"
+
+
 def plural(word: str) -> str:
     if word.endswith(("s", "sh", "ch")):
         return word + "es"
@@ -125,6 +133,7 @@ GREETINGS = ["hi, what should I do?", "hello! what's my task today?", "hi there,
              "what can I do for you?", "hello, what should I do first?"]
 WHERE = ["where is the {x}?", "where can I find a {x}?", "do you know where the {x} is?", "where's the {x}?"]
 LOCATE = ["the {x} is {where}", "there's a {x} {where}", "you can find a {x} {where}", "check {where}, there's a {x}"]
+WHERE_TO = ["where should I put it?", "where does it go?", "where do you want it?"]
 CORRECT = ["sorry, my mistake: the {x} is {where}", "oops, I meant {where}", "actually it's {where}, sorry"]
 ACK = ["ok", "okay", "got it", "on it", "sure", "alright"]
 PRAISE = ["great", "good job", "nice, thanks", "perfect", "that's it"]
@@ -196,8 +205,17 @@ class DialogueWriter:
             self.say(COMMANDER, self.pick(STEP_HINTS[kind]).format(x=x))
             if self.rng.random() < 0.5:
                 self.say(DRIVER, self.pick(ACK))
-        elif kind == "place" and self.rng.random() < 0.15:
-            self.say(COMMANDER, self.pick(PRAISE))
+        elif kind == "place":
+            target = info.get("receptacle_id")
+            if target and target not in self.located and self.rng.random() < self.question_rate / 2:
+                self.located.add(target)
+                self.say(DRIVER, self.pick(WHERE_TO))
+                obj = self.expert.event.get_object(target)
+                if obj is not None:
+                    self.say(COMMANDER, f"{preposition(obj['objectType'])} the {spoken(obj['objectType'])}"
+                                        + self.relative_to_landmark(obj, self._objects()))
+            elif self.rng.random() < 0.3:
+                self.say(COMMANDER, self.pick(PRAISE))
 
     def locate(self, object_id: str) -> None:
         obj = self.expert.event.get_object(object_id)
@@ -230,10 +248,7 @@ class DialogueWriter:
         parent = parents[0]
         if parent["objectType"] == "Floor":
             return "on the floor"
-        prep = "in" if parent["objectType"] in ("Cabinet", "Drawer", "Fridge", "Microwave", "SinkBasin", "Box",
-                                                "GarbageCan", "Pot", "Bowl", "Mug", "Cup", "Toaster",
-                                                "LaundryHamper", "BathtubBasin") else "on"
-        base = f"{prep} the {spoken(parent['objectType'])}"
+        base = f"{preposition(parent['objectType'])} the {spoken(parent['objectType'])}"
         return base + self.relative_to_landmark(parent, objects)
 
     def relative_to_landmark(self, place: dict, objects: dict[str, dict]) -> str:
@@ -261,7 +276,8 @@ class DialogueWriter:
                           and o["objectId"] not in actual and o["objectType"] not in ("Floor", "StoveBurner")})
         if not options:
             return None
-        return f"on the {spoken(options[int(self.rng.integers(len(options)))])}"
+        wrong = options[int(self.rng.integers(len(options)))]
+        return f"{preposition(wrong)} the {spoken(wrong)}"
 
 
 __all__ = ["DialogueWriter", "plural", "spoken", "task_phrasings"]

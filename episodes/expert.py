@@ -547,7 +547,7 @@ def clean_all(expert: Expert, task) -> None:
 
 def put_all(expert: Expert, task, single: bool) -> None:
     """Put All X On Y (any Y) or Put All X In One Y (a single Y): move every X not yet where it must be."""
-    from .checker import prepare_objects, satisfied_conditions, _Scene
+    from .checker import _Scene, prepare_objects
 
     wanted_class, target_class = task.task_params[0], task.task_params[2]
 
@@ -560,7 +560,6 @@ def put_all(expert: Expert, task, single: bool) -> None:
     if not items or not targets:
         raise ExpertFailure("nothing to move or nowhere to put it")
     scene = _Scene(objects, None)
-    del satisfied_conditions
     if single:
         def holds(t):
             return sum(t["objectId"] in (scene.parent_receptacles(i) or []) for i in items)

@@ -53,6 +53,7 @@ KITCHEN_ONLY = {"Coffee", "Boil X", "Plate Of Toast", "Clean All X", "N Cooked S
 DIRTYABLE_DISHES = ("Mug", "Plate", "Bowl", "Cup", "Pot", "Pan")
 MAX_EDH_PER_GAME = 3
 ATTEMPTS_PER_GAME = 8
+SCENE_TRIES = 4
 
 
 # ---------------------------------------------------------------- task sampling
@@ -273,10 +274,13 @@ def _attempt(env, split, seed, index, attempt, split_no, scenes, game_id, keep_f
     if not fitting:
         failures.append(f"{family}: no floorplan of {split} hosts it")
         return None
-    scene = fitting[int(rng.integers(len(fitting)))]
-    params = prepare_world(env, scene, rng, family)
-    if params is None:
+    for _ in range(SCENE_TRIES):  # a scene may lack what the family needs (a kitchen without a plant)
+        scene = fitting[int(rng.integers(len(fitting)))]
+        params = prepare_world(env, scene, rng, family)
+        if params is not None:
+            break
         failures.append(f"{family} in {scene}: no valid parameters")
+    else:
         return None
     task = make_task(next(k for k, v in TASK_FAMILIES.items() if v == family), params)
     initial = snapshot(env)
@@ -328,26 +332,56 @@ def write_generated(generated: GeneratedGame, out: Path, split: str) -> None:
     write_game(generated.game, out, split)
 
 
-def generate_split(split: str, n: int, seed: int, out: str | Path, images: bool = False, width: int = 300,
-                   height: int = 300, progress: bool = True) -> dict:
-    """Generate games 0..n-1 of ``split`` into ``out`` (skipping those on disk). Returns a summary dict."""
+def _run_job(job: tuple) -> tuple:
+    """One game, in this process or a worker: (split, index, outcome, error, skipped task counts)."""
+    split, index, seed, out, images, width, height = job
+    if game_path(out, split, game_id_for(split, seed, index)).exists():
+        return split, index, "already_on_disk", None, {}
+    skipped: dict = {}
+    try:
+        generated = generate_game(split, seed, index, images, skipped, width, height)
+        write_generated(generated, Path(out), split)
+        return split, index, "written", None, skipped
+    except Exception as exc:  # one bad game must never stop the run or lose finished ones
+        return split, index, "failed", f"{type(exc).__name__}: {exc}"[:500], skipped
+
+
+def generate(splits: list[str], n: int, seed: int, out: str | Path, images: bool = False, width: int = 300,
+             height: int = 300, workers: int = 1, progress: bool = True) -> list[dict]:
+    """Generate games 0..n-1 of each split into ``out`` (skipping those on disk), over ``workers`` processes.
+    Returns one summary per split: written, already on disk, failed games, skipped (unsolved) tasks by family."""
     from tqdm import tqdm
 
-    out = Path(out)
-    summary = {"split": split, "written": 0, "already_on_disk": 0, "failed_games": [], "skipped_tasks": {}}
-    for index in tqdm(range(n), desc=f"generate {split}", disable=not progress, file=sys.stderr):
-        game_id = game_id_for(split, seed, index)
-        if game_path(out, split, game_id).exists():
-            summary["already_on_disk"] += 1
-            continue
-        try:
-            generated = generate_game(split, seed, index, images, summary["skipped_tasks"], width, height)
-            write_generated(generated, out, split)
-            summary["written"] += 1
-        except Exception as exc:  # one bad game must never stop the run or lose finished ones
-            log.warning("game %d of %s skipped: %s", index, split, exc)
-            summary["failed_games"].append({"index": index, "error": str(exc)[:500]})
-    return summary
+    jobs = [(split, index, seed, str(out), images, width, height) for split in splits for index in range(n)]
+    summaries = {split: {"split": split, "written": 0, "already_on_disk": 0, "failed_games": [], "skipped_tasks": {}}
+                 for split in splits}
+    bar = tqdm(total=len(jobs), desc="generate", disable=not progress, file=sys.stderr)
+    if workers > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+        results = pool.imap_unordered(_run_job, jobs)
+    else:
+        pool, results = None, map(_run_job, jobs)
+    try:
+        for split, index, outcome, error, skipped in results:
+            summary = summaries[split]
+            if outcome == "failed":
+                log.warning("game %d of %s skipped: %s", index, split, error)
+                summary["failed_games"].append({"index": index, "error": error})
+            else:
+                summary[outcome] += 1
+            for key, count in skipped.items():
+                summary["skipped_tasks"][key] = summary["skipped_tasks"].get(key, 0) + count
+            bar.update(1)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+    for summary in summaries.values():
+        summary["failed_games"].sort(key=lambda f: f["index"])
+    return [summaries[s] for s in splits]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output directory (TEACh layout)")
     parser.add_argument("--images", action="store_true", help="also write driver frames to images/<split>/<game>/")
     parser.add_argument("--size", type=int, default=300, help="frame width and height in pixels (default 300)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     try:
         args = parser.parse_args(argv)
@@ -376,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed < 0:
         print(f"error: --seed must be >= 0, got {args.seed}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print(f"error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
+        return 2
     if not 64 <= args.size <= 1024:
         print(f"error: --size must be in [64, 1024], got {args.size}", file=sys.stderr)
         return 2
@@ -385,10 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.time()
-    summaries = []
-    for split in splits:
-        summaries.append(generate_split(split, args.n, args.seed, out, args.images, args.size, args.size,
-                                        progress=not args.quiet))
+    summaries = generate(splits, args.n, args.seed, out, args.images, args.size, args.size, args.workers,
+                         progress=not args.quiet)
     report = {"seed": args.seed, "n": args.n, "images": args.images, "seconds": round(time.time() - started, 1),
               "splits": summaries}
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,125 @@
+"""The embedded episode generator: a tiny valid_unseen set written, loaded, solved, replayed and regenerated.
+
+Games 0 (Coffee, a kitchen task) and 6 (Put All X On Y, any room) of valid_unseen with seed 0 keep the run short;
+every family is exercised by the generator's own run (see the report), not here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from envs.scenes import floorplans
+from episodes.checker import goal_conditions, state_objects
+from episodes.dataset import load_split
+from episodes.dialogue import spoken, task_phrasings
+from episodes.expert import MOTIONS, OBJECT_ACTIONS
+from episodes.generate import _run_job, game_id_for, generate_game, main, write_generated
+from episodes.replay import replay_game, state_differences
+
+SPLIT, SEED, INDICES = "valid_unseen", 0, (0, 6)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("teach_gen")
+    for index in INDICES:
+        write_generated(generate_game(SPLIT, SEED, index), root, SPLIT)
+    return root
+
+
+@pytest.fixture(scope="module")
+def games(data):
+    report = load_split(data, "games", SPLIT)
+    assert not report.skipped, report.skipped
+    return {g.game_id: g for g in report.items}
+
+
+def test_every_file_loads_and_validates(data, games):
+    assert set(games) == {game_id_for(SPLIT, SEED, i) for i in INDICES}
+    tfd = load_split(data, "tfd_instances", SPLIT)
+    edh = load_split(data, "edh_instances", SPLIT)
+    assert not tfd.skipped and not edh.skipped
+    assert {t.game_id for t in tfd.items} == set(games)
+    families = {g.task_name for g in games.values()}
+    assert families == {"Coffee", "Put All X On Y"}
+    for instance in edh.items:
+        game = games[instance.game_id]
+        history, future = instance.driver_action_history, instance.driver_actions_future
+        driver = [i for i in game.interactions if i["agent_id"] == 1 and "utterance" not in i]
+        assert len(history) + len(future) == len(driver) and history and future
+        assert len(instance.data["driver_image_history"]) == len(history)
+        assert instance.state_changes["objects"], "an EDH instance whose future changes nothing was kept"
+        total, satisfied = instance.expected_init_goal_conditions
+        assert 0 <= satisfied < total
+        assert instance.dialog_history[-1][0] == "Commander"  # cuts are made at Commander turns
+
+
+def test_expert_solved_every_game_and_acts_only_by_teach_actions(games):
+    allowed = set(MOTIONS) | set(OBJECT_ACTIONS)
+    names = {a["action_id"]: a["action_name"] for a in next(iter(games.values())).data["definitions"]["actions"]}
+    for game in games.values():
+        start = goal_conditions(game.task_id, game.task_params, state_objects(game.initial_state))
+        end = goal_conditions(game.task_id, game.task_params, state_objects(game.final_state))
+        assert end.success and not start.success, game.game_id
+        driver = [i for i in game.interactions if i["agent_id"] == 1 and "utterance" not in i]
+        assert driver and {names[i["action_id"]] for i in driver} <= allowed
+        for interaction in driver:
+            if names[interaction["action_id"]] in OBJECT_ACTIONS:
+                assert 0 <= interaction["x"] <= 1 and 0 <= interaction["y"] <= 1 and interaction["oid"]
+            else:
+                assert len(interaction["pose"]) == 6
+        assert game.initial_state["agents"][1]["cameraHorizon"] == pytest.approx(30)
+
+
+def test_replay_reproduces_the_final_state(games):
+    for game in games.values():
+        replayed = replay_game(game)
+        assert state_differences(game.final_state, replayed) == []
+
+
+def test_replay_notices_a_changed_click(games):
+    game = next(g for g in games.values() if g.task_name == "Coffee")
+    tampered = json.loads(json.dumps(game.data))
+    episode = tampered["tasks"][0]["episodes"][0]
+    clicks = [i for i in episode["interactions"] if "x" in i and i["agent_id"] == 1]
+    clicks[-1]["x"], clicks[-1]["y"] = 0.0, 0.0  # the corner of the frame: the coffee machine is never there
+    from episodes.formats import Game
+
+    with pytest.raises(RuntimeError, match="against the record"):
+        replay_game(Game(game.game_id, tampered))
+
+
+def test_same_seed_gives_identical_json(games):
+    again = generate_game(SPLIT, SEED, 6)
+    assert json.dumps(again.game.to_dict(), sort_keys=True) == json.dumps(
+        games[game_id_for(SPLIT, SEED, 6)].to_dict(), sort_keys=True)
+
+
+def test_valid_unseen_games_use_only_valid_unseen_floorplans(games):
+    allowed = set(floorplans(SPLIT))
+    assert allowed.isdisjoint(floorplans("train"))
+    assert {g.world for g in games.values()} <= allowed
+
+
+def test_dialogue_names_the_task_objects(data, games):
+    for game in games.values():
+        text = " ".join(u for _, u in game.utterances()).lower()
+        speakers = {s for s, _ in game.utterances()}
+        assert speakers == {"Commander", "Driver"}
+        if game.task_name == "Coffee":
+            assert "coffee" in text
+        else:
+            what, where = game.task_params[0], game.task_params[2]
+            assert spoken(what) in text and spoken(where) in text
+        # The Commander's statement of the task is one of the family's phrasings.
+        assert any(p.lower() in text for p in task_phrasings(game.task_name, game.task_params))
+
+
+def test_rerun_skips_games_on_disk_and_bad_arguments_fail(data, capsys):
+    assert _run_job((SPLIT, INDICES[0], SEED, str(data), False, 300, 300))[2] == "already_on_disk"
+    assert main(["--split", "valid", "--out", str(data)]) == 2
+    assert "--split" in capsys.readouterr().err
+    assert main(["--n", "0", "--out", str(data)]) == 2
+    assert main(["--workers", "0", "--out", str(data)]) == 2
