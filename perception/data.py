@@ -1,0 +1,205 @@
+"""Training and evaluation data for ODIN: exported sequences at model resolution, 3D view chunks and single 2D frames.
+
+A dataset directory is what :mod:`perception.make_dataset` writes (``OUT/dataset.json``, ``OUT/<split>/<scene>/``).
+Each sequence is loaded once with :func:`perception.dataset.scannet.load_sequence` and resized to the training
+resolution: colour by area averaging, world points (zup, from depth and pose through ``envs.camera``) and instance ids
+by nearest neighbour, so every low-resolution pixel carries the exact surface point of the full-resolution pixel it
+samples.
+
+Samples follow ODIN's recipe (``reference/odin/odin.md`` section 7): a 3D sample is V consecutive frames of one scene
+from a random start with a random stride (wrapping around), with p=0.5 a random subset of them kept ("camera drop");
+a 2D sample is one frame. Ground-truth masks are nearest-downsampled to stride 4, the resolution of ``pred_masks``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .dataset.scannet import load_sequence
+
+MASK_STRIDE = 4
+
+
+@dataclass
+class SceneArrays:
+    """One sequence at model resolution. ``instance`` ids index ``class_of_instance`` (0 = no object)."""
+
+    name: str
+    color: np.ndarray  # (T, h, w, 3) uint8
+    xyz: np.ndarray  # (T, h, w, 3) float32 zup metres
+    valid: np.ndarray  # (T, h, w) bool: depth present
+    instance: np.ndarray  # (T, h, w) int32
+    class_of_instance: np.ndarray  # (max id + 1,) int64: 0-based index into the vocabulary, -1 = none
+
+    def __len__(self) -> int:
+        return len(self.color)
+
+
+def dataset_splits(data_dir: str | Path) -> dict[str, list[str]]:
+    """{split: [scene, ...]} of a dataset directory, read from its ``dataset.json``."""
+    path = Path(data_dir) / "dataset.json"
+    try:
+        plan = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: not found; make the data with python -m perception.make_dataset") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(plan.get("splits"), dict):
+        raise ValueError(f"{path}: missing field 'splits'")
+    return plan["splits"]
+
+
+def dataset_vocabulary(data_dir: str | Path) -> list[str]:
+    path = Path(data_dir) / "dataset.json"
+    plan = json.loads(path.read_text())
+    if not plan.get("vocabulary"):
+        raise ValueError(f"{path}: missing field 'vocabulary'")
+    return list(plan["vocabulary"])
+
+
+def sequence_dirs(data_dir: str | Path, splits: list[str]) -> list[Path]:
+    """Finished sequence directories of ``splits`` (unfinished ones, without a complete meta.json, are skipped)."""
+    known = dataset_splits(data_dir)
+    directories = []
+    for split in splits:
+        if split not in known:
+            raise ValueError(f"{Path(data_dir) / 'dataset.json'} has no split {split!r}; it has {sorted(known)}")
+        for scene in known[split]:
+            meta = Path(data_dir) / split / scene / "meta.json"
+            if meta.is_file() and json.loads(meta.read_text()).get("complete"):
+                directories.append(meta.parent)
+    if not directories:
+        raise ValueError(f"{data_dir}: no finished sequences in splits {splits}")
+    return directories
+
+
+def resize_sequence(directory: str | Path, size: int) -> SceneArrays:
+    """Load a sequence and bring it to ``size`` x ``size`` (see the module docstring for the resampling)."""
+    sequence = load_sequence(directory)
+    frames = range(len(sequence))
+    shape = (size, size)
+    color = np.stack([cv2.resize(sequence.color[i], shape, interpolation=cv2.INTER_AREA) for i in frames])
+    xyz = np.stack([cv2.resize(sequence.world_points(i).astype(np.float32), shape, interpolation=cv2.INTER_NEAREST)
+                    for i in frames])
+    depth = np.stack([cv2.resize(sequence.depth[i], shape, interpolation=cv2.INTER_NEAREST) for i in frames])
+    instance = np.stack([cv2.resize(sequence.instance[i].astype(np.uint16), shape, interpolation=cv2.INTER_NEAREST)
+                         for i in frames]).astype(np.int32)
+    classes = np.full(int(sequence.instance.max(initial=0)) + 1, -1, dtype=np.int64)
+    for index, entry in sequence.instances.items():
+        if index < len(classes):
+            classes[index] = int(entry["class_id"]) - 1
+    return SceneArrays(Path(directory).name, color, xyz, depth > 0, instance, classes)
+
+
+def load_scenes(directories: list[Path], size: int, progress: bool = True) -> list[SceneArrays]:
+    from tqdm import tqdm
+
+    return [resize_sequence(d, size) for d in tqdm(directories, desc="loading sequences", unit="seq",
+                                                  disable=not progress)]
+
+
+def pick_views(num_frames: int, num_views: int, rng: random.Random, max_stride: int = 2,
+               camera_drop: float = 0.5) -> list[int]:
+    """ODIN's frame subsampling: consecutive frames from a random start, stride U{1..max_stride}, wrapping around;
+    with probability ``camera_drop`` only a random k in [1, V] of them are kept."""
+    views = min(num_views, num_frames)
+    stride = rng.randint(1, max_stride)
+    start = rng.randrange(num_frames)
+    chosen = [(start + k * stride) % num_frames for k in range(views)]
+    chosen = list(dict.fromkeys(chosen))  # a short sequence with a long stride can revisit a frame
+    if camera_drop and rng.random() < camera_drop:
+        keep = rng.randint(1, len(chosen))
+        chosen = sorted(rng.sample(chosen, keep), key=chosen.index)
+    return chosen
+
+
+def downsample_mask(masks: np.ndarray) -> np.ndarray:
+    """(..., h, w) -> (..., ceil(h/4), ceil(w/4)) by taking every 4th pixel (nearest, as ODIN's GT downsampling)."""
+    return masks[..., ::MASK_STRIDE, ::MASK_STRIDE]
+
+
+def targets_for(scene: SceneArrays, frames: list[int]) -> dict:
+    """Instance labels (N,) and stride-4 masks (N, V, h/4, w/4) of the objects visible in ``frames``."""
+    instance = downsample_mask(scene.instance[frames])
+    ids = [i for i in np.unique(instance).tolist() if i > 0 and i < len(scene.class_of_instance)
+           and scene.class_of_instance[i] >= 0]
+    masks = np.stack([instance == i for i in ids]) if ids else np.zeros((0,) + instance.shape, dtype=bool)
+    return {"labels": torch.as_tensor(scene.class_of_instance[ids] if ids else np.zeros(0), dtype=torch.long),
+            "masks": torch.from_numpy(masks)}
+
+
+def random_rotation_z(xyz: np.ndarray, rng: random.Random) -> np.ndarray:
+    """ODIN's 3D augmentation, shared by all views of a sample: mean-centre, rotate about z by U(-pi, pi), scale each
+    axis by U(0.9, 1.1)."""
+    centre = xyz.reshape(-1, 3).mean(0)
+    angle = rng.uniform(-math.pi, math.pi)
+    c, s = math.cos(angle), math.sin(angle)
+    rotation = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    scale = np.array([rng.uniform(0.9, 1.1) for _ in range(3)], dtype=np.float32)
+    return ((xyz - centre) @ rotation.T * scale).astype(np.float32)
+
+
+def colour_jitter(images: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Brightness / contrast jitter (0.4) with p=0.8, one draw per sample, images float in [0, 1]."""
+    if rng.random() >= 0.8:
+        return images
+    brightness = rng.uniform(0.6, 1.4)
+    contrast = rng.uniform(0.6, 1.4)
+    mean = images.mean()
+    return np.clip((images * brightness - mean) * contrast + mean, 0.0, 1.0)
+
+
+def make_3d_batch(scenes: list[SceneArrays], scene_ids: list[int], num_views: int, rng: random.Random,
+                  augment: bool = True) -> dict:
+    """A batch of multi-view samples, one per scene id, padded to the same view count by trimming to the smallest."""
+    picks = [(scenes[s], pick_views(len(scenes[s]), num_views, rng, camera_drop=0.5 if augment else 0.0))
+             for s in scene_ids]
+    views = min(len(frames) for _, frames in picks)
+    images, xyz, valid, targets = [], [], [], []
+    for scene, frames in picks:
+        frames = frames[:views]
+        colour = scene.color[frames].astype(np.float32) / 255.0
+        points = scene.xyz[frames]
+        if augment:
+            colour = colour_jitter(colour, rng)
+            points = random_rotation_z(points, rng)
+        images.append(torch.from_numpy(np.ascontiguousarray(colour.transpose(0, 3, 1, 2))))
+        xyz.append(torch.from_numpy(points))
+        valid.append(torch.from_numpy(scene.valid[frames]))
+        targets.append(targets_for(scene, frames))
+    return {"images": torch.stack(images), "xyz": torch.stack(xyz), "valid": torch.stack(valid), "targets": targets}
+
+
+def make_2d_batch(scenes: list[SceneArrays], frame_refs: list[tuple[int, int]], rng: random.Random,
+                  augment: bool = True) -> dict:
+    """A batch of single frames (B, 1, 3, h, w) with no geometry: the 2D path of the same model."""
+    images, targets, valid = [], [], []
+    for scene_id, frame in frame_refs:
+        scene = scenes[scene_id]
+        colour = scene.color[[frame]].astype(np.float32) / 255.0
+        if augment:
+            colour = colour_jitter(colour, rng)
+            if rng.random() < 0.5:  # horizontal flip: free in 2D, meaningless for the posed 3D samples
+                colour = colour[:, :, ::-1]
+                target = targets_for(_flipped(scene, frame), [0])
+            else:
+                target = targets_for(scene, [frame])
+        else:
+            target = targets_for(scene, [frame])
+        images.append(torch.from_numpy(np.ascontiguousarray(colour.transpose(0, 3, 1, 2))))
+        targets.append(target)
+    return {"images": torch.stack(images), "xyz": None, "valid": None, "targets": targets}
+
+
+def _flipped(scene: SceneArrays, frame: int) -> SceneArrays:
+    instance = scene.instance[[frame]][:, :, ::-1]
+    return SceneArrays(scene.name, scene.color[[frame]], scene.xyz[[frame]], scene.valid[[frame]],
+                       np.ascontiguousarray(instance), scene.class_of_instance)

@@ -1,0 +1,335 @@
+"""Evaluate an ODIN checkpoint: 3D instance AP on fused sequence point clouds and 2D COCO AP on single frames.
+
+    python -m perception.evaluate --checkpoint perception/checkpoints/small.safetensors --data /tmp/odin_data
+    python -m perception.evaluate --checkpoint runs/odin_2d/last.safetensors --data ... --fusion off   # 2D, lifted
+    python -m perception.evaluate --checkpoint ... --data ... --context-views 1 4 8 0                 # context ablation
+
+Protocol (``reference/odin/odin.md`` section 9), on unseen floorplans (``valid_unseen`` + ``test_unseen``):
+
+* **3D**: the points of every view with depth, at model resolution, voxelised (``--voxel``, 5 cm) into one cloud per
+  sequence. A voxel's ground truth is the instance most of its pixels show (0 = no object). A predicted instance owns
+  the voxels where more than half of its pixels lie inside its mask. Scored with :func:`perception.metrics.instance_ap`
+  (ScanNet AP / AP50 / AP25, per class then mean).
+* **Views per forward** (``--context-views``): ``0`` runs ODIN once over all views of a sequence, as ODIN's test
+  does; ``N`` runs chunks of N consecutive views and merges the per-chunk instances in 3D (same class, voxel IoU >=
+  ``--merge-iou``, highest score kept). With ``--fusion off`` every view goes through the 2D path alone and is lifted
+  to 3D the same way: the "no 3D fusion" baseline.
+* **2D**: each frame's masks (from the same forward passes; with ``--context-views 1`` or ``--fusion off`` a single
+  frame) resized to the frame, scored by ``pycocotools`` COCOeval (segm) against ``OUT/coco_<split>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs
+from .metrics import SceneInstances, instance_ap
+from .odin import load_checkpoint
+
+DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
+
+
+def training_settings(checkpoint: str | Path) -> dict:
+    """The ``train`` section of ``train_config.json`` beside a run's checkpoint or ``<name>.train.json`` beside a
+    shipped one ({} when neither exists)."""
+    checkpoint = Path(checkpoint)
+    for path in (checkpoint.with_suffix(".train.json"), checkpoint.parent / "train_config.json"):
+        if path.is_file():
+            try:
+                return json.loads(path.read_text()).get("train", {})
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: not valid JSON ({error})") from None
+    return {}
+
+
+# --------------------------------------------------------------------------------------------------- inference
+def view_chunks(num_frames: int, context_views: int) -> list[list[int]]:
+    """Consecutive chunks of ``context_views`` frames (0 = one chunk of all frames)."""
+    size = num_frames if context_views <= 0 else context_views
+    return [list(range(start, min(start + size, num_frames))) for start in range(0, num_frames, size)]
+
+
+@torch.no_grad()
+def predict_chunk(model, scene: SceneArrays, frames: list[int], vocabulary: list[str], fusion: bool,
+                  top_k: int) -> dict:
+    """Instances of one forward over ``frames``: masks (K, V, h, w) bool, labels (K,), scores (K,)."""
+    images = torch.from_numpy(scene.color[frames].astype(np.float32) / 255.0).permute(0, 3, 1, 2)[None]
+    xyz = torch.from_numpy(scene.xyz[frames])[None] if fusion else None
+    valid = torch.from_numpy(scene.valid[frames])[None] if fusion else None
+    result = model.predict(images, vocabulary, xyz, valid, top_k=top_k)[0]
+    return {"masks": result["masks"].numpy(), "labels": result["labels"].numpy(), "scores": result["scores"].numpy()}
+
+
+# ------------------------------------------------------------------------------------------------------- 3D
+def voxel_cloud(scene: SceneArrays, voxel: float) -> tuple[np.ndarray, int, np.ndarray]:
+    """Voxel index per valid pixel (flat over (T, h, w); -1 = no depth), voxel count, and each voxel's ground-truth
+    instance id by majority of its pixels."""
+    valid = scene.valid.reshape(-1)
+    keys = np.floor(scene.xyz.reshape(-1, 3)[valid] / voxel).astype(np.int64)
+    _, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    count = int(inverse.max()) + 1 if inverse.size else 0
+    pixel_voxel = np.full(valid.shape[0], -1, dtype=np.int64)
+    pixel_voxel[valid] = inverse
+    ids = scene.instance.reshape(-1)[valid]
+    pairs, votes = np.unique(np.stack([inverse, ids], 1), axis=0, return_counts=True)
+    # Sort by votes so the last write per voxel is its majority id.
+    order = np.argsort(votes, kind="stable")
+    gt = np.zeros(count, dtype=np.int64)
+    gt[pairs[order, 0]] = pairs[order, 1]
+    return pixel_voxel, count, gt
+
+
+def lift_masks(masks: np.ndarray, pixel_voxel: np.ndarray, num_voxels: int) -> np.ndarray:
+    """(K, P_chunk) pixel masks -> (K, num_voxels) voxel masks: more than half of a voxel's pixels inside."""
+    inside = pixel_voxel >= 0
+    voxels = pixel_voxel[inside]
+    pixels_per_voxel = np.bincount(voxels, minlength=num_voxels)
+    lifted = np.zeros((len(masks), num_voxels), dtype=bool)
+    for k, mask in enumerate(masks):
+        hits = np.bincount(voxels[mask[inside]], minlength=num_voxels)
+        lifted[k] = hits * 2 > pixels_per_voxel
+    lifted[:, pixels_per_voxel == 0] = False
+    return lifted
+
+
+def merge_instances(instances: list[tuple[np.ndarray, int, float]], merge_iou: float) -> list[tuple]:
+    """Greedy 3D merge across chunks, best score first: an instance joins an earlier one of its class whose voxel IoU
+    reaches ``merge_iou`` (union of voxels, the higher score kept)."""
+    merged: list[list] = []
+    for voxels, label, score in sorted(instances, key=lambda item: -item[2]):
+        if not voxels.any():
+            continue
+        best, best_iou = None, merge_iou
+        for entry in merged:
+            if entry[1] != label:
+                continue
+            intersection = np.count_nonzero(entry[0] & voxels)
+            if intersection == 0:
+                continue
+            iou = intersection / np.count_nonzero(entry[0] | voxels)
+            if iou >= best_iou:
+                best, best_iou = entry, iou
+        if best is None:
+            merged.append([voxels.copy(), label, score])
+        else:
+            best[0] |= voxels
+    return [tuple(entry) for entry in merged]
+
+
+def scene_instances_3d(scene: SceneArrays, chunk_predictions: list[tuple[list[int], dict]], voxel: float,
+                       merge_iou: float, min_score: float) -> SceneInstances:
+    pixel_voxel, num_voxels, gt = voxel_cloud(scene, voxel)
+    frame_pixels = scene.valid[0].size
+    per_frame = pixel_voxel.reshape(len(scene), frame_pixels)
+    instances = []
+    for frames, prediction in chunk_predictions:
+        keep = prediction["scores"] >= min_score
+        if not keep.any():
+            continue
+        masks = prediction["masks"][keep].reshape(int(keep.sum()), -1)
+        lifted = lift_masks(masks, per_frame[frames].reshape(-1), num_voxels)
+        instances += list(zip(lifted, prediction["labels"][keep].tolist(), prediction["scores"][keep].tolist()))
+    if len(chunk_predictions) > 1:
+        instances = merge_instances(instances, merge_iou)
+    gt_classes = {int(i): int(scene.class_of_instance[i]) for i in np.unique(gt) if i > 0}
+    # An instance id whose class is unknown (-1) counts as void.
+    gt = np.where(np.isin(gt, [i for i, c in gt_classes.items() if c < 0]), 0, gt)
+    gt_classes = {i: c for i, c in gt_classes.items() if c >= 0}
+    if instances:
+        masks = np.stack([m for m, _, _ in instances])
+        labels = np.array([label for _, label, _ in instances])
+        scores = np.array([score for _, _, score in instances])
+    else:
+        masks, labels, scores = np.zeros((0, num_voxels), dtype=bool), np.zeros(0), np.zeros(0)
+    return SceneInstances(gt, gt_classes, masks, labels, scores, name=scene.name)
+
+
+# ------------------------------------------------------------------------------------------------------- 2D
+def coco_detections(prediction: dict, view: int, image_id: int, height: int, width: int,
+                    min_score: float) -> list[dict]:
+    """COCO result entries (RLE segmentation at the frame's size) of one view of a chunk's instances."""
+    from pycocotools import mask as mask_utils
+
+    results = []
+    for mask, label, score in zip(prediction["masks"][:, view], prediction["labels"], prediction["scores"]):
+        if score < min_score or not mask.any():
+            continue
+        full = cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+        rle = mask_utils.encode(np.asfortranarray(full))
+        rle["counts"] = rle["counts"].decode("ascii")
+        results.append({"image_id": image_id, "category_id": int(label) + 1, "segmentation": rle,
+                        "score": float(score)})
+    return results
+
+
+def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names: list[str]) -> dict:
+    """COCOeval segm AP / AP50 / AP75 overall and AP per class (classes without ground truth are NaN, skipped)."""
+    from pycocotools.cocoeval import COCOeval
+
+    if not results:
+        return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0, "per_class": {}}
+    with contextlib.redirect_stdout(io.StringIO()):
+        detections = ground_truth.loadRes(results)
+        evaluator = COCOeval(ground_truth, detections, "segm")
+        evaluator.params.imgIds = image_ids
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    precision = evaluator.eval["precision"]  # (T, R, K, A, M)
+    per_class = {}
+    for k, category in enumerate(evaluator.params.catIds):
+        values = precision[:, :, k, 0, -1]
+        values = values[values > -1]
+        if values.size:
+            per_class[class_names[category - 1]] = float(values.mean())
+    return {"AP": float(evaluator.stats[0]), "AP50": float(evaluator.stats[1]), "AP75": float(evaluator.stats[2]),
+            "per_class": per_class}
+
+
+# ----------------------------------------------------------------------------------------------------- runner
+def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: bool, context_views: int,
+             modes: tuple[str, ...], voxel: float = 0.05, merge_iou: float = 0.25, min_score: float = 0.01,
+             min_region_size: int = 10, max_sequences: int | None = None, progress: bool = True) -> dict:
+    from pycocotools.coco import COCO
+    from tqdm import tqdm
+
+    vocabulary = dataset_vocabulary(data_dir)
+    model.eval()
+    scenes_3d, coco_results, image_ids, coco_ground_truth = [], [], [], {}
+    seconds = 0.0
+    for split in splits:
+        directories = sequence_dirs(data_dir, [split])[:max_sequences]
+        if "2d" in modes:
+            coco_path = data_dir / f"coco_{split}.json"
+            if not coco_path.is_file():
+                raise FileNotFoundError(f"{coco_path}: missing; rerun perception.make_dataset for split {split}")
+            with contextlib.redirect_stdout(io.StringIO()):
+                coco_ground_truth[split] = COCO(str(coco_path))
+            lookup = {(img["sequence"], img["frame"]): img for img in coco_ground_truth[split].dataset["images"]}
+        split_results, split_images = [], []
+        for directory in tqdm(directories, desc=f"evaluate {split}", unit="seq", disable=not progress):
+            scene = resize_sequence(directory, resolution)
+            chunks = view_chunks(len(scene), 1 if not fusion else context_views)
+            predictions = []
+            for frames in chunks:
+                tic = time.monotonic()
+                predictions.append((frames, predict_chunk(model, scene, frames, vocabulary, fusion,
+                                                          model.config.num_queries)))
+                seconds += time.monotonic() - tic
+            if "3d" in modes:
+                scenes_3d.append(scene_instances_3d(scene, predictions, voxel, merge_iou, min_score))
+            if "2d" in modes:
+                for frames, prediction in predictions:
+                    for view, frame in enumerate(frames):
+                        image = lookup[(directory.name, frame)]
+                        split_images.append(image["id"])
+                        split_results += coco_detections(prediction, view, image["id"], image["height"],
+                                                         image["width"], min_score)
+        if "2d" in modes:
+            coco_results.append((split, split_results, split_images))
+    report = {"splits": list(splits), "resolution": resolution, "fusion": fusion, "context_views": context_views,
+              "sequences": len(scenes_3d) if "3d" in modes else None, "inference_seconds": round(seconds, 1)}
+    if "3d" in modes:
+        report["3d"] = instance_ap(scenes_3d, vocabulary, min_region_size)
+        report["3d"]["voxel"] = voxel
+        report["3d"]["min_region_size"] = min_region_size
+    if "2d" in modes:
+        per_split = {split: coco_ap(coco_ground_truth[split], results, images, vocabulary)
+                     for split, results, images in coco_results}
+        frames = {split: len(images) for split, _, images in coco_results}
+        total = sum(frames.values())
+        report["2d"] = {"per_split": per_split, "frames": frames,
+                        "AP": sum(per_split[s]["AP"] * frames[s] for s in per_split) / max(total, 1),
+                        "AP50": sum(per_split[s]["AP50"] * frames[s] for s in per_split) / max(total, 1)}
+    return report
+
+
+def format_table(rows: list[tuple[str, dict]]) -> str:
+    """Markdown: one line per evaluated setting, AP figures in percent."""
+    lines = ["| setting | 3D AP | 3D AP50 | 3D AP25 | 2D AP | 2D AP50 |", "|---|---|---|---|---|---|"]
+
+    def pct(section, key):
+        value = (section or {}).get(key)
+        return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+
+    for label, report in rows:
+        lines.append(f"| {label} | {pct(report.get('3d'), 'AP')} | {pct(report.get('3d'), 'AP50')} | "
+                     f"{pct(report.get('3d'), 'AP25')} | {pct(report.get('2d'), 'AP')} | {pct(report.get('2d'), 'AP50')} |")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m perception.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", type=Path, required=True, help=".safetensors (its .json config beside it)")
+    parser.add_argument("--data", type=Path, required=True, help="dataset directory from perception.make_dataset")
+    parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS))
+    parser.add_argument("--mode", choices=("3d", "2d", "both"), default="both")
+    parser.add_argument("--fusion", choices=("auto", "on", "off"), default="auto",
+                        help="3D fusion at test time; auto = as trained (off for the no-3d-fusion ablation)")
+    parser.add_argument("--context-views", type=int, nargs="+", default=[0],
+                        help="views per forward; 0 = all views of a sequence; several values = one row each")
+    parser.add_argument("--resolution", type=int, default=None, help="model input size (default: as trained)")
+    parser.add_argument("--voxel", type=float, default=0.05, help="voxel size (m) of the evaluated point cloud")
+    parser.add_argument("--min-region-size", type=int, default=10, help="voxels; smaller instances are ignored")
+    parser.add_argument("--max-sequences", type=int, default=None, help="per split (quick checks)")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="write eval.json and eval.md here "
+                                                                "(default: beside the checkpoint)")
+    parser.add_argument("--label", default=None, help="row label in the table (default: checkpoint name)")
+    args = parser.parse_args(argv)
+    if any(v < 0 for v in args.context_views):
+        parser.error(f"--context-views must be >= 0, got {args.context_views}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    command = "python -m perception.evaluate " + " ".join(shlex.quote(a) for a in (argv if argv is not None
+                                                                                    else sys.argv[1:]))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        settings = training_settings(args.checkpoint)
+        model = load_checkpoint(args.checkpoint)
+        resolution = args.resolution or int(settings.get("resolution", 128))
+        fusion = settings.get("use_3d", True) if args.fusion == "auto" else args.fusion == "on"
+        modes = ("3d", "2d") if args.mode == "both" else (args.mode,)
+        rows = []
+        label = args.label or args.checkpoint.stem
+        for context in args.context_views:
+            report = evaluate(model, args.data, args.splits, resolution, fusion, context, modes, voxel=args.voxel,
+                              min_region_size=args.min_region_size, max_sequences=args.max_sequences)
+            views = "all" if context == 0 else str(context)
+            row = f"{label} ({'3D fusion' if fusion else '2D, lifted'}, {views} views/forward)" if fusion else \
+                f"{label} (2D only, lifted to 3D)"
+            rows.append((row, report))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"perception.evaluate: {error}", file=sys.stderr)
+        return 2
+    table = format_table(rows)
+    print(table)
+    out = args.out or args.checkpoint.parent
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"eval_{label}"
+    (out / f"{stem}.json").write_text(json.dumps({"command": command, "rows": [
+        {"setting": name, **report} for name, report in rows]}, indent=1) + "\n")
+    (out / f"{stem}.md").write_text(f"`{command}`\n\n{table}\n")
+    print(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
