@@ -154,3 +154,17 @@ def test_bad_inputs_get_clear_errors(model):
         model(images, "Mug")
     with pytest.raises(ValueError, match="valid"):
         model(images, NAMES, xyz, torch.ones(xyz.shape[:-1]))
+
+
+def test_scene_with_almost_no_valid_depth(model):
+    images, xyz, _ = synthetic_scene()
+    images = torch.cat([images, images])
+    xyz = torch.cat([xyz, xyz])
+    valid = torch.ones(xyz.shape[:-1], dtype=torch.bool)
+    valid[1] = False
+    valid[1, 0, 5, 6] = True  # one valid pixel, off the stride-8/16/32 grids: sample 1 has res2 points only
+    with torch.no_grad():
+        out = model(images, NAMES, xyz, valid)
+        alone = model(images[:1], NAMES, xyz[:1], valid[:1])
+    assert torch.isfinite(out["pred_masks"]).all()
+    assert torch.allclose(out["pred_masks"][:1], alone["pred_masks"], atol=1e-4)  # samples do not leak

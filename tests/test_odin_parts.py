@@ -117,3 +117,21 @@ def test_readable_class_names():
     assert readable_class_name("CounterTop") == "counter top"
     assert readable_class_name("TVStand") == "tv stand"
     assert readable_class_name("mug") == "mug"
+
+
+def test_parameter_groups_follow_odin_optimiser():
+    from perception.odin.model import Odin, parameter_groups
+
+    model = Odin(CONFIGS["tiny"], TextEmbedder("minilm"))
+    groups = parameter_groups(model, lr=1e-4)
+    seen = [id(p) for g in groups for p in g["params"]]
+    assert sorted(seen) == sorted(id(p) for p in model.parameters()) and len(seen) == len(set(seen))
+    backbone = {id(p) for p in model.backbone.parameters()}
+    for group in groups:
+        in_backbone = {id(p) in backbone for p in group["params"]}
+        assert len(in_backbone) == 1
+        assert group["lr"] == pytest.approx(1e-5 if in_backbone.pop() else 1e-4)
+    norm_group = [g for g in groups if any(p is model.decoder.decoder_norm.weight for p in g["params"])][0]
+    assert norm_group["weight_decay"] == 0.0
+    fusion_group = [g for g in groups if any(p is next(model.backbone_fusion.parameters()) for p in g["params"])][0]
+    assert fusion_group["lr"] == pytest.approx(1e-4)

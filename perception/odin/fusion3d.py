@@ -81,8 +81,13 @@ def inverse_distance_weights(distance: torch.Tensor) -> torch.Tensor:
 
 
 def knn_interpolate(source_values: torch.Tensor, neighbour_index: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Weighted sum of source rows (Ns, ...) over each target's neighbours (Nt, k) -> (Nt, ...)."""
-    gathered = source_values[neighbour_index]  # (Nt, k, ...)
+    """Weighted sum of source rows (Ns, ...) over each target's neighbours (Nt, k) -> (Nt, ...).
+
+    Padding neighbours (index -1 when a sample has no source point) carry weight 0 and read row 0.
+    """
+    if source_values.shape[0] == 0:
+        return source_values.new_zeros((neighbour_index.shape[0],) + source_values.shape[1:])
+    gathered = source_values[neighbour_index.clamp_min(0)]  # (Nt, k, ...)
     return (gathered * weights.view(weights.shape + (1,) * (gathered.dim() - 2))).sum(1)
 
 

@@ -229,3 +229,24 @@ def postprocess(outputs: dict, class_names: list[str], image_size, top_k: int) -
         results.append({"masks": masks, "labels": labels, "scores": class_scores * mask_scores,
                         "class_names": [class_names[i] for i in labels.tolist()]})
     return results
+
+
+_NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.Embedding)
+_NO_DECAY_NAMES = ("level_embed", "norm_weight", "norm_bias", "log_scale")
+
+
+def parameter_groups(model: Odin, lr: float = 1e-4, weight_decay: float = 0.05,
+                     backbone_lr_multiplier: float = 0.1) -> list[dict]:
+    """AdamW groups as ODIN's ``train_odin.py build_optimizer``: the 2D backbone at ``lr * backbone_lr_multiplier``
+    (the 3D blocks inside it, ``backbone_fusion``, at full ``lr``); no weight decay on norms and embeddings."""
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    for module_name, module in model.named_modules():
+        for name, parameter in module.named_parameters(recurse=False):
+            if not parameter.requires_grad:
+                continue
+            in_backbone = module_name == "backbone" or module_name.startswith("backbone.")
+            no_decay = isinstance(module, _NO_DECAY_MODULES) or name in _NO_DECAY_NAMES
+            groups.setdefault((in_backbone, no_decay), []).append(parameter)
+    return [{"params": params, "lr": lr * (backbone_lr_multiplier if in_backbone else 1.0),
+             "weight_decay": 0.0 if no_decay else weight_decay}
+            for (in_backbone, no_decay), params in groups.items()]
