@@ -64,6 +64,7 @@ class Event:
         # Optional fast path: an (H, W) int index image and its index -> objectId table (-1 = nothing).
         self._instance_ids = instance_ids
         self._instance_id_names = instance_id_names
+        self._name_index: dict[str, int] | None = None
         self._masks = _LazyMasks(self)
         self._detections: dict[str, list[int]] | None = None
 
@@ -129,7 +130,9 @@ class Event:
 
     def _mask_of(self, object_id: str) -> np.ndarray:
         if self._instance_ids is not None:
-            return self._instance_ids == self._instance_id_names.index(object_id)
+            if self._name_index is None:
+                self._name_index = {name: i for i, name in enumerate(self._instance_id_names)}
+            return self._instance_ids == self._name_index[object_id]
         colour = np.array(self.object_id_to_color[object_id], dtype=np.uint8)
         return np.all(self.instance_segmentation_frame == colour, axis=-1)
 

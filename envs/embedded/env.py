@@ -9,6 +9,7 @@ and the TEACh custom "simbot" properties are maintained by ``envs.simbot`` after
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import Any, Callable
 
@@ -32,6 +33,13 @@ SLICE_COUNTS = {"Apple": 4, "Bread": 6, "Lettuce": 5, "Potato": 4, "Tomato": 5, 
 """Pieces per sliced object. AI2-THOR's counts per prefab are not documented (ai2thor.md, UNVERIFIED); these are ours."""
 
 HORIZON_LIMITS = (-30.0, 60.0)
+FLAG_ACTIONS = {
+    "DirtyObject": ("dirtyable", "is_dirty", True, "is not dirtyable"),
+    "CleanObject": ("dirtyable", "is_dirty", False, "is not dirtyable"),
+    "CookObject": ("cookable", "is_cooked", True, "is not cookable"),
+    "UseUpObject": ("usedUp", "is_used_up", True, "can't be used up"),
+}
+"""Actions that set one state flag: (affordance required, SimObject attribute, value, failure message)."""
 EXTRA_ACTIONS = ("InitialRandomSpawn", "GetCoordinateFromRaycast")
 ALL_ACTIONS = NAVIGATION_ACTIONS + INTERACTION_ACTIONS + EXTRA_ACTIONS
 
@@ -68,7 +76,9 @@ class EmbeddedEnv(Env):
         self._pixel_counts: np.ndarray | None = None
         self._version = 0  # bumped whenever the world may have changed; keys the metadata cache
         self._raw_cache: tuple | None = None
-        self._handlers: dict[str, Callable[[dict], Any]] = {name: getattr(self, f"_do_{name}") for name in ALL_ACTIONS}
+        self._handlers: dict[str, Callable[..., Any]] = {
+            name: functools.partial(self._set_flag, name) if name in FLAG_ACTIONS else getattr(self, f"_do_{name}")
+            for name in ALL_ACTIONS}
         if scene is not None:
             self.reset(scene=scene)
 
@@ -292,7 +302,7 @@ class EmbeddedEnv(Env):
         horizontal = math.hypot(dx, dy)
         visible = bool(pixels > 0 and horizontal <= self.visibility_distance and not o.disabled)
         distance = float(np.linalg.norm(THOR_TO_ZUP @ ((lo + hi) / 2) - np.array([agent.x, AGENT_Y, agent.y])))
-        parents = world.ancestors(o) if not o.held else []
+        parents = world.ancestors(o) if not (o.held or o.disabled) else []  # sliced/cracked originals left the world
         receptacle = o.can("receptacle")
         kind = load_ontology().types.get(o.object_type)
         meta = {
@@ -670,25 +680,12 @@ class EmbeddedEnv(Env):
         obj.is_broken = True
         obj.is_toggled = False
 
-    def _do_DirtyObject(self, args, box):
-        obj = self._target(args, "DirtyObject", box)
-        self._require(obj, "dirtyable", f"{obj.object_id} is not dirtyable")
-        obj.is_dirty = True
-
-    def _do_CleanObject(self, args, box):
-        obj = self._target(args, "CleanObject", box)
-        self._require(obj, "dirtyable", f"{obj.object_id} is not dirtyable")
-        obj.is_dirty = False
-
-    def _do_CookObject(self, args, box):
-        obj = self._target(args, "CookObject", box)
-        self._require(obj, "cookable", f"{obj.object_id} is not cookable")
-        obj.is_cooked = True
-
-    def _do_UseUpObject(self, args, box):
-        obj = self._target(args, "UseUpObject", box)
-        self._require(obj, "usedUp", f"{obj.object_id} can't be used up")
-        obj.is_used_up = True
+    def _set_flag(self, action: str, args, box) -> None:
+        """DirtyObject, CleanObject, CookObject, UseUpObject: set one state flag on an object with the affordance."""
+        affordance, attribute, value, complaint = FLAG_ACTIONS[action]
+        obj = self._target(args, action, box)
+        self._require(obj, affordance, f"{obj.object_id} {complaint}")
+        setattr(obj, attribute, value)
 
     def _do_FillObjectWithLiquid(self, args, box):
         obj = self._target(args, "FillObjectWithLiquid", box)

@@ -1,8 +1,7 @@
 """Small rigid-transform helpers for the embedded world (right-handed z-up frame, yaw about +z, counter-clockwise).
 
-AI2-THOR's yaw ``rotation.y`` is clockwise seen from above in a left-handed y-up frame; in the z-up frame used here the
-same heading is a counter-clockwise rotation by ``-rotation.y``. :func:`thor_yaw_to_zup` and back are the only places
-that know this.
+AI2-THOR's yaw ``rotation.y`` is clockwise seen from above in a left-handed y-up frame; an object frame (front = +y)
+with thor ``rotation.y`` = r has z-up yaw -r. :func:`object_yaw_from_thor` and back are the only places that know this.
 """
 
 from __future__ import annotations
@@ -10,16 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-
-def thor_yaw_to_zup(yaw_deg: float) -> float:
-    """AI2-THOR yaw in degrees (clockwise from +z_thor) -> z-up yaw in radians (counter-clockwise from +x)."""
-    # thor yaw 0 faces +z_thor = +y_zup, which is +90 degrees counter-clockwise from +x.
-    return math.radians(90.0 - yaw_deg)
-
-
-def zup_yaw_to_thor(yaw_rad: float) -> float:
-    return (90.0 - math.degrees(yaw_rad)) % 360.0
 
 
 def object_yaw_from_thor(rotation_y_deg: float) -> float:
@@ -90,10 +79,6 @@ def mat_to_quat(r: np.ndarray) -> np.ndarray:
         q = [(m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s]
     q = np.array(q)
     return q / np.linalg.norm(q)
-
-
-def yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
 
 
 def footprint(half_extents, yaw: float) -> np.ndarray:

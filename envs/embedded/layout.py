@@ -59,14 +59,18 @@ class _Builder:
         self.structures: list[Structure] = []
         self.ids: set[str] = set()
         self.obstacles: list = []
-        self.pending: list[tuple[SimObject, SimObject]] = []  # (object, receptacle): placed at its back after layout
+        self.pending: list[tuple[SimObject, tuple]] = []  # (object, receptacles to try): placed at the back, later
 
-    def on_top_later(self, obj: SimObject, receptacle: SimObject) -> None:
-        self.pending.append((obj, receptacle))
+    def shape_rng(self) -> np.random.Generator:
+        """A generator of its own for each object's shape, so changing a shape builder leaves the layout unchanged."""
+        return np.random.default_rng(int(self.rng.integers(2**63)))
+
+    def on_top_later(self, obj: SimObject, *receptacles: SimObject) -> None:
+        self.pending.append((obj, receptacles))
 
     # --- objects ---------------------------------------------------------------------------------------------------
     def new(self, object_type: str, pos, yaw: float, size: dict | None = None, shape=None) -> SimObject:
-        shape = shape or make_shape(object_type, self.rng, size)
+        shape = shape or make_shape(object_type, self.shape_rng(), size)
         pos = np.asarray(pos, dtype=float)
         thor = THOR_TO_ZUP @ pos
         object_id = make_object_id(object_type, thor)
@@ -81,7 +85,7 @@ class _Builder:
 
     def against_wall(self, object_type: str, wall: str, along: float, room: Room, z: float = 0.0,
                      size: dict | None = None, gap: float = 0.0) -> SimObject:
-        shape = make_shape(object_type, self.rng, size)
+        shape = make_shape(object_type, self.shape_rng(), size)
         hy = shape.half_extents[1]
         inset = hy + gap
         if wall == "south":
@@ -200,7 +204,7 @@ def _kitchen(b: _Builder, room: Room) -> None:
     for i in range(n_modules):
         if kinds[i] == "cabinet" and rng.random() < 0.45:
             kinds[i] = "drawer"
-    counter = _counter_run(b, room, run_wall, start, end, kinds, module_w)
+    counters = _counter_run(b, room, run_wall, start, end, kinds, module_w)
     # An L-shaped side run on a side wall when the room is deep enough.
     side_len = _wall_length(room, side_wall)
     if side_len >= 3.5 and rng.random() < 0.7:
@@ -209,11 +213,10 @@ def _kitchen(b: _Builder, room: Room) -> None:
         s1 = min(s1, s0 + 2.4)
         n = max(2, int((s1 - s0) / 0.6))
         side_kinds = ["drawer" if rng.random() < 0.4 else "cabinet" for _ in range(n)]
-        _counter_run(b, room, side_wall, s0, s0 + n * 0.6, side_kinds, 0.6)
+        counters += _counter_run(b, room, side_wall, s0, s0 + n * 0.6, side_kinds, 0.6)
     # Appliances on the main counter, against the wall.
     for appliance in ("Microwave", "CoffeeMachine", "Toaster"):
-        if counter is not None:
-            b.on_top_later(b.new(appliance, (0, 0, 0), WALL_YAW[run_wall]), counter)
+        b.on_top_later(b.new(appliance, (0, 0, 0), 0.0), *counters)
     # Dining table in the middle when there is room.
     if room.width * room.depth > 18 and rng.random() < 0.75:
         _table_with_chairs(b, room, "DiningTable")
@@ -232,7 +235,7 @@ def _counter_run(b: _Builder, room: Room, wall: str, start: float, end: float, k
     """Modules along a wall: base cabinets and drawers under CounterTop slabs (one CounterTop per stretch between the
     sink and the stove, as iTHOR kitchens have several), a sink module (Sink rim + SinkBasin + Faucet), a stove module
     (StoveBurners on a stove body, StoveKnobs in front), and wall cabinets above some modules. Returns the longest
-    CounterTop."""
+    CounterTops, longest first."""
     rng = b.rng
     counters = []
     segment: list[float] = []  # "along" centres of the current stretch of plain modules
@@ -294,7 +297,7 @@ def _counter_run(b: _Builder, room: Room, wall: str, start: float, end: float, k
             b.against_wall("Cabinet", wall, along, room, z=1.5,
                            size={"width": module_w - 0.02, "depth": 0.34, "height": 0.7})
     close_segment()
-    return max(counters, key=lambda c: c.shape.surfaces[0].half_size[0]) if counters else None
+    return sorted(counters, key=lambda c: -c.shape.surfaces[0].half_size[0])  # longest first
 
 
 def _stove_top(b: _Builder, room: Room, wall: str, along: float, module_w: float) -> None:
@@ -331,8 +334,10 @@ def _living_room(b: _Builder, room: Room) -> None:
     tv_wall = _other_wall(sofa_wall)
     mid = room.width / 2 + rng.uniform(-0.4, 0.4)
     sofa = b.against_wall("Sofa", sofa_wall, mid, room)
-    tvstand = b.against_wall("TVStand", tv_wall, mid, room)
-    b.on_top_later(b.new("Television", (0, 0, 0), tvstand.yaw), tvstand)
+    tv_shape = make_shape("Television", b.shape_rng())
+    tvstand = b.against_wall("TVStand", tv_wall, mid, room,
+                             size={"width": max(1.2, 2 * tv_shape.half_extents[0] + 0.3)})
+    b.on_top_later(b.new("Television", (0, 0, 0), tvstand.yaw, shape=tv_shape), tvstand)
     sx = sofa.shape.half_extents[0]
     for side in (-1, 1):
         if rng.random() < 0.8:
@@ -450,13 +455,15 @@ def _spread_small_objects(b: _Builder, world: World, kind: str) -> None:
     rng = b.rng
     onto = load_ontology()
     # Appliances and fixtures with a pending parent: put them on it first, at its back.
-    for obj, parent in b.pending:
-        spot = world.find_spot(parent, obj, target=_back_point(world, parent), rel_yaw=0.0)
-        if spot is None:
+    for obj, parents in b.pending:
+        for parent in parents:
+            spot = world.find_spot(parent, obj, target=_back_point(world, parent), rel_yaw=0.0)
+            if spot is not None:
+                world.attach(obj, parent, spot)
+                _assign_id(b, world, obj)
+                break
+        else:
             obj.disabled = True
-            continue
-        world.attach(obj, parent, spot)
-        _assign_id(b, world, obj)
     world.objects = {o.object_id: o for o in world.objects.values() if not o.disabled}
     spec = SMALL_OBJECTS[kind]
     types = list(spec["always"]) + [t for t, p in spec["sometimes"].items() if rng.random() < p]

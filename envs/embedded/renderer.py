@@ -210,6 +210,8 @@ class SceneRenderer:
         show &= ~((role == ROLE_CODES["broken"]) & ~per_geom("broken"))
         liquid = np.nonzero((role == ROLE_CODES["liquid"]) & show)[0]
         for g in liquid:
+            if objects[owner[g]].object_type == "HousePlant":
+                continue  # a watered plant shows wet dark soil, its own colour
             rgba[g] = LIQUID_COLOURS.get(objects[owner[g]].fill_liquid or "water", LIQUID_COLOURS["water"])
         glow_on = (role == ROLE_CODES["glow"]) & per_geom("on")
         rgba[glow_on] = STATE_COLOURS["glow_on"]

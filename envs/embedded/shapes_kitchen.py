@@ -237,8 +237,9 @@ def microwave(b: ShapeBuilder, size):
     cx = (x0 + t + cavity_x1 - t) / 2
     tray_r = min((cavity_x1 - t - x0 - t) / 2, body_d / 2 - t) * 0.85
     b.disc(t, tray_r, 0.008, jitter(b.rng, (0.85, 0.9, 0.9), 0.03, alpha=0.8), xy=(cx, 0.0), texture="glass")
-    b.surface((cx, 0, t + 0.008), (tray_r * 0.7, tray_r * 0.7), clearance=h - 2 * t - 0.02, enclosed=True,
-              opened_by=link)
+    # Things rest on the whole cavity floor (the tray is only drawn), so a plate and a few slices fit side by side.
+    b.surface((cx, 0, t + 0.008), ((cavity_x1 - x0) / 2 - t - 0.01, body_d / 2 - t - 0.01),
+              clearance=h - 2 * t - 0.02, enclosed=True, opened_by=link)
 
 
 @register("StoveBurner")
