@@ -10,8 +10,8 @@ Method (uniform-grid neighbourhood search, kept exact):
 2. Each query collects the sources of the 3x3x3 cells around its own cell (``searchsorted`` on the sorted keys) and
    keeps the ``k`` closest. The answer is provably exact when the k-th distance is below the distance from the query to
    the faces of the searched cube: no point outside the cube can be closer.
-3. Queries that fail the proof (sparse regions, tiny samples) retry on a grid with cells twice as large, and after a
-   few doublings fall back to a chunked brute force over their sample.
+3. Queries that fail the proof (surface borders, sparse regions, tiny samples) retry with a 5x5x5 window, then on
+   grids with cells twice as large, and after a few doublings fall back to a chunked brute force over their sample.
 Distances are computed in one way (:func:`pair_distance`) everywhere, so the result equals :func:`knn_brute_force`.
 """
 
@@ -102,17 +102,18 @@ def _cell_keys(cells, batch, pad, dims=None):
     return ((batch * dx + shifted[:, 0]) * dy + shifted[:, 1]) * dz + shifted[:, 2]
 
 
-def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source_batch, cell, k):
-    """One 3x3x3-cell search on a grid of edge ``cell`` -> index, distance and a per-query 'proven exact' flag."""
+def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source_batch, cell, k, reach=1):
+    """One search of the (2 reach + 1)^3 cells around each query on a grid of edge ``cell`` -> index, distance and
+    a per-query 'proven exact' flag."""
     device = query_rel.device
     source_cells = torch.floor(source_rel / cell).long()
     query_cells = torch.floor(query_rel / cell).long()
-    top = torch.maximum(source_cells.max(0).values, query_cells.max(0).values) + 3
+    top = torch.maximum(source_cells.max(0).values, query_cells.max(0).values) + 2 * reach + 1
     dims = top.tolist()
     if float(dims[0]) * dims[1] * dims[2] * (int(max(source_batch.max(), query_batch.max())) + 1) > 2 ** 62:
         raise OverflowError("knn: grid too fine for a 64-bit cell hash")
-    source_keys = _cell_keys(source_cells, source_batch, 1, dims)
-    query_keys = _cell_keys(query_cells, query_batch, 1, dims)
+    source_keys = _cell_keys(source_cells, source_batch, reach, dims)
+    query_keys = _cell_keys(query_cells, query_batch, reach, dims)
     # Visiting queries in cell order keeps the gathered candidates close in memory (matters above ~50k points).
     query_order = torch.argsort(query_keys)
     query_rel, query_cells, query_keys = query_rel[query_order], query_cells[query_order], query_keys[query_order]
@@ -121,7 +122,7 @@ def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source
     unique_keys, counts = torch.unique_consecutive(source_keys[order], return_counts=True)
     starts = torch.cumsum(counts, 0) - counts
 
-    steps = torch.tensor([-1, 0, 1], device=device)
+    steps = torch.arange(-reach, reach + 1, device=device)
     offsets = torch.cartesian_prod(steps, steps, steps)
     offset_keys = (offsets[:, 0] * dims[1] + offsets[:, 1]) * dims[2] + offsets[:, 2]
     neighbour_keys = query_keys[:, None] + offset_keys[None, :]
@@ -168,9 +169,9 @@ def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source
         start = stop
     found = per_query.clamp_max(k)
 
-    # Distance from each query to the nearest face of its 3x3x3 window; anything outside is at least that far.
-    low = (query_cells - 1).to(query_rel.dtype) * cell
-    high = (query_cells + 2).to(query_rel.dtype) * cell
+    # Distance from each query to the nearest face of its window; anything outside is at least that far.
+    low = (query_cells - reach).to(query_rel.dtype) * cell
+    high = (query_cells + reach + 1).to(query_rel.dtype) * cell
     clearance = torch.minimum(query_rel - low, high - query_rel).min(1).values
     # The margin absorbs float rounding between the cell frame and the caller's frame.
     proven = (found == k) & (distance[:, -1] < clearance - 1e-5 * (cell + query_rel.abs().max(1).values))
@@ -203,19 +204,20 @@ def knn(query_xyz: torch.Tensor, query_batch: torch.Tensor, source_xyz: torch.Te
         query_rel = query_xyz - origin[query_batch]
         remaining = torch.arange(query_xyz.shape[0], device=query_xyz.device)
         cell = _choose_cell_size(source_rel, source_batch, k)
-        for _ in range(_MAX_GRID_DOUBLINGS):
+        # First the 3x3x3 window; the few unproven queries (surface borders, sparse spots) retry with a 5x5x5 window,
+        # then on ever coarser grids.
+        attempts = [(cell, 1)] + [(cell * 2.0 ** i, 2) for i in range(_MAX_GRID_DOUBLINGS)]
+        for attempt_cell, reach in attempts:
             if remaining.numel() == 0:
                 break
             try:
                 idx, dist, proven = _grid_pass(query_xyz[remaining], query_rel[remaining], query_batch[remaining],
-                                               source_xyz, source_rel, source_batch, cell, k)
+                                               source_xyz, source_rel, source_batch, attempt_cell, k, reach)
             except OverflowError:
-                cell *= 2.0
                 continue
             done = remaining[proven]
             index[done], distance[done] = idx[proven], dist[proven]
             remaining = remaining[~proven]
-            cell *= 2.0
         if remaining.numel():
             idx, dist = knn_brute_force(query_xyz[remaining], query_batch[remaining], source_xyz, source_batch, k)
             index[remaining], distance[remaining] = idx, dist

@@ -122,7 +122,11 @@ class Odin(nn.Module):
 
     def embed_classes(self, class_names: list[str], device) -> torch.Tensor:
         """(C, text_dim) frozen sentence embeddings of the readable class names (cached by the embedder)."""
-        return self.text_embedder.embed([readable_class_name(c) for c in class_names]).to(device)
+        embeddings = self.text_embedder.embed([readable_class_name(c) for c in class_names])
+        if embeddings.shape[1] != self.config.text_dim:
+            raise ValueError(f"text encoder {self.text_embedder.model!r} gives {embeddings.shape[1]}-d embeddings but "
+                             f"OdinConfig.text_dim is {self.config.text_dim}")
+        return embeddings.to(device)
 
     @staticmethod
     def _pad(tensor: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -140,7 +144,8 @@ class Odin(nn.Module):
         x = self._pad((images.flatten(0, 1) - self.pixel_mean) / self.pixel_std, height, width)
         geometry = None
         if xyz is not None:
-            xyz = torch.where(valid[..., None], xyz, torch.zeros_like(xyz))
+            xyz = torch.where(valid[..., None], xyz.to(images.dtype), torch.zeros((), dtype=images.dtype,
+                                                                                  device=images.device))
             padded_xyz = self._pad(xyz.permute(0, 1, 4, 2, 3), height, width).permute(0, 1, 3, 4, 2)
             padded_valid = self._pad(valid, height, width)
             geometry = SceneGeometry(padded_xyz, padded_valid, dict(zip(LEVELS, self.config.voxel_sizes)), STRIDES,
