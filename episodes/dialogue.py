@@ -40,7 +40,8 @@ NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four"}
 
 
 def spoken(object_type: str) -> str:
-    """How people say an AI2-THOR type or TEACh class: ``CounterTop`` -> "counter", ``SprayBottle`` -> "spray bottle"."""
+    """How people say an AI2-THOR type or TEACh class: ``CounterTop`` -> "counter", ``SprayBottle`` ->
+    "spray bottle"."""
     if object_type in SPOKEN:
         return SPOKEN[object_type]
     return re.sub(r"(?<!^)(?=[A-Z])", " ", object_type).lower()
@@ -52,6 +53,10 @@ INSIDE = ("Cabinet", "Drawer", "Fridge", "Microwave", "SinkBasin", "Sink", "Box"
 
 def preposition(receptacle_type: str) -> str:
     return "in" if receptacle_type in INSIDE else "on"
+
+
+def with_article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def plural(word: str) -> str:
@@ -77,8 +82,8 @@ def task_phrasings(task_name: str, params: list[str]) -> list[str]:
                 "can you water the houseplant?"]
     if task_name == "Boil X":
         x = spoken(p[0])
-        return [f"boil a {x}", f"we need to boil the {x}", f"please cook a {x} in boiling water",
-                f"boil a {x} in a pot of water"]
+        return [f"boil {with_article(x)}", f"we need to boil the {x}",
+                f"please cook {with_article(x)} in boiling water", f"boil {with_article(x)} in a pot of water"]
     if task_name == "Plate Of Toast":
         return ["make a plate of toast", "toast a slice of bread and put it on a clean plate",
                 "I want toast on a clean plate", "can you make some toast and serve it on a plate?"]
@@ -89,18 +94,20 @@ def task_phrasings(task_name: str, params: list[str]) -> list[str]:
     if task_name in ("Put All X On Y", "Put All X In One Y"):
         x, prep, y = plural(spoken(p[0])), p[1], spoken(p[2])
         if task_name == "Put All X On Y":
-            return [f"put all the {x} {prep} any {y}", f"place every {spoken(p[0])} {prep} a {y}",
-                    f"could you put the {x} {prep} a {y}?", f"all {x} need to go {prep} a {y}"]
+            return [f"put all the {x} {prep} any {y}", f"place every {spoken(p[0])} {prep} {with_article(y)}",
+                    f"could you put the {x} {prep} {with_article(y)}?", f"all {x} need to go {prep} {with_article(y)}"]
         return [f"put all the {x} {prep} one {y}", f"collect all the {x} {prep} a single {y}",
                 f"gather every {spoken(p[0])} {prep} the same {y}", f"put the {x} together {prep} one {y}"]
     if task_name == "N Cooked Slices Of X In Y":
         n, x, prep, y = int(p[0]), spoken(p[1]), p[2], spoken(p[3])
         return [f"cook {slices_of(n, x)} and serve {'them' if n > 1 else 'it'} {prep} a clean {y}",
                 f"I need {slices_of(n, 'cooked ' + x)} {prep} a clean {y}",
-                f"slice a {x}, cook {NUMBERS.get(n, str(n))} of the slices and put them {prep} a {y}"]
+                f"slice {with_article(x)}, cook {NUMBERS.get(n, str(n))} of the slices and put them "
+                f"{prep} {with_article(y)}"]
     if task_name == "N Slices Of X In Y":
         n, x, prep, y = int(p[0]), spoken(p[1]), p[2], spoken(p[3])
-        return [f"serve {slices_of(n, x)} {prep} a clean {y}", f"cut a {x} and put {slices_of(n, 'it')} {prep} a {y}",
+        return [f"serve {slices_of(n, x)} {prep} a clean {y}",
+                f"cut {with_article(x)} and put {slices_of(n, 'it')} {prep} {with_article(y)}",
                 f"I'd like {slices_of(n, x)} {prep} a clean {y}"]
     if task_name == "Salad":
         parts = [slices_of(int(n), w) for n, w in zip(p, ("lettuce", "tomato", "cooked potato")) if int(n)]
@@ -132,7 +139,7 @@ def task_phrasings(task_name: str, params: list[str]) -> list[str]:
 GREETINGS = ["hi, what should I do?", "hello! what's my task today?", "hi there, how can I help?",
              "what can I do for you?", "hello, what should I do first?"]
 WHERE = ["where is the {x}?", "where can I find a {x}?", "do you know where the {x} is?", "where's the {x}?"]
-LOCATE = ["the {x} is {where}", "there's a {x} {where}", "you can find a {x} {where}", "check {where}, there's a {x}"]
+LOCATE = ["the {x} is {where}", "there's {a_x} {where}", "you can find {a_x} {where}", "check {where}, there's {a_x}"]
 WHERE_TO = ["where should I put it?", "where does it go?", "where do you want it?"]
 CORRECT = ["sorry, my mistake: the {x} is {where}", "oops, I meant {where}", "actually it's {where}, sorry"]
 ACK = ["ok", "okay", "got it", "on it", "sure", "alright"]
@@ -143,7 +150,7 @@ STEP_HINTS = {"slice": ["you'll need to slice the {x} with a knife", "cut the {x
               "tap": ["rinse the {x} under the tap", "wash the {x} in the sink"],
               "toast": ["toast the slice in the toaster", "now put it in the toaster"],
               "stove": ["turn on the stove", "switch the burner on"],
-              "pour": ["pour the water on the {x}", "now pour it into the {x}"]}
+              "pour": ["pour the water {into} the {x}", "now pour it {into} the {x}"]}
 
 
 class DialogueWriter:
@@ -202,7 +209,8 @@ class DialogueWriter:
             self.hinted.add(kind)
             obj = self.expert.event.get_object(object_id) if object_id else None
             x = spoken(obj["objectType"]) if obj else "it"
-            self.say(COMMANDER, self.pick(STEP_HINTS[kind]).format(x=x))
+            into = "on" if x == "plant" else "into"
+            self.say(COMMANDER, self.pick(STEP_HINTS[kind]).format(x=x, into=into))
             if self.rng.random() < 0.5:
                 self.say(DRIVER, self.pick(ACK))
         elif kind == "place":
@@ -227,10 +235,10 @@ class DialogueWriter:
             self.say(DRIVER, self.pick(WHERE).format(x=name))
         wrong = self.wrong_place(obj)
         if wrong is not None and self.rng.random() < self.correction_rate:
-            self.say(COMMANDER, self.pick(LOCATE).format(x=name, where=wrong))
+            self.say(COMMANDER, self.pick(LOCATE).format(x=name, a_x=with_article(name), where=wrong))
             self.say(COMMANDER, self.pick(CORRECT).format(x=name, where=where))
         else:
-            self.say(COMMANDER, self.pick(LOCATE).format(x=name, where=where))
+            self.say(COMMANDER, self.pick(LOCATE).format(x=name, a_x=with_article(name), where=where))
         if self.rng.random() < 0.5:
             self.say(DRIVER, self.pick(ACK))
 
@@ -252,8 +260,9 @@ class DialogueWriter:
         return base + self.relative_to_landmark(parent, objects)
 
     def relative_to_landmark(self, place: dict, objects: dict[str, dict]) -> str:
-        candidates = [o for o in objects.values() if o["objectType"] in LANDMARKS
-                      and o["objectType"] != place["objectType"] and o["objectId"] != place["objectId"]]
+        same = {place["objectType"], place["objectType"].replace("Basin", "")}
+        candidates = [o for o in objects.values() if o["objectType"] in LANDMARKS and o["objectType"] not in same
+                      and o["objectId"] not in (place.get("parentReceptacles") or [])]
         if not candidates:
             return ""
         p = place["position"]

@@ -15,6 +15,7 @@ The expert knows the ground truth (object ids and metadata) to *plan*; only the 
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from envs import clicks
-from envs.nav import Pose, interaction_poses, pose_of, shortest_path
+from envs.nav import interaction_poses, pose_of, shortest_path
 
 from .actions import driver_action_record, load_actions
 
@@ -247,13 +248,15 @@ class Expert:
         self.opened_by_me.discard(object_id)
 
     # --- high level ---------------------------------------------------------------------------------------------------
-    def fetch(self, object_id: str) -> None:
-        """Have ``object_id`` in hand: put down whatever else is held, open its container if shut, pick it up."""
+    def fetch(self, object_id: str, announce: bool = True) -> None:
+        """Have ``object_id`` in hand: put down whatever else is held, open its container if shut, pick it up.
+        ``announce`` tells the dialogue (moving things out of the way is not worth a question)."""
         if self.held() == object_id:
             return
         if self.held() is not None:
             self.put_down()
-        self.milestone("fetch", object_id=object_id)
+        if announce:
+            self.milestone("fetch", object_id=object_id)
         container = self.closed_container_of(object_id)
         if container is not None:
             self.open(container)
@@ -315,6 +318,7 @@ class Expert:
         """Clean (and fill) ``object_id`` under the tap: into the basin, tap on and off, back in hand; poured out
         unless the water is wanted (TEACh's sink rule cleans and fills what sits in a basin under a running tap)."""
         basin, faucet = self.sink()
+        self.clear(basin, keep=object_id, room_for=object_id)
         self.fetch(object_id)
         self.toggle(faucet, False)
         self.put_into(basin)
@@ -324,6 +328,24 @@ class Expert:
         self.fetch(object_id)
         if not keep_water and self.obj(object_id)["isFilledWithLiquid"]:
             self.act_on("Pour", basin)
+
+    def clear(self, receptacle_id: str, keep: str | None = None, room_for: str | None = None) -> None:
+        """Take things but ``keep`` off ``receptacle_id``, biggest first, until its free floor area (from the
+        bounding boxes) leaves room for ``room_for`` (everything, when None): a sink full of dishes takes no more."""
+        def area(object_id: str) -> float:
+            size = self.obj(object_id)["axisAlignedBoundingBox"]["size"]
+            return float(size["x"] * size["z"])
+
+        items = [i for i in self.obj(receptacle_id).get("receptacleObjectIds") or []
+                 if i != keep and self.event.get_object(i) is not None and self.obj(i)["pickupable"]]
+        items.sort(key=lambda i: -area(i))
+        for item in items:
+            if room_for is not None:
+                used = sum(area(i) for i in self.obj(receptacle_id).get("receptacleObjectIds") or [] if i != keep)
+                if area(receptacle_id) - used > 2.0 * area(room_for):
+                    return
+            self.fetch(item, announce=False)
+            self.put_down()
 
     def empty(self, object_id: str) -> None:
         """Pour out whatever ``object_id`` holds, into the sink."""
@@ -349,9 +371,7 @@ class Expert:
             if on:
                 return v["objectId"], on[0]
         vessel = min(vessels, key=lambda o: o["distance"])["objectId"]
-        for item in list(self.obj(vessel).get("receptacleObjectIds") or []):
-            self.fetch(item)
-            self.put_down()
+        self.clear(vessel)
         free = [b for b in self.objects("StoveBurner") if not b.get("receptacleObjectIds")]
         if not free:
             raise ExpertFailure("no free burner")
@@ -413,15 +433,14 @@ def _clean_receptacle(expert: Expert, object_type: str) -> str:
     candidates = expert.objects(object_type)
     if not candidates:
         raise ExpertFailure(f"no {object_type}")
-    candidates.sort(key=lambda o: (o["isDirty"], expert.closed_container_of(o["objectId"]) is not None,
-                                   len(o.get("receptacleObjectIds") or []), o["distance"]))
+    # The widest dish first: a served dish has to hold every piece side by side.
+    candidates.sort(key=lambda o: (-round(o["axisAlignedBoundingBox"]["size"]["x"] *
+                                          o["axisAlignedBoundingBox"]["size"]["z"], 3), o["isDirty"], o["distance"]))
     chosen = candidates[0]["objectId"]
     if expert.obj(chosen)["isDirty"]:
         expert.rinse(chosen)
         expert.put_down()
-    for item in list(expert.obj(chosen).get("receptacleObjectIds") or []):
-        expert.fetch(item)
-        expert.put_down()
+    expert.clear(chosen)
     _accessible(expert, chosen)
     return chosen
 
@@ -437,10 +456,7 @@ def make_coffee(expert: Expert) -> str:
         expert.rinse(mug)
     else:
         expert.empty(mug)
-    for other in list(expert.obj(machine).get("receptacleObjectIds") or []):
-        if other != mug:
-            expert.fetch(other)
-            expert.put_down()
+    expert.clear(machine, keep=mug)
     expert.toggle(machine, False)
     if mug not in (expert.obj(machine).get("receptacleObjectIds") or []):
         expert.fetch(mug)
@@ -456,9 +472,7 @@ def toast_slice(expert: Expert, exclude: tuple = ()) -> str:
         raise ExpertFailure("no bread slice left to toast")
     piece = slices[0]
     toaster = expert.nearest("Toaster")["objectId"]
-    for other in list(expert.obj(toaster).get("receptacleObjectIds") or []):
-        expert.fetch(other)
-        expert.put_down()
+    expert.clear(toaster)
     expert.fetch(piece)
     expert.put_into(toaster)
     expert.milestone("toast", object_id=piece)
@@ -660,9 +674,17 @@ def solve(expert: Expert, task) -> None:
 
 
 def snapshot(env) -> dict:
-    """The TEACh state of ``env`` now (a deep copy)."""
-    return copy.deepcopy(env.export_state())
+    """The TEACh state of ``env`` now (a deep copy).
+
+    Object ``name`` fields are rewritten from a stable digest of the object id: the embedded env derives them from
+    Python's per-process salted ``hash()``, which would make the same seed write different JSON in another process.
+    """
+    state = copy.deepcopy(env.export_state())
+    for obj in state.get("objects", []):
+        digest = hashlib.sha1(obj["objectId"].encode()).hexdigest()[:8]
+        obj["name"] = f"{obj['objectType']}_{digest}"
+    return state
 
 
-__all__ = ["Cut", "Expert", "ExpertFailure", "solve", "MOTIONS", "OBJECT_ACTIONS", "Pose", "Trace", "find_click", "snapshot",
-           "teach_pose"]
+__all__ = ["Cut", "Expert", "ExpertFailure", "MOTIONS", "OBJECT_ACTIONS", "Trace", "find_click", "snapshot",
+           "solve", "teach_pose"]

@@ -129,7 +129,7 @@ def sample_params(family: str, objects: list[dict], rng: np.random.Generator) ->
     if family == "Salad":
         if not has("Lettuce", "Tomato", "Plate", "Knife", "SinkBasin"):
             return None
-        combos = [["1", "1", "0"], ["1", "1", "1"], ["2", "1", "0"], ["1", "2", "0"], ["0", "1", "1"]]
+        combos = [["1", "1", "0"], ["0", "1", "1"], ["0", "2", "0"], ["1", "0", "1"], ["1", "1", "1"]]
         combo = choice(combos)
         if combo[2] != "0" and not has("Potato", "Pan", "StoveBurner"):
             combo = ["1", "1", "0"]
