@@ -406,3 +406,16 @@ def test_fuzz_random_actions(scene):
             assert isinstance(event.metadata["lastActionSuccess"], bool)
             _check_invariants(event, known)
             known |= {o["objectId"] for o in event.metadata["objects"]}
+
+
+def test_egg_cracks_when_sliced_or_broken(env):
+    event = env.last_event
+    eggs = ids(event, "Egg")
+    act(env, "PickupObject", objectId=ids(event, "Knife")[0], forceAction=True)
+    event = act(env, "SliceObject", objectId=eggs[0], forceAction=True)
+    cracked = [o for o in event.metadata["objects"] if o["objectId"].startswith(eggs[0] + "|")]
+    assert [o["objectType"] for o in cracked] == ["EggCracked"] and cracked[0]["cookable"]
+    assert event.get_object(eggs[0])["isSliced"] and not event.get_object(eggs[0])["visible"]
+    if len(eggs) > 1:
+        event = act(env, "BreakObject", objectId=eggs[1], forceAction=True)
+        assert any(o["objectType"] == "EggCracked" and o["objectId"].startswith(eggs[1]) for o in event.metadata["objects"])
