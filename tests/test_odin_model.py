@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from perception.odin import CONFIGS, CheckpointError, Odin, SetCriterion, TextEmbedder, load_checkpoint, save_checkpoint
+from perception.odin import (CONFIGS, CheckpointError, Odin, SetCriterion, TextEmbedder, load_checkpoint,
+                             masks_at_prediction_stride, save_checkpoint)
 
 NAMES = ["Mug", "CounterTop", "Apple"]
 
@@ -100,8 +101,8 @@ def test_training_steps_lower_the_loss(embedder):
     criterion = SetCriterion.from_config(config)
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     images, xyz, box = synthetic_scene()
-    small_box = box[..., ::4, ::4]
-    targets = [{"labels": torch.tensor([0, 1]), "masks": torch.stack([small_box[0], ~small_box[0]])}]
+    full_masks = torch.stack([box[0], ~box[0]])
+    targets = [{"labels": torch.tensor([0, 1]), "masks": masks_at_prediction_stride(full_masks)}]
     generator = torch.Generator().manual_seed(0)
     losses = []
     for step in range(12):

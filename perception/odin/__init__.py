@@ -10,7 +10,7 @@ Public API::
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import CONFIGS, LEVELS, OdinConfig, get_config
-from .criterion import SetCriterion
+from .criterion import SetCriterion, masks_at_prediction_stride
 from .fusion3d import CrossViewFusion, KnnAttentionLayer, SceneGeometry, knn_interpolate, voxelize
 from .knn_search import knn, knn_brute_force
 from .matcher import HungarianMatcher
@@ -20,6 +20,6 @@ from .text_head import TextClassHead, TextEmbedder, readable_class_name
 __all__ = [
     "CONFIGS", "LEVELS", "CheckpointError", "CrossViewFusion", "HungarianMatcher", "KnnAttentionLayer", "Odin",
     "OdinConfig", "SceneGeometry", "SetCriterion", "TextClassHead", "TextEmbedder", "get_config", "knn",
-    "knn_brute_force", "knn_interpolate", "load_checkpoint", "parameter_groups", "postprocess", "readable_class_name", "save_checkpoint",
+    "knn_brute_force", "knn_interpolate", "load_checkpoint", "masks_at_prediction_stride", "parameter_groups", "postprocess", "readable_class_name", "save_checkpoint",
     "voxelize",
 ]

@@ -94,3 +94,14 @@ class SetCriterion(nn.Module):
         losses["loss"] = sum(self.weights[name.rsplit("_", 1)[0] if name[-1].isdigit() else name] * value
                              for name, value in losses.items())
         return losses
+
+
+def masks_at_prediction_stride(masks: torch.Tensor, stride: int = 4) -> torch.Tensor:
+    """Full-resolution instance masks (N, V, H, W) -> (N, V, ceil(H/4), ceil(W/4)) on the grid of ``pred_masks``.
+
+    Nearest sampling at the top-left pixel of each stride-4 cell, the pixel whose xyz the model's res2 level uses
+    (ODIN nearest-downsamples GT masks to H/4 as well).
+    """
+    if masks.dim() != 4:
+        raise ValueError(f"masks must have shape (N, V, H, W), got {tuple(masks.shape)}")
+    return masks[..., ::stride, ::stride]

@@ -26,15 +26,16 @@ def deformable_sample(values: list[torch.Tensor], locations: torch.Tensor, weigh
     n, queries, heads, levels, points, _ = locations.shape
     head_dim = values[0].shape[2]
     grids = 2.0 * locations - 1.0
-    sampled = []
+    w = weights.permute(0, 2, 1, 3, 4).flatten(0, 1)  # (N*heads, Lq, levels, points)
+    out = None
     for level, value in enumerate(values):
         value = value.flatten(0, 1)  # (N*heads, head_dim, h, w)
         grid = grids[:, :, :, level].permute(0, 2, 1, 3, 4).flatten(0, 1)  # (N*heads, Lq, points, 2)
-        sampled.append(F.grid_sample(value, grid, mode="bilinear", padding_mode="zeros", align_corners=False))
-    stacked = torch.stack(sampled, dim=-2)  # (N*heads, head_dim, Lq, levels, points)
-    w = weights.permute(0, 2, 1, 3, 4).flatten(0, 1)[:, None]  # (N*heads, 1, Lq, levels, points)
-    out = (stacked * w).sum((-1, -2))  # (N*heads, head_dim, Lq)
-    return out.view(n, heads * head_dim, queries).transpose(1, 2)
+        sampled = F.grid_sample(value, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        # (N*heads, head_dim, Lq, points) x (N*heads, Lq, points) summed over points, one level at a time (memory)
+        contribution = torch.einsum("bdqp,bqp->bdq", sampled, w[:, :, level])
+        out = contribution if out is None else out + contribution
+    return out.reshape(n, heads * head_dim, queries).transpose(1, 2)
 
 
 class MultiScaleDeformableAttention(nn.Module):

@@ -15,6 +15,9 @@ Input contract of :meth:`Odin.forward`:
   fusion, same weights).
 * ``valid`` (B, V, H, W) bool depth validity (default: finite xyz). Invalid pixels take no part in 3D fusion.
 
+In 2D mode the V views of a sample share one set of queries (like a clip: every view's pixels are decoder memory,
+each with its own 2D sine PE, no temporal term); in 3D mode the memory is the voxels of all views.
+
 Output: ``pred_logits`` (B, Q, C + 1) with no-object last; ``pred_masks`` (B, Q, V, ceil(H/4), ceil(W/4)) mask
 logits at stride 4 (3D: one logit per 2 cm voxel copied to all its pixels); ``aux_outputs`` the same pair for the
 initial queries and every decoder layer but the last.
