@@ -111,10 +111,9 @@ def pick_views(num_frames: int, num_views: int, rng: random.Random, max_stride: 
     """ODIN's frame subsampling: consecutive frames from a random start, stride U{1..max_stride}, wrapping around;
     with probability ``camera_drop`` only a random k in [1, V] of them are kept."""
     views = min(num_views, num_frames)
-    stride = rng.randint(1, max_stride)
+    stride = rng.randint(1, max(1, min(max_stride, num_frames // views)))  # a stride that would revisit is shortened
     start = rng.randrange(num_frames)
     chosen = [(start + k * stride) % num_frames for k in range(views)]
-    chosen = list(dict.fromkeys(chosen))  # a short sequence with a long stride can revisit a frame
     if camera_drop and rng.random() < camera_drop:
         keep = rng.randint(1, len(chosen))
         chosen = sorted(rng.sample(chosen, keep), key=chosen.index)

@@ -11,8 +11,8 @@ Protocol (``reference/odin/odin.md`` section 9), on unseen floorplans (``valid_u
   the voxels where more than half of its pixels lie inside its mask. Scored with :func:`perception.metrics.instance_ap`
   (ScanNet AP / AP50 / AP25, per class then mean).
 * **Views per forward** (``--context-views``): ``0`` runs ODIN once over all views of a sequence, as ODIN's test
-  does; ``N`` runs chunks of N consecutive views and merges the per-chunk instances in 3D (same class, voxel IoU >=
-  ``--merge-iou``, highest score kept). With ``--fusion off`` every view goes through the 2D path alone and is lifted
+  does; ``N`` runs chunks of N consecutive views and merges the per-chunk instances in 3D (same class, shared voxels
+  >= 20% of the smaller instance, highest score kept). With ``--fusion off`` every view goes through the 2D path alone and is lifted
   to 3D the same way: the "no 3D fusion" baseline.
 * **2D**: each frame's masks (from the same forward passes; with ``--context-views 1`` or ``--fusion off`` a single
   frame) resized to the frame, scored by ``pycocotools`` COCOeval (segm) against ``OUT/coco_<split>.json``.
@@ -105,23 +105,24 @@ def lift_masks(masks: np.ndarray, pixel_voxel: np.ndarray, num_voxels: int) -> n
     return lifted
 
 
-def merge_instances(instances: list[tuple[np.ndarray, int, float]], merge_iou: float) -> list[tuple]:
-    """Greedy 3D merge across chunks, best score first: an instance joins an earlier one of its class whose voxel IoU
-    reaches ``merge_iou`` (union of voxels, the higher score kept)."""
+def merge_instances(instances: list[tuple[np.ndarray, int, float]], min_overlap: float) -> list[tuple]:
+    """Greedy 3D merge across chunks, best score first: an instance joins an earlier one of its class when their shared
+    voxels are at least ``min_overlap`` of the smaller of the two (union of voxels, the higher score kept). Overlap of
+    the smaller rather than IoU, because two views of one object see different parts of it."""
     merged: list[list] = []
     for voxels, label, score in sorted(instances, key=lambda item: -item[2]):
         if not voxels.any():
             continue
-        best, best_iou = None, merge_iou
+        best, best_overlap = None, min_overlap
         for entry in merged:
             if entry[1] != label:
                 continue
             intersection = np.count_nonzero(entry[0] & voxels)
             if intersection == 0:
                 continue
-            iou = intersection / np.count_nonzero(entry[0] | voxels)
-            if iou >= best_iou:
-                best, best_iou = entry, iou
+            overlap = intersection / min(np.count_nonzero(entry[0]), np.count_nonzero(voxels))
+            if overlap >= best_overlap:
+                best, best_overlap = entry, overlap
         if best is None:
             merged.append([voxels.copy(), label, score])
         else:
@@ -130,7 +131,7 @@ def merge_instances(instances: list[tuple[np.ndarray, int, float]], merge_iou: f
 
 
 def scene_instances_3d(scene: SceneArrays, chunk_predictions: list[tuple[list[int], dict]], voxel: float,
-                       merge_iou: float, min_score: float) -> SceneInstances:
+                       merge_overlap: float, min_score: float) -> SceneInstances:
     pixel_voxel, num_voxels, gt = voxel_cloud(scene, voxel)
     frame_pixels = scene.valid[0].size
     per_frame = pixel_voxel.reshape(len(scene), frame_pixels)
@@ -143,7 +144,7 @@ def scene_instances_3d(scene: SceneArrays, chunk_predictions: list[tuple[list[in
         lifted = lift_masks(masks, per_frame[frames].reshape(-1), num_voxels)
         instances += list(zip(lifted, prediction["labels"][keep].tolist(), prediction["scores"][keep].tolist()))
     if len(chunk_predictions) > 1:
-        instances = merge_instances(instances, merge_iou)
+        instances = merge_instances(instances, merge_overlap)
     gt_classes = {int(i): int(scene.class_of_instance[i]) for i in np.unique(gt) if i > 0}
     # An instance id whose class is unknown (-1) counts as void.
     gt = np.where(np.isin(gt, [i for i, c in gt_classes.items() if c < 0]), 0, gt)
@@ -201,7 +202,7 @@ def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names
 
 # ----------------------------------------------------------------------------------------------------- runner
 def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: bool, context_views: int,
-             modes: tuple[str, ...], voxel: float = 0.05, merge_iou: float = 0.25, min_score: float = 0.01,
+             modes: tuple[str, ...], voxel: float = 0.05, merge_overlap: float = 0.2, min_score: float = 0.01,
              min_region_size: int = 10, max_sequences: int | None = None, progress: bool = True) -> dict:
     from pycocotools.coco import COCO
     from tqdm import tqdm
@@ -230,7 +231,7 @@ def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: 
                                                           model.config.num_queries)))
                 seconds += time.monotonic() - tic
             if "3d" in modes:
-                scenes_3d.append(scene_instances_3d(scene, predictions, voxel, merge_iou, min_score))
+                scenes_3d.append(scene_instances_3d(scene, predictions, voxel, merge_overlap, min_score))
             if "2d" in modes:
                 for frames, prediction in predictions:
                     for view, frame in enumerate(frames):

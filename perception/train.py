@@ -324,7 +324,7 @@ def run(args, command: str = "") -> dict:
                             + [f"{config.lr * lr_factor:.2e}", f"{step_seconds:.3f}"])
             csv_file.flush()
             progress.update(1)
-            progress.set_postfix(kind=kind, loss=f"{float(losses['loss']):.2f}")
+            progress.set_postfix(kind=kind, loss=f"{float(losses['loss'].detach()):.2f}")
         if dist_info.is_main and time.monotonic() - last_save >= args.save_minutes * 60.0:
             save_training_state(out, model, optimizer, step, train_seconds)
             last_save = time.monotonic()

@@ -1,0 +1,179 @@
+"""``odin`` and ``odin-2d`` perception providers: the ODIN model as the agent's per-step detector.
+
+``odin`` runs the current view together with a bounded window of recent context views through ODIN's 3D path (views
+posed by ``envs.camera.event_camera_to_world``, points from the depth frame), as HELPER + ODIN runs ODIN on the last
+N egocentric views (``reference/odin/odin.md`` section 11); ``odin-2d`` runs the current frame alone through the 2D path
+of the same weights. Both return the current view's instances at the event's resolution; the memory update is the base
+class's.
+
+The default checkpoint is the shipped ``perception/checkpoints/small.safetensors`` (safetensors: loading runs no
+code; a missing, corrupt or mismatched file raises :class:`perception.odin.CheckpointError` naming it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from envs.camera import event_camera_to_world, unproject_depth
+
+from .dataset.vocabulary import class_vocabulary
+from .detections import Detections
+from .memory import MemoryConfig, SemanticMemory
+from .odin import CheckpointError, load_checkpoint
+from .providers import PerceptionProvider, register_provider
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "small.safetensors"
+DEFAULT_RESOLUTION = 128
+
+
+def trained_resolution(checkpoint: Path) -> int:
+    """The input size the checkpoint was trained at (``<name>.train.json`` beside it), else the default."""
+    sidecar = checkpoint.with_suffix(".train.json")
+    if not sidecar.is_file():
+        return DEFAULT_RESOLUTION
+    try:
+        return int(json.loads(sidecar.read_text())["train"]["resolution"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{sidecar}: cannot read train.resolution ({error})") from None
+
+
+def suppress_duplicates(masks: np.ndarray, scores: np.ndarray, max_overlap: float) -> list[int]:
+    """Indices to keep, best score first, dropping a mask whose IoU with a kept one exceeds ``max_overlap`` (the
+    top-k (query, class) pairs of ODIN's inference repeat a query's mask under several classes)."""
+    kept: list[int] = []
+    flat = masks.reshape(len(masks), -1)
+    areas = flat.sum(1)
+    for index in np.argsort(-scores, kind="stable"):
+        if areas[index] == 0:
+            continue
+        duplicate = False
+        for other in kept:
+            intersection = np.count_nonzero(flat[index] & flat[other])
+            if intersection / (areas[index] + areas[other] - intersection) > max_overlap:
+                duplicate = True
+                break
+        if not duplicate:
+            kept.append(int(index))
+    return kept
+
+
+class OdinProvider(PerceptionProvider):
+    """ODIN detections for the current view, fused with up to ``context_views - 1`` earlier views (3D path).
+
+    Options: ``checkpoint`` (.safetensors), ``context_views`` (window size including the current view; 1 = the 2D
+    path alone), ``fusion`` (False = 2D path), ``min_score``, ``max_overlap`` (duplicate suppression IoU),
+    ``resolution`` (model input size; default as trained), ``class_names`` (vocabulary scored; default every
+    AI2-THOR type), ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` /
+    ``update_memory``.
+    """
+
+    name = "odin"
+
+    def __init__(self, checkpoint: str | Path | None = None, context_views: int = 4, fusion: bool = True,
+                 min_score: float = 0.3, max_overlap: float = 0.8, resolution: int | None = None,
+                 class_names: Sequence[str] | None = None, threads: int | None = None, device: str = "cpu",
+                 model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
+                 update_memory: bool = True):
+        super().__init__(memory=memory, update_memory=update_memory)
+        if context_views < 1:
+            raise ValueError(f"context_views must be >= 1, got {context_views}")
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+        if threads:
+            torch.set_num_threads(int(threads))
+        checkpoint = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+        self.model = model if model is not None else load_checkpoint(checkpoint, device=device)
+        self.model.eval()
+        self.device = torch.device(device)
+        self.resolution = int(resolution or trained_resolution(checkpoint))
+        if self.resolution < 32:
+            raise ValueError(f"resolution must be >= 32, got {self.resolution}")
+        self.fusion = bool(fusion)
+        self.context_views = int(context_views) if self.fusion else 1
+        self.min_score = float(min_score)
+        self.max_overlap = float(max_overlap)
+        self.class_names = list(class_names) if class_names is not None else list(class_vocabulary())
+        self._views: deque = deque(maxlen=self.context_views)
+        self._last_pose: np.ndarray | None = None
+
+    def reset(self, episode=None) -> None:
+        super().reset(episode)
+        self._views.clear()
+        self._last_pose = None
+
+    # ----------------------------------------------------------------------------------------------- inputs
+    def _view_inputs(self, event) -> dict:
+        """The event at model resolution: image (3, r, r) in [0, 1], zup points (r, r, 3), depth validity (r, r)."""
+        if event.frame is None:
+            raise ValueError("event.frame is None: the odin provider needs RGB frames")
+        size = (self.resolution, self.resolution)
+        image = cv2.resize(np.asarray(event.frame), size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        view = {"image": torch.from_numpy(image).permute(2, 0, 1)}
+        if self.fusion:
+            if event.depth_frame is None:
+                raise ValueError("event.depth_frame is None: the odin provider's 3D path needs depth "
+                                 "(use odin-2d without depth)")
+            depth = np.asarray(event.depth_frame, dtype=np.float32)
+            pose = event_camera_to_world(event.metadata)
+            points = unproject_depth(depth, float(event.metadata.get("fov", 90.0)), pose).astype(np.float32)
+            view["xyz"] = torch.from_numpy(cv2.resize(points, size, interpolation=cv2.INTER_NEAREST))
+            valid = cv2.resize((depth > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+            view["valid"] = torch.from_numpy(valid & np.isfinite(view["xyz"].numpy()).all(-1))
+            view["pose"] = pose
+        return view
+
+    def _push(self, view: dict) -> None:
+        """Add the view to the context window; a view from the pose of the last one replaces it (the agent did not
+        move, so the old view adds nothing but a stale picture)."""
+        pose = view.get("pose")
+        if pose is not None and self._last_pose is not None and np.allclose(pose, self._last_pose, atol=1e-4) \
+                and self._views:
+            self._views.pop()
+        self._views.append(view)
+        self._last_pose = pose
+
+    # ----------------------------------------------------------------------------------------------- detect
+    @torch.no_grad()
+    def detect(self, event) -> Detections:
+        view = self._view_inputs(event)
+        self._push(view)
+        views = list(self._views)
+        images = torch.stack([v["image"] for v in views])[None].to(self.device)
+        xyz = valid = None
+        if self.fusion:
+            xyz = torch.stack([v["xyz"] for v in views])[None].to(self.device)
+            valid = torch.stack([v["valid"] for v in views])[None].to(self.device)
+        result = self.model.predict(images, self.class_names, xyz, valid)[0]
+        scores = result["scores"].cpu().numpy()
+        masks = result["masks"][:, -1].cpu().numpy()  # the current view is the window's last
+        keep = np.nonzero(scores >= self.min_score)[0]
+        height, width = np.asarray(event.frame).shape[:2]
+        if keep.size == 0:
+            return Detections.empty(height, width)
+        chosen = keep[suppress_duplicates(masks[keep], scores[keep], self.max_overlap)]
+        full = np.stack([cv2.resize(masks[i].astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+                         for i in chosen]).astype(bool) if len(chosen) else np.zeros((0, height, width), dtype=bool)
+        names = [result["class_names"][i] for i in chosen]
+        return Detections(masks=full, class_names=names, scores=scores[chosen])
+
+
+class Odin2DProvider(OdinProvider):
+    """The same ODIN weights on the current frame alone, through the 2D path (no depth needed)."""
+
+    name = "odin-2d"
+
+    def __init__(self, **options):
+        options.setdefault("context_views", 1)
+        options["fusion"] = False
+        super().__init__(**options)
+
+
+register_provider("odin", OdinProvider, replace=True)
+register_provider("odin-2d", Odin2DProvider, replace=True)

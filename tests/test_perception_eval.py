@@ -1,0 +1,120 @@
+"""3D instance AP (ScanNet protocol) on hand-made cases, and perception.evaluate end to end on a box-world dataset:
+ground truth fed back as predictions scores 1.0 in 3D (through voxel lifting and cross-chunk merging) and in 2D
+(through COCOeval)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from perception import evaluate
+from perception.data import resize_sequence, sequence_dirs
+from perception.metrics import SceneInstances, average_precision, instance_ap
+from perception.odin import CONFIGS, Odin, save_checkpoint
+
+from .test_perception_train import write_box_dataset
+
+
+def scene(gt_ids, gt_classes, preds):
+    """preds: list of (point indices, class, score) over len(gt_ids) points."""
+    points = len(gt_ids)
+    masks = np.zeros((len(preds), points), dtype=bool)
+    for k, (indices, _, _) in enumerate(preds):
+        masks[k, indices] = True
+    return SceneInstances(np.array(gt_ids), gt_classes, masks, [c for _, c, _ in preds], [s for _, _, s in preds])
+
+
+# Two objects of class 0 (points 0-9, 10-19), one of class 1 (20-29), void 30-39.
+GT = [1] * 10 + [2] * 10 + [3] * 10 + [0] * 10
+CLASSES = {1: 0, 2: 0, 3: 1}
+
+
+def test_perfect_prediction_scores_one_and_missing_objects_lower_recall():
+    perfect = scene(GT, CLASSES, [(range(0, 10), 0, 0.9), (range(10, 20), 0, 0.8), (range(20, 30), 1, 0.7)])
+    result = instance_ap([perfect], ["Mug", "Apple"])
+    assert result["AP"] == pytest.approx(1.0) and result["AP50"] == 1.0 and result["AP25"] == 1.0
+    one_missing = scene(GT, CLASSES, [(range(0, 10), 0, 0.9), (range(20, 30), 1, 0.7)])
+    per_class = instance_ap([one_missing], ["Mug", "Apple"])["per_class"]
+    assert per_class["Mug"]["AP"] == pytest.approx(0.5) and per_class["Apple"]["AP"] == pytest.approx(1.0)
+    nothing = scene(GT, CLASSES, [])
+    assert instance_ap([nothing])["AP"] == 0.0
+
+
+def test_iou_thresholds_false_positives_and_wrong_classes():
+    # IoU 6/10 with object 3: a hit up to threshold 0.6, a miss above; AP averages 0.5..0.95 (3 of 10 thresholds).
+    partial = scene([3] * 10 + [0] * 30, {3: 1}, [(list(range(4, 10)), 1, 0.9)])
+    result = instance_ap([partial])
+    assert result["AP50"] == 1.0 and result["AP25"] == 1.0 and result["AP"] == pytest.approx(0.3)
+    # A confident false positive ranked above the hit halves the precision at full recall.
+    with_fp = scene(GT, CLASSES, [(range(20, 30), 1, 0.7), (range(0, 20), 1, 0.9)])
+    assert instance_ap([with_fp])["per_class"]["1"]["AP50"] == pytest.approx(0.5)
+    # The right mask with the wrong class finds nothing; the class without ground truth is NaN and skipped.
+    wrong_class = scene([1] * 10 + [0] * 10, {1: 0}, [(range(0, 10), 1, 0.9)])
+    result = instance_ap([wrong_class], ["Mug", "Apple"])
+    assert result["per_class"]["Mug"]["AP"] == 0.0 and math.isnan(result["per_class"]["Apple"]["AP"])
+    assert result["AP"] == 0.0
+
+
+def test_void_predictions_and_small_regions_are_ignored():
+    # A prediction lying on void points is not a false positive; an instance below the minimum size is not missed.
+    on_void = scene(GT, CLASSES, [(range(20, 30), 1, 0.7), (range(30, 40), 1, 0.9)])
+    assert instance_ap([on_void])["per_class"]["1"]["AP50"] == pytest.approx(1.0)
+    small = scene([1] * 3 + [2] * 20 + [0] * 17, {1: 0, 2: 0}, [(range(3, 23), 0, 0.9)])
+    assert instance_ap([small], min_region_size=5)["AP"] == pytest.approx(1.0)
+    assert instance_ap([small], min_region_size=1)["AP"] == pytest.approx(0.5)
+
+
+def test_average_precision_pools_scenes_by_score():
+    assert average_precision(np.array([0.9, 0.8, 0.7]), np.array([True, False, True]), 2) == pytest.approx(
+        0.5 * 1.0 + 0.5 * (2 / 3))
+    assert math.isnan(average_precision(np.array([0.5]), np.array([False]), 0))
+    with pytest.raises(ValueError, match="gt_classes"):
+        SceneInstances(np.array([1, 5]), {1: 0}, np.zeros((0, 2), bool), [], [])
+
+
+@pytest.fixture(scope="module")
+def box_dataset(tmp_path_factory):
+    return write_box_dataset(tmp_path_factory.mktemp("eval_dataset"))
+
+
+def oracle_predictions(arrays, frames):
+    """Ground-truth instances of ``frames`` in predict_chunk's format."""
+    ids = [i for i in np.unique(arrays.instance[frames]) if i > 0 and arrays.class_of_instance[i] >= 0]
+    masks = np.stack([arrays.instance[frames] == i for i in ids])
+    return {"masks": masks, "labels": arrays.class_of_instance[ids], "scores": np.linspace(0.9, 0.5, len(ids))}
+
+
+def test_ground_truth_as_prediction_scores_one_in_3d_and_2d(box_dataset):
+    from pycocotools.coco import COCO
+
+    arrays = resize_sequence(sequence_dirs(box_dataset, ["valid_unseen"])[0], 64)
+    for context in (0, 1, 3):  # one forward, per-view lifting + merging, uneven chunks
+        chunks = [(frames, oracle_predictions(arrays, frames)) for frames in evaluate.view_chunks(len(arrays), context)]
+        instances = evaluate.scene_instances_3d(arrays, chunks, voxel=0.05, merge_overlap=0.2, min_score=0.0)
+        assert instance_ap([instances], min_region_size=1)["AP"] == pytest.approx(1.0), context
+
+    ground_truth = COCO(str(box_dataset / "coco_valid_unseen.json"))
+    results, image_ids = [], []
+    for image in ground_truth.dataset["images"]:
+        prediction = oracle_predictions(arrays, [image["frame"]])
+        results += evaluate.coco_detections(prediction, 0, image["id"], image["height"], image["width"], 0.0)
+        image_ids.append(image["id"])
+    scores = evaluate.coco_ap(ground_truth, results, image_ids, evaluate.dataset_vocabulary(box_dataset))
+    assert scores["AP"] == pytest.approx(1.0) and scores["per_class"]["Mug"] == pytest.approx(1.0)
+
+
+def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys):
+    torch.manual_seed(0)
+    weights = save_checkpoint(Odin(CONFIGS["tiny"]), tmp_path / "tiny.safetensors")
+    code = evaluate.main(["--checkpoint", str(weights), "--data", str(box_dataset), "--splits", "valid_unseen",
+                          "--resolution", "64", "--context-views", "0", "2", "--threads", "1"])
+    assert code == 0
+    table = (tmp_path / "eval_tiny.md").read_text()
+    assert "all views/forward" in table and "2 views/forward" in table
+    report = __import__("json").loads((tmp_path / "eval_tiny.json").read_text())
+    for row in report["rows"]:
+        assert 0.0 <= row["3d"]["AP"] <= row["3d"]["AP25"] <= 1.0 or math.isnan(row["3d"]["AP"])
+        assert row["2d"]["frames"] == {"valid_unseen": 4}
+    code = evaluate.main(["--checkpoint", str(tmp_path / "missing.safetensors"), "--data", str(box_dataset)])
+    assert code == 2 and "missing.safetensors" in capsys.readouterr().err
