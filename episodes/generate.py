@@ -245,8 +245,7 @@ def generate_game(split: str, seed: int, index: int, keep_frames: bool = False, 
                   width: int = 300, height: int = 300) -> GeneratedGame:
     """Game ``index`` of ``split``: sample scene and task, solve, check, replay; retries with new samples.
 
-    Each attempt gets a fresh simulator: the embedded env keeps per-scene caches across ``reset`` to another
-    floorplan (see the report), and a fresh one also makes every game independent of the ones before it."""
+    Attempts ``2k`` and ``2k + 1`` sample family ``index + k`` (mod 12), so ``n = 12`` covers every family."""
     from envs import make_env
 
     game_id = game_id_for(split, seed, index)
@@ -254,11 +253,25 @@ def generate_game(split: str, seed: int, index: int, keep_frames: bool = False, 
     scenes = floorplans(split)
     failures = []
     for attempt in range(ATTEMPTS_PER_GAME):
-        with make_env(width=width, height=height, seed=seed) as env:
-            result = _attempt(env, split, seed, index, attempt, split_no, scenes, game_id, keep_frames, failures,
-                              skipped)
-        if result is not None:
-            return result
+        rng = np.random.default_rng([seed, split_no, index, attempt])
+        family = FAMILY_ORDER[(index + attempt // 2) % len(FAMILY_ORDER)]
+        fitting = [s for s in scenes if family_fits_scene(family, s)]
+        if not fitting:
+            failures.append(f"{family}: no floorplan of {split} hosts it")
+            continue
+        for _ in range(SCENE_TRIES):  # a scene may lack what the family needs (a kitchen without a plant)
+            scene = fitting[int(rng.integers(len(fitting)))]
+            # A fresh simulator per scene: the embedded env's reset to another floorplan reuses a stale per-pixel
+            # cache (see the report); a fresh one also keeps every game independent of the ones before it.
+            with make_env(width=width, height=height, seed=seed) as env:
+                params = prepare_world(env, scene, rng, family)
+                if params is None:
+                    failures.append(f"{family} in {scene}: no valid parameters")
+                    continue
+                result = _attempt(env, rng, family, scene, params, game_id, keep_frames, failures, skipped)
+            if result is not None:
+                return result
+            break
     raise ExpertFailure(f"game {index} of {split}: no attempt succeeded: " + " | ".join(failures))
 
 
@@ -267,21 +280,8 @@ def _count(skipped: dict | None, key: str) -> None:
         skipped[key] = skipped.get(key, 0) + 1
 
 
-def _attempt(env, split, seed, index, attempt, split_no, scenes, game_id, keep_frames, failures, skipped):
-    rng = np.random.default_rng([seed, split_no, index, attempt])
-    family = FAMILY_ORDER[(index + attempt // 2) % len(FAMILY_ORDER)]
-    fitting = [s for s in scenes if family_fits_scene(family, s)]
-    if not fitting:
-        failures.append(f"{family}: no floorplan of {split} hosts it")
-        return None
-    for _ in range(SCENE_TRIES):  # a scene may lack what the family needs (a kitchen without a plant)
-        scene = fitting[int(rng.integers(len(fitting)))]
-        params = prepare_world(env, scene, rng, family)
-        if params is not None:
-            break
-        failures.append(f"{family} in {scene}: no valid parameters")
-    else:
-        return None
+def _attempt(env, rng, family, scene, params, game_id, keep_frames, failures, skipped):
+    """Solve, check and replay one sampled task in the prepared ``env``; None (and a logged reason) on failure."""
     task = make_task(next(k for k, v in TASK_FAMILIES.items() if v == family), params)
     initial = snapshot(env)
     env.reset(scene=scene, initial_state=initial)
