@@ -1,0 +1,95 @@
+"""The odin / odin-2d providers on real embedded Events: well-formed detections at the event's resolution, a bounded
+context window, the base class's memory update, and clear errors for bad checkpoints."""
+
+import numpy as np
+import pytest
+import torch
+
+import perception.odin_provider as odin_provider
+from perception.dataset.vocabulary import class_vocabulary
+from perception.detections import Detections
+from perception.odin import CONFIGS, CheckpointError, Odin, save_checkpoint
+from perception.providers import make_provider
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    return save_checkpoint(Odin(CONFIGS["tiny"]), tmp_path_factory.mktemp("ckpt") / "tiny.safetensors")
+
+
+@pytest.fixture(scope="module")
+def events():
+    from envs import make_env
+
+    with make_env(width=160, height=120) as env:
+        first = env.reset(scene="FloorPlan1")
+        turned = env.step(action="RotateRight")
+        same_place = env.step(action="Pass")
+    return first, turned, same_place
+
+
+def check_detections(detections, event):
+    assert isinstance(detections, Detections)
+    assert detections.masks.shape[1:] == event.frame.shape[:2] and detections.masks.dtype == bool
+    assert len(detections.class_names) == len(detections.scores) == len(detections)
+    assert set(detections.class_names) <= set(class_vocabulary())
+    assert np.all((detections.scores >= 0) & (detections.scores <= 1))
+    assert all(mask.any() for mask in detections.masks)
+
+
+def test_odin_provider_detects_on_real_events_with_a_bounded_window(tiny_checkpoint, events):
+    provider = make_provider("odin", checkpoint=tiny_checkpoint, context_views=2, min_score=0.0, resolution=64,
+                             threads=1)
+    assert isinstance(provider, odin_provider.OdinProvider)
+    first, turned, same_place = events
+    for event, window in ((first, 1), (turned, 2), (same_place, 2)):
+        detections = provider.observe(event)
+        check_detections(detections, event)
+        assert len(provider._views) == window
+    assert len(detections) > 0  # min_score 0 keeps every distinct mask
+    # The window is at most context_views; a repeat of the last pose replaced it rather than being added.
+    assert not np.allclose(provider._views[-1]["pose"], provider._views[0]["pose"])
+    assert provider.steps == 3 and len(provider.memory) > 0  # the base class fused them into the memory
+    provider.reset()
+    assert len(provider._views) == 0 and len(provider.memory) == 0
+
+
+def test_odin_2d_needs_no_depth_and_filters_by_score(tiny_checkpoint, events):
+    first = events[0]
+    provider = make_provider("odin-2d", checkpoint=tiny_checkpoint, min_score=0.0, resolution=64,
+                             update_memory=False)
+    assert provider.fusion is False and provider.context_views == 1
+    depth = first.depth_frame
+    try:
+        first.depth_frame = None
+        everything = provider.detect(first)
+    finally:
+        first.depth_frame = depth
+    check_detections(everything, first)
+    strict = make_provider("odin-2d", checkpoint=tiny_checkpoint, min_score=1.0, resolution=64).detect(first)
+    assert len(strict) == 0 and strict.masks.shape == (0,) + first.frame.shape[:2]
+    with pytest.raises(ValueError, match="depth"):
+        provider3d = make_provider("odin", checkpoint=tiny_checkpoint, resolution=64)
+        first.depth_frame = None
+        try:
+            provider3d.detect(first)
+        finally:
+            first.depth_frame = depth
+
+
+def test_bad_checkpoints_fail_clearly(tiny_checkpoint, tmp_path):
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"not a safetensors file at all")
+    (tmp_path / "corrupt.json").write_text(tiny_checkpoint.with_suffix(".json").read_text())
+    with pytest.raises(CheckpointError, match="corrupt.safetensors"):
+        make_provider("odin", checkpoint=corrupt)
+    mismatched = tmp_path / "mismatched.safetensors"
+    mismatched.write_bytes(tiny_checkpoint.read_bytes())
+    CONFIGS["small"].to_json(tmp_path / "mismatched.json")
+    with pytest.raises(CheckpointError, match="do not match"):
+        make_provider("odin-2d", checkpoint=mismatched)
+    with pytest.raises(CheckpointError, match="not found"):
+        make_provider("odin", checkpoint=tmp_path / "absent.safetensors")
+    with pytest.raises(ValueError, match="context_views"):
+        make_provider("odin", checkpoint=tiny_checkpoint, context_views=0)
