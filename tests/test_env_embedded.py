@@ -419,3 +419,12 @@ def test_egg_cracks_when_sliced_or_broken(env):
     if len(eggs) > 1:
         event = act(env, "BreakObject", objectId=eggs[1], forceAction=True)
         assert any(o["objectType"] == "EggCracked" and o["objectId"].startswith(eggs[1]) for o in event.metadata["objects"])
+
+
+def test_reset_to_other_floorplans_in_one_env():
+    with make_env() as env:
+        for scene in ("FloorPlan401", "FloorPlan1", "FloorPlan402", "FloorPlan1"):
+            event = env.reset(scene=scene)
+            assert event.metadata["sceneName"] == scene
+            visible = {o["objectId"] for o in event.metadata["objects"] if o["visible"]}
+            assert visible <= set(event.instance_masks), "visibility computed from another scene's frame"

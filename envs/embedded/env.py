@@ -101,6 +101,7 @@ class EmbeddedEnv(Env):
         if self.renderer is not None:
             self.renderer.close()
         self.scene = build_scene(name)
+        self._pixel_counts, self._raw_cache = None, None  # both belong to the previous scene
         self._add_slice_pieces()
         self.renderer = SceneRenderer(self.scene, self.width, self.height, self.fov)
         self._colours = _instance_colours(self.renderer.instance_names)
