@@ -191,7 +191,7 @@ class Expert:
             self.on_milestone(kind, info)
 
     # --- navigation -------------------------------------------------------------------------------------------------
-    def goto(self, object_id: str, thor_action: str, max_tries: int = 8) -> None:
+    def goto(self, object_id: str, thor_action: str, max_tries: int = 10) -> None:
         """Walk the shortest path to a viewpoint from which ``object_id`` can be clicked for ``thor_action``."""
         tried: set = set()
         for _ in range(max_tries):

@@ -32,6 +32,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import numpy as np  # noqa: E402
 
+from envs.nav import interaction_poses  # noqa: E402
 from envs.ontology import load_ontology  # noqa: E402
 from envs.scenes import SPLITS, floorplans, parse_scene  # noqa: E402
 
@@ -91,8 +92,10 @@ def put_all_options(objects: list[dict], single: bool) -> list[list[str]]:
     return options
 
 
-def sample_params(family: str, objects: list[dict], rng: np.random.Generator) -> list[str] | None:
-    """Parameters of ``family`` valid for a scene's objects, or None when the scene cannot host it."""
+def sample_params(family: str, objects: list[dict], rng: np.random.Generator,
+                  out_of_reach: frozenset = frozenset()) -> list[str] | None:
+    """Parameters of ``family`` valid for a scene's reachable ``objects``, or None when the scene cannot host it.
+    ``out_of_reach`` types have an instance no pose reaches; "all X" tasks avoid them."""
     by_type = _types(objects)
     has = lambda *names: all(n in by_type for n in names)  # noqa: E731
     choice = lambda seq: seq[int(rng.integers(len(seq)))]  # noqa: E731
@@ -109,10 +112,11 @@ def sample_params(family: str, objects: list[dict], rng: np.random.Generator) ->
         return [] if has("Bread", "Toaster", "Plate", "Knife", "SinkBasin") else None
     if family == "Clean All X":
         dirty = sorted({o["objectType"] for o in objects if o["isDirty"] and o["objectType"] in DIRTYABLE_DISHES
-                        and o["objectType"] not in ("Pot", "Pan")})
+                        and o["objectType"] not in ("Pot", "Pan") and o["objectType"] not in out_of_reach})
         return [choice(dirty)] if dirty and has("SinkBasin", "Faucet") else None
     if family in ("Put All X On Y", "Put All X In One Y"):
-        options = put_all_options(objects, single=family == "Put All X In One Y")
+        options = [o for o in put_all_options(objects, single=family == "Put All X In One Y")
+                   if o[0] not in out_of_reach]
         return choice(options) if options else None
     if family == "N Cooked Slices Of X In Y":
         if not has("Potato", "Pan", "StoveBurner", "Knife", "SinkBasin"):
@@ -180,13 +184,18 @@ def prepare_world(env, scene: str, rng: np.random.Generator, family: str):
         if o["isFilledWithLiquid"] and o["pickupable"] and rng.random() < 0.7:
             env.step(action="EmptyLiquidFromObject", objectId=o["objectId"], forceAction=True)
     objects = env.last_event.metadata["objects"]
-    params = sample_params(family, objects, rng)
+    reachable = env.step(action="GetReachablePositions").metadata["actionReturn"]
+    # Only objects some grid pose can see and reach count: a task on an out-of-reach sink is not solvable.
+    seen = [o for o in objects if interaction_poses(o, reachable, env.width, env.height, env.fov)]
+    seen_ids = {o["objectId"] for o in seen}
+    out_of_reach = frozenset(o["objectType"] for o in objects if o["objectId"] not in seen_ids)
+    objects = seen
+    params = sample_params(family, objects, rng, out_of_reach)
     if params is None:
         return None
     if family == "Water Plant" and not any(o["objectType"] == "SinkBasin" for o in objects):
         can = next(o for o in objects if o["objectType"] == "WateringCan")
         env.step(action="FillObjectWithLiquid", objectId=can["objectId"], fillLiquid="water", forceAction=True)
-    reachable = env.step(action="GetReachablePositions").metadata["actionReturn"]
     spot = reachable[int(rng.integers(len(reachable)))]
     env.step(action="TeleportFull", x=spot["x"], y=spot["y"], z=spot["z"],
              rotation=dict(x=0, y=float(rng.choice([0, 90, 180, 270])), z=0), horizon=30.0, standing=True)
