@@ -2,7 +2,8 @@
 
 Sections (each a function returning a dict of numbers, so more can be added beside them):
 * ``knn_attention_scaling`` - one 3D k-NN attention layer of the chosen config's width (exact grid k-NN + attention)
-  at 5k / 20k / 80k voxels, and the ratio time(80k) / time(5k) (target <= 24 for 16x the points: near-linear).
+  at 5k / 20k / 80k voxels, and the ratio time(80k) / time(5k) (target <= 24 for 16x the points: near-linear),
+  in wall time and in process CPU time (the figure to trust when other jobs share the cores).
 * ``model_latency`` - forward latency of the model at 300x300: one view in 2D, and 1 current + 4 context views in 3D.
 
 Run: ``python -m bench.perception_speed [--config small] [--threads 2] [--json out.json]``.
@@ -30,13 +31,22 @@ def peak_rss_mb() -> float:
 
 def best_time(function: Callable[[], object], repeats: int) -> float:
     """Minimum wall time over ``repeats`` calls after one warm-up (the minimum is the least noisy on shared CPUs)."""
+    return best_times(function, repeats)[0]
+
+
+def best_times(function: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """(minimum wall time, minimum process CPU time) over ``repeats`` calls after one warm-up.
+
+    CPU time is what to compare on a machine shared with other jobs: wall time then also counts waiting for a core.
+    """
     function()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
         function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        wall.append(time.perf_counter() - start_wall)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu)
 
 
 def room_surface_points(count: int, spacing: float = 0.04, seed: int = 0) -> torch.Tensor:
@@ -77,11 +87,15 @@ def knn_attention_scaling(config_name: str = "small", sizes=(5000, 20000, 80000)
                 index, distance = search()
                 return layer.fuse_voxels(features, xyz, index, distance)
 
-        results[size] = {"knn_s": best_time(search, repeats), "layer_s": best_time(full_layer, repeats),
+        knn_wall, knn_cpu = best_times(search, repeats)
+        layer_wall, layer_cpu = best_times(full_layer, repeats)
+        results[size] = {"knn_s": knn_wall, "knn_cpu_s": knn_cpu, "layer_s": layer_wall, "layer_cpu_s": layer_cpu,
                          "peak_rss_mb": peak_rss_mb()}
     first, last = results[min(sizes)], results[max(sizes)]
     results["ratio_layer"] = last["layer_s"] / first["layer_s"]
+    results["ratio_layer_cpu"] = last["layer_cpu_s"] / first["layer_cpu_s"]
     results["ratio_knn"] = last["knn_s"] / first["knn_s"]
+    results["ratio_knn_cpu"] = last["knn_cpu_s"] / first["knn_cpu_s"]
     results["points_ratio"] = max(sizes) / min(sizes)
     return results
 
@@ -107,9 +121,11 @@ def model_latency(config_name: str = "small", size: int = 300, context_views: in
     single, _ = synthetic_views(1, size)
     many, xyz = synthetic_views(1 + context_views, size)
     with torch.no_grad():
-        latency_2d = best_time(lambda: model(single, names), repeats)
-        latency_3d = best_time(lambda: model(many, names, xyz), repeats)
-    return {"forward_2d_1view_s": latency_2d, f"forward_3d_{1 + context_views}views_s": latency_3d,
+        wall_2d, cpu_2d = best_times(lambda: model(single, names), repeats)
+        wall_3d, cpu_3d = best_times(lambda: model(many, names, xyz), repeats)
+    views = 1 + context_views
+    return {"forward_2d_1view_s": wall_2d, "forward_2d_1view_cpu_s": cpu_2d,
+            f"forward_3d_{views}views_s": wall_3d, f"forward_3d_{views}views_cpu_s": cpu_3d,
             "peak_rss_mb": peak_rss_mb(), "parameters_M": sum(p.numel() for p in model.parameters()) / 1e6}
 
 

@@ -20,6 +20,6 @@ from .text_head import TextClassHead, TextEmbedder, readable_class_name
 __all__ = [
     "CONFIGS", "LEVELS", "CheckpointError", "CrossViewFusion", "HungarianMatcher", "KnnAttentionLayer", "Odin",
     "OdinConfig", "SceneGeometry", "SetCriterion", "TextClassHead", "TextEmbedder", "get_config", "knn",
-    "knn_brute_force", "knn_interpolate", "load_checkpoint", "masks_at_prediction_stride", "parameter_groups", "postprocess", "readable_class_name", "save_checkpoint",
-    "voxelize",
+    "knn_brute_force", "knn_interpolate", "load_checkpoint", "masks_at_prediction_stride", "parameter_groups",
+    "postprocess", "readable_class_name", "save_checkpoint", "voxelize",
 ]

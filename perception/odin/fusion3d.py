@@ -27,6 +27,8 @@ from torch import nn
 from .knn_search import PAD_DISTANCE, knn
 from .position_encoding import RelativePositionMLP
 
+_ATTENTION_CHUNK = 1024  # voxels per chunk of k-NN attention
+
 
 def segment_mean(values: torch.Tensor, segment: torch.Tensor, num_segments: int) -> torch.Tensor:
     """Mean of ``values`` rows per ``segment`` id (torch-scatter ``scatter_mean``); empty segments give 0."""
@@ -181,29 +183,39 @@ class KnnAttentionLayer(nn.Module):
             if parameter.dim() > 1:
                 nn.init.xavier_uniform_(parameter)
 
-    def forward(self, x: torch.Tensor, neighbour_index: torch.Tensor, position_hidden: torch.Tensor,
-                position_output: nn.Linear, query_position: torch.Tensor, neighbour_valid: torch.Tensor) -> torch.Tensor:
-        """x (M, C) voxel features; neighbour_index (M, k); position_hidden (M, k, C) the relative-PE MLP up to its
-        last Linear ``position_output``; query_position (C,) = PE(0); neighbour_valid (M, k) bool."""
-        count, k = neighbour_index.shape
-        dim = x.shape[1]
-        head_dim = dim // self.heads
-        query = self.query_proj(self.norm_attention(x) + query_position).view(count, 1, self.heads, head_dim)
+    def forward(self, x: torch.Tensor, neighbour_index: torch.Tensor, relative_xyz: torch.Tensor,
+                position: RelativePositionMLP, query_position: torch.Tensor,
+                neighbour_valid: torch.Tensor) -> torch.Tensor:
+        """x (M, C) voxel features; neighbour_index (M, k); relative_xyz (M, k, 3) neighbour minus query xyz;
+        ``position`` the block's relative-PE MLP; query_position (C,) = PE(0); neighbour_valid (M, k) bool."""
         # key_proj(x_j + PE) = key_proj(x)_j + (W_k W_pe) h + W_k b_pe: project the M voxels before gathering their
         # k neighbours, and fold the PE's last Linear into the key projection (the M*k-row products dominate).
-        folded_weight = self.key_proj.weight @ position_output.weight
-        folded_bias = self.key_proj.weight @ position_output.bias
-        key = self.key_proj(x)[neighbour_index] + nn.functional.linear(position_hidden, folded_weight, folded_bias)
-        value = self.value_proj(x)[neighbour_index]
-        key = key.view(count, k, self.heads, head_dim)
-        value = value.view(count, k, self.heads, head_dim)
-        logits = torch.einsum("mqhd,mkhd->mkh", query, key) / math.sqrt(head_dim)
+        folded_weight = self.key_proj.weight @ position.output.weight
+        folded_bias = self.key_proj.weight @ position.output.bias
+        keys, values = self.key_proj(x), self.value_proj(x)
+        # Everything after the key/value projections is per voxel, so voxels go through in chunks that keep the
+        # (rows, k, C) temporaries in cache: time then grows linearly with M instead of degrading past the cache.
+        outputs = []
+        for start in range(0, neighbour_index.shape[0], _ATTENTION_CHUNK):
+            rows = slice(start, start + _ATTENTION_CHUNK)
+            key_position = nn.functional.linear(position.hidden(relative_xyz[rows]), folded_weight, folded_bias)
+            query = self.query_proj(self.norm_attention(x[rows]) + query_position)
+            attended = self._attend(query, keys, values, neighbour_index[rows], key_position, neighbour_valid[rows])
+            out = x[rows] + self.out_proj(attended)
+            out = out + self.ffn(self.norm_ffn(out))
+            outputs.append(self.norm_out(out))
+        return torch.cat(outputs) if outputs else x
+
+    def _attend(self, query, keys, values, neighbour_index, key_position, neighbour_valid):
+        count, k = neighbour_index.shape
+        head_dim = query.shape[1] // self.heads
+        query = query.view(count, self.heads, head_dim)
+        key = (keys[neighbour_index] + key_position).view(count, k, self.heads, head_dim)
+        value = values[neighbour_index].view(count, k, self.heads, head_dim)
+        logits = torch.einsum("mhd,mkhd->mkh", query, key) / math.sqrt(head_dim)
         logits = logits.masked_fill(~neighbour_valid[:, :, None], float("-inf"))
         attention = logits.softmax(dim=1)
-        attended = torch.einsum("mkh,mkhd->mhd", attention, value).reshape(count, dim)
-        x = x + self.out_proj(attended)
-        x = x + self.ffn(self.norm_ffn(x))
-        return self.norm_out(x)
+        return torch.einsum("mkh,mkhd->mhd", attention, value).reshape(count, -1)
 
 
 class CrossViewFusion(nn.Module):
@@ -223,12 +235,12 @@ class CrossViewFusion(nn.Module):
         """The attention stack on voxel rows (M, C) with their centroids (M, 3) and k-NN (M, k)."""
         if voxel_features.shape[0] == 0:
             return voxel_features
-        position_hidden = self.position.hidden(voxel_xyz[neighbour_index] - voxel_xyz[:, None, :])
+        relative_xyz = voxel_xyz[neighbour_index] - voxel_xyz[:, None, :]
         query_position = self.position(voxel_xyz.new_zeros(1, 3))
         neighbour_valid = neighbour_distance < PAD_DISTANCE * 0.5
         for layer in self.layers:
-            voxel_features = layer(voxel_features, neighbour_index, position_hidden, self.position.output,
-                                   query_position, neighbour_valid)
+            voxel_features = layer(voxel_features, neighbour_index, relative_xyz, self.position, query_position,
+                                   neighbour_valid)
         return voxel_features
 
     def forward(self, features: torch.Tensor, level: LevelGeometry) -> torch.Tensor:
