@@ -39,6 +39,8 @@ from .metrics import SceneInstances, instance_ap
 from .odin import load_checkpoint
 
 DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
+SKIP_CLASSES = ("Floor", "Wall")
+"""Left out of AP as in ODIN's AI2-THOR evaluation (``SKIP_CLASSES``; reference/odin/odin.md section 8)."""
 
 
 def training_settings(checkpoint: str | Path) -> dict:
@@ -176,8 +178,10 @@ def coco_detections(prediction: dict, view: int, image_id: int, height: int, wid
     return results
 
 
-def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names: list[str]) -> dict:
-    """COCOeval segm AP / AP50 / AP75 overall and AP per class (classes without ground truth are NaN, skipped)."""
+def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names: list[str],
+            skip_classes: tuple[str, ...] = ()) -> dict:
+    """COCOeval segm AP / AP50 / AP75 overall and AP per class (classes without ground truth are left out), over the
+    categories not named in ``skip_classes``."""
     from pycocotools.cocoeval import COCOeval
 
     if not results:
@@ -186,6 +190,7 @@ def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names
         detections = ground_truth.loadRes(results)
         evaluator = COCOeval(ground_truth, detections, "segm")
         evaluator.params.imgIds = image_ids
+        evaluator.params.catIds = [i + 1 for i, name in enumerate(class_names) if name not in skip_classes]
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
@@ -203,7 +208,8 @@ def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names
 # ----------------------------------------------------------------------------------------------------- runner
 def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: bool, context_views: int,
              modes: tuple[str, ...], voxel: float = 0.05, merge_overlap: float = 0.2, min_score: float = 0.01,
-             min_region_size: int = 10, max_sequences: int | None = None, progress: bool = True) -> dict:
+             min_region_size: int = 10, max_sequences: int | None = None, progress: bool = True,
+             skip_classes: tuple[str, ...] = SKIP_CLASSES) -> dict:
     from pycocotools.coco import COCO
     from tqdm import tqdm
 
@@ -241,14 +247,15 @@ def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: 
                                                          image["width"], min_score)
         if "2d" in modes:
             coco_results.append((split, split_results, split_images))
-    report = {"splits": list(splits), "resolution": resolution, "fusion": fusion, "context_views": context_views,
+    report = {"splits": list(splits), "skip_classes": list(skip_classes), "resolution": resolution, "fusion": fusion,
+              "context_views": context_views,
               "sequences": len(scenes_3d) if "3d" in modes else None, "inference_seconds": round(seconds, 1)}
     if "3d" in modes:
-        report["3d"] = instance_ap(scenes_3d, vocabulary, min_region_size)
+        report["3d"] = instance_ap(scenes_3d, vocabulary, min_region_size, skip_classes)
         report["3d"]["voxel"] = voxel
         report["3d"]["min_region_size"] = min_region_size
     if "2d" in modes:
-        per_split = {split: coco_ap(coco_ground_truth[split], results, images, vocabulary)
+        per_split = {split: coco_ap(coco_ground_truth[split], results, images, vocabulary, skip_classes)
                      for split, results, images in coco_results}
         frames = {split: len(images) for split, _, images in coco_results}
         total = sum(frames.values())
@@ -285,6 +292,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--resolution", type=int, default=None, help="model input size (default: as trained)")
     parser.add_argument("--voxel", type=float, default=0.05, help="voxel size (m) of the evaluated point cloud")
     parser.add_argument("--min-region-size", type=int, default=10, help="voxels; smaller instances are ignored")
+    parser.add_argument("--skip-classes", nargs="*", default=list(SKIP_CLASSES),
+                        help="class names left out of AP (ODIN skips Wall and Floor)")
     parser.add_argument("--max-sequences", type=int, default=None, help="per split (quick checks)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="write eval.json and eval.md here "
@@ -312,7 +321,8 @@ def main(argv=None) -> int:
         label = args.label or args.checkpoint.stem
         for context in args.context_views:
             report = evaluate(model, args.data, args.splits, resolution, fusion, context, modes, voxel=args.voxel,
-                              min_region_size=args.min_region_size, max_sequences=args.max_sequences)
+                              min_region_size=args.min_region_size, max_sequences=args.max_sequences,
+                              skip_classes=tuple(args.skip_classes))
             views = "all" if context == 0 else str(context)
             row = f"{label} ({'3D fusion' if fusion else '2D, lifted'}, {views} views/forward)" if fusion else \
                 f"{label} (2D only, lifted to 3D)"

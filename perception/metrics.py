@@ -127,8 +127,10 @@ def class_ap(scenes: list[SceneInstances], threshold: float, min_region_size: in
 
 
 def instance_ap(scenes: list[SceneInstances], class_names: list[str] | None = None,
-                min_region_size: int = 1) -> dict:
+                min_region_size: int = 1, skip_classes: tuple[str, ...] = ()) -> dict:
     """ScanNet-style AP, AP50, AP25 overall (mean over classes with ground truth) and per class.
+
+    ``skip_classes`` (names) are left out of the table and the mean, as ODIN skips Wall and Floor on AI2-THOR.
 
     Returns ``{"AP", "AP50", "AP25", "per_class": {name: {"AP", "AP50", "AP25"}}}`` with values in [0, 1].
     """
@@ -138,6 +140,8 @@ def instance_ap(scenes: list[SceneInstances], class_names: list[str] | None = No
     for cls in classes:
         values = [per_threshold[t].get(cls, float("nan")) for t in AP_THRESHOLDS]
         name = class_names[cls] if class_names is not None else str(cls)
+        if name in skip_classes:
+            continue
         per_class[name] = {"AP": float(np.mean(values)), "AP50": per_threshold[0.5].get(cls, float("nan")),
                            "AP25": per_threshold[AP25_THRESHOLD].get(cls, float("nan"))}
 

@@ -39,6 +39,8 @@ def test_perfect_prediction_scores_one_and_missing_objects_lower_recall():
     assert per_class["Mug"]["AP"] == pytest.approx(0.5) and per_class["Apple"]["AP"] == pytest.approx(1.0)
     nothing = scene(GT, CLASSES, [])
     assert instance_ap([nothing])["AP"] == 0.0
+    skipped = instance_ap([one_missing], ["Mug", "Apple"], skip_classes=("Mug",))
+    assert skipped["AP"] == pytest.approx(1.0) and set(skipped["per_class"]) == {"Apple"}
 
 
 def test_iou_thresholds_false_positives_and_wrong_classes():
