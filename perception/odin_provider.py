@@ -76,7 +76,7 @@ class OdinProvider(PerceptionProvider):
 
     name = "odin"
 
-    def __init__(self, checkpoint: str | Path | None = None, context_views: int = 4, fusion: bool = True,
+    def __init__(self, checkpoint: str | Path | None = None, context_views: int = 3, fusion: bool = True,
                  min_score: float = 0.3, max_overlap: float = 0.8, resolution: int | None = None,
                  class_names: Sequence[str] | None = None, threads: int | None = None, device: str = "cpu",
                  model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
