@@ -59,7 +59,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--size", type=int, default=300)
     parser.add_argument("--scene", default="FloorPlan1")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: the CPU column is then the step's own cost)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1: the CPU column is then the step's own cost)")
     parser.add_argument("--context-views", type=int, nargs="+", default=[2, 3, 4])
     args = parser.parse_args(argv)
 
