@@ -12,8 +12,8 @@ Protocol (``reference/odin/odin.md`` section 9), on unseen floorplans (``valid_u
   (ScanNet AP / AP50 / AP25, per class then mean).
 * **Views per forward** (``--context-views``): ``0`` runs ODIN once over all views of a sequence, as ODIN's test
   does; ``N`` runs chunks of N consecutive views and merges the per-chunk instances in 3D (same class, shared voxels
-  >= 20% of the smaller instance, highest score kept). With ``--fusion off`` every view goes through the 2D path alone and is lifted
-  to 3D the same way: the "no 3D fusion" baseline.
+  >= 20% of the smaller instance, highest score kept). With ``--fusion off`` every view goes through the 2D path
+  alone and is lifted to 3D the same way: the "no 3D fusion" baseline.
 * **2D**: each frame's masks (from the same forward passes; with ``--context-views 1`` or ``--fusion off`` a single
   frame) resized to the frame, scored by ``pycocotools`` COCOeval (segm) against ``OUT/coco_<split>.json``.
 """
@@ -274,8 +274,9 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
         return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
 
     for label, report in rows:
-        lines.append(f"| {label} | {pct(report.get('3d'), 'AP')} | {pct(report.get('3d'), 'AP50')} | "
-                     f"{pct(report.get('3d'), 'AP25')} | {pct(report.get('2d'), 'AP')} | {pct(report.get('2d'), 'AP50')} |")
+        three, two = report.get("3d"), report.get("2d")
+        lines.append(f"| {label} | {pct(three, 'AP')} | {pct(three, 'AP50')} | {pct(three, 'AP25')} | "
+                     f"{pct(two, 'AP')} | {pct(two, 'AP50')} |")
     return "\n".join(lines)
 
 

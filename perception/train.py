@@ -9,11 +9,11 @@ consecutive posed RGB-D views of one scene, xyz from depth and pose) or a 2D bat
 weights without 3D fusion), drawn with probability ``--p3d``; Hungarian-matched class / BCE / dice losses with deep
 supervision; AdamW with weight decay 0.05 (none on norms and embeddings), gradient-norm clipping, constant learning
 rate dropped 10x for the last part of the budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights),
-so the backbone learns at the full rate unless ``--backbone-lr-mult`` says otherwise.
+so the backbone learns at the full rate (``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
 
-Output in ``--out``: ``last.safetensors`` + ``last.json`` (weights and ``OdinConfig``; :mod:`perception.odin.checkpoint`),
-``last.trainer.pt`` (optimiser and step; tensors only, read with ``weights_only=True``), ``train_config.json`` and
-``losses.csv``. A run resumes from ``last.*`` when they exist (``--resume`` insists on it).
+Output in ``--out``: ``last.safetensors`` + ``last.json`` (weights and ``OdinConfig``;
+:mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser and step; tensors only, read with
+``weights_only=True``), ``train_config.json`` and ``losses.csv``. A run resumes from ``last.*`` when they exist (``--resume`` insists on it).
 """
 
 from __future__ import annotations
