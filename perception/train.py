@@ -13,7 +13,8 @@ so the backbone learns at the full rate (``TrainConfig.backbone_lr_mult`` 1.0; O
 
 Output in ``--out``: ``last.safetensors`` + ``last.json`` (weights and ``OdinConfig``;
 :mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser and step; tensors only, read with
-``weights_only=True``), ``train_config.json`` and ``losses.csv``. A run resumes from ``last.*`` when they exist (``--resume`` insists on it).
+``weights_only=True``), ``train_config.json`` and ``losses.csv``. A run resumes from ``last.*`` when they exist
+(``--resume`` insists on it).
 """
 
 from __future__ import annotations
