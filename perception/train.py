@@ -109,6 +109,18 @@ def pick_device(dist_info: Distributed, requested: str | None = None) -> torch.d
     return torch.device("cpu")
 
 
+def budget_spent(local: bool, dist_info: Distributed) -> bool:
+    """Whether any rank ran out of time: ranks must stop at the same step or DDP's all-reduce would wait forever."""
+    if dist_info.world_size == 1:
+        return local
+    import torch.distributed as dist
+
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"  # NCCL reduces only CUDA tensors
+    flag = torch.tensor([1.0 if local else 0.0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())
+
+
 class IndexStream:
     """Endless indices over ``size`` items, this rank's share of each epoch (``DistributedSampler``, reshuffled per
     epoch), so ranks see disjoint scenes / frames."""
@@ -292,7 +304,7 @@ def run(args, command: str = "") -> dict:
     model.train()
     while args.max_steps is None or step < args.max_steps:
         elapsed = time.monotonic() - started
-        if budget is not None and elapsed >= budget:
+        if budget is not None and budget_spent(elapsed >= budget, dist_info):
             stop_reason = "max-minutes"
             break
         lr_factor = 0.1 if budget is not None and elapsed >= budget * (1 - config.final_lr_fraction) else 1.0
