@@ -21,7 +21,7 @@ from typing import Callable
 
 import torch
 
-from perception.odin import CONFIGS, CrossViewFusion, Odin, TextEmbedder, knn
+from perception.odin import CONFIGS, CrossViewFusion, Odin, TextEmbedder, knn, voxelize
 
 
 def peak_rss_mb() -> float:
@@ -66,7 +66,10 @@ def room_surface_points(count: int, spacing: float = 0.04, seed: int = 0) -> tor
     y = torch.where(which == 2, torch.zeros_like(along), torch.where(which == 3, torch.full_like(along, side), along))
     x = torch.where(which >= 2, along, x)
     y = torch.where(which < 2, along, y)
-    return torch.cat([floor, torch.stack([x, y, up], 1)], 0) + torch.randn(count, 3, generator=g) * 0.002
+    points = torch.cat([floor, torch.stack([x, y, up], 1)], 0) + torch.randn(count, 3, generator=g) * 0.002
+    # The model's voxels come out of voxelize() sorted by cell; give the benchmark the same memory order.
+    cells = voxelize(points, torch.zeros(count, dtype=torch.long), spacing, 1).point_to_voxel
+    return points[torch.sort(cells, stable=True).indices]
 
 
 def knn_attention_scaling(config_name: str = "small", sizes=(5000, 20000, 80000), repeats: int = 3) -> dict:
