@@ -2,6 +2,7 @@
 ground truth fed back as predictions scores 1.0 in 3D (through voxel lifting and cross-chunk merging) and in 2D
 (through COCOeval)."""
 
+import json
 import math
 
 import numpy as np
@@ -114,7 +115,7 @@ def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys
     assert code == 0
     table = (tmp_path / "eval_tiny.md").read_text()
     assert "all views/forward" in table and "2 views/forward" in table
-    report = __import__("json").loads((tmp_path / "eval_tiny.json").read_text())
+    report = json.loads((tmp_path / "eval_tiny.json").read_text())
     for row in report["rows"]:
         assert 0.0 <= row["3d"]["AP"] <= row["3d"]["AP25"] <= 1.0 or math.isnan(row["3d"]["AP"])
         assert row["2d"]["frames"] == {"valid_unseen": 4}
