@@ -318,7 +318,7 @@ class Expert:
         """Clean (and fill) ``object_id`` under the tap: into the basin, tap on and off, back in hand; poured out
         unless the water is wanted (TEACh's sink rule cleans and fills what sits in a basin under a running tap)."""
         basin, faucet = self.sink()
-        self.clear(basin, keep=object_id, room_for=object_id)
+        self.clear(basin, keep=object_id)  # basins are small: a bounding-box estimate of free room misjudged it
         self.fetch(object_id)
         self.toggle(faucet, False)
         self.put_into(basin)

@@ -151,10 +151,10 @@ def sample_params(family: str, objects: list[dict], rng: np.random.Generator,
             extra = "apple"
         if extra == "apple" and not has("Apple"):
             return None
-        if extra == "salad" and not has("Lettuce", "Tomato"):
+        if extra == "salad" and not has("Tomato"):
             return None
         return ["1", "1" if extra == "toast" else "0", "0", "Plate", "1" if extra == "apple" else "0", "Plate",
-                "0", "1", "1", "1" if extra == "salad" else "0", "1", "1", "0", spot]
+                "0", "1", "1", "1" if extra == "salad" else "0", "0", "2", "0", spot]
     raise ValueError(f"unknown task family {family!r}")
 
 
