@@ -108,7 +108,7 @@ class Trace:
 class Expert:
     """Drives ``env`` with TEACh driver actions and records them into ``trace``.
 
-    High-level steps (``fetch``, ``put_into``, ``clean`` ...) plan from ground truth and act through :meth:`motion` and
+    High-level steps (``fetch``, ``put_into``, ``rinse`` ...) plan from ground truth and act through :meth:`motion` and
     :meth:`interact`; every step raises :class:`ExpertFailure` when it cannot proceed, so a task is either solved or
     reported unsolved. ``keep_frames`` stores each pre-action frame for ``images/``.
     """
@@ -142,10 +142,9 @@ class Expert:
         inventory = self.event.metadata["inventoryObjects"]
         return inventory[0]["objectId"] if inventory else None
 
-    def _before_action(self) -> float:
+    def _before_action(self) -> None:
         if len(self.trace.driver_actions) >= self.max_steps:
             raise ExpertFailure(f"more than {self.max_steps} driver actions")
-        return 0.0
 
     def _image(self, time_start: float) -> None:
         name = f"driver.frame.{time_start}.jpeg"
