@@ -428,3 +428,27 @@ def test_reset_to_other_floorplans_in_one_env():
             assert event.metadata["sceneName"] == scene
             visible = {o["objectId"] for o in event.metadata["objects"] if o["visible"]}
             assert visible <= set(event.instance_masks), "visibility computed from another scene's frame"
+
+
+def test_sandwich_pieces_stack_on_a_plate(env):
+    event = env.last_event
+    plate = ids(event, "Plate")[0]
+    act(env, "PickupObject", objectId=ids(event, "Knife")[0], forceAction=True)
+    for source in (ids(event, "Bread")[0], ids(event, "Tomato")[0]):
+        act(env, "SliceObject", objectId=source, forceAction=True)
+    act(env, "PutObject", objectId=ids(event, "CounterTop")[0], forceAction=True)
+    pieces = ids(env.last_event, "BreadSliced")[:2] + ids(env.last_event, "TomatoSliced")[:2]
+    heights = []
+    for piece in pieces:
+        event = carry(env, piece, plate)
+        assert event.get_object(piece)["parentReceptacles"][0] == plate
+        heights.append(event.get_object(piece)["position"]["y"])
+    assert max(heights) > min(heights), "a full plate should stack pieces, not refuse them"
+
+
+def test_every_floorplan_is_one_walkable_region():
+    from envs.embedded.layout import _largest_region, build_scene
+
+    for name in ("FloorPlan2", "FloorPlan29", "FloorPlan302", "FloorPlan304"):
+        region, free = _largest_region(build_scene(name).world)
+        assert region >= 0.9 * free, f"{name}: {region} of {free} free grid points connected"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import zlib
 from typing import Any, Callable
 
 import numpy as np
@@ -309,7 +310,7 @@ class EmbeddedEnv(Env):
         meta = {
             "objectId": o.object_id,
             "objectType": o.object_type,
-            "name": f"{o.object_type}_{abs(hash(o.object_id)) % 10**8:08d}",
+            "name": f"{o.object_type}_{zlib.crc32(o.object_id.encode()):08x}",  # stable across processes
             "position": {"x": float(thor_pos[0]), "y": float(thor_pos[1]), "z": float(thor_pos[2])},
             "rotation": {"x": 0.0, "y": float(object_yaw_to_thor(math.atan2(pose[1, 0], pose[0, 0]))), "z": 0.0},
             "axisAlignedBoundingBox": {"cornerPoints": corners,

@@ -128,6 +128,7 @@ def build_scene(name: str) -> Scene:
     _walls(b, room)
     room.obstacles = b.obstacles
     world = World(room, b.objects, Agent())
+    _ensure_connected(world)
     _spread_small_objects(b, world, kind)
     _place_agent(world, rng)
     lights = _lights(room, rng)
@@ -520,6 +521,48 @@ def _back_point(world: World, parent: SimObject) -> np.ndarray:
     t = world.pose(parent)
     half = parent.shape.half_extents
     return (t @ np.array([0.0, -half[1], 2 * half[2], 1.0]))[:3]
+
+
+REMOVABLE = ("Chair", "GarbageCan", "LaundryHamper", "FloorLamp", "HousePlant", "Ottoman", "ArmChair", "SideTable",
+             "CoffeeTable", "DiningTable", "Dresser", "Shelf", "TVStand", "Desk")
+"""Free-standing furniture the layout may drop, in this order of preference, when it cuts the floor into pockets."""
+
+
+def _largest_region(world: World) -> tuple[int, int]:
+    """(size of the largest 4-connected set of free grid points, number of free grid points)."""
+    free = world.grid_points()
+    if not free:
+        return 0, 0
+    best, seen = 0, set()
+    for p in free:
+        if p in seen:
+            continue
+        region = world.reachable_positions(p)
+        seen.update(region)
+        best = max(best, len(region))
+    return best, len(free)
+
+
+def _ensure_connected(world: World, share: float = 0.9) -> None:
+    """Drop free-standing furniture until one walkable region holds ``share`` of the free floor, so that every counter,
+    appliance and shelf can be walked to (a dining table and its chairs can otherwise wall off a kitchen's counters)."""
+    while True:
+        region, free = _largest_region(world)
+        if free == 0 or region >= share * free:
+            return
+        candidates = [o for o in world.objects.values() if o.object_type in REMOVABLE and o.parent is None]
+        if not candidates:
+            return
+        scored = []
+        for o in candidates:
+            o.disabled = True
+            world.invalidate()
+            scored.append((_largest_region(world)[0], -REMOVABLE.index(o.object_type), o))
+            o.disabled = False
+        world.invalidate()
+        _, _, drop = max(scored, key=lambda t: (t[0], t[1]))
+        del world.objects[drop.object_id]
+        world.invalidate()
 
 
 def _place_agent(world: World, rng: np.random.Generator) -> None:

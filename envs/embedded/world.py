@@ -25,6 +25,8 @@ CENTRED_RECEPTACLES = frozenset({"StoveBurner", "CoffeeMachine", "Toaster", "Toi
                                  "HandTowelHolder", "Bowl", "Cup", "Mug", "Pot", "Pan", "Plate"})
 """Receptacles that take an object whose centre lies on them (it may overhang): appliances and holders, and the dishes
 that AI2-THOR checks by the bottom corners only (an apple rests in a bowl narrower than the apple's box)."""
+STACKING_RECEPTACLES = frozenset({"Plate"})
+"""When a plate is full, further pieces stack on top (bread, lettuce and tomato slices make a sandwich)."""
 
 
 @dataclass
@@ -188,6 +190,11 @@ class World:
                 local_target = (inv @ np.append(np.asarray(target, dtype=float), 1.0))[:2]
             candidates = [(x, y) for x in xs for y in ys
                           if not any(rects_overlap((x, y), half, c, h, PLACEMENT_GAP) for c, h in occupied)]
+            if not candidates and receptacle.object_type in STACKING_RECEPTACLES:
+                stacked = self._stack_spot(receptacle, s, obj, yaw)
+                if stacked is not None and best is None:
+                    best, best_score = stacked, math.inf
+                continue
             if not candidates:
                 continue
             if local_target is not None:
@@ -201,6 +208,15 @@ class World:
                 best_score = scores[i]
                 best = (s, candidates[i][0], candidates[i][1], cz, yaw)
         return best
+
+    def _stack_spot(self, receptacle: SimObject, surface: int, obj: SimObject, yaw: float):
+        """On a full plate, a piece rests on top of what is already there, centred (a sandwich is a stack)."""
+        surf = receptacle.shape.surfaces[surface]
+        on_it = [o for o in self.children(receptacle.object_id) if o.surface == surface and o is not obj]
+        top = max((o.local[2] + float(o.local_bounds[1][2]) for o in on_it), default=surf.center[2])
+        if top + 2.0 * obj.shape.half_extents[2] - surf.center[2] > surf.clearance:
+            return None
+        return (surface, surf.center[0], surf.center[1], top + 0.002, yaw)
 
     def _occupant_rect(self, o: SimObject):
         half = footprint(o.shape.half_extents, o.local[3])
