@@ -132,9 +132,34 @@ def model_latency(config_name: str = "small", size: int = 300, context_views: in
             "peak_rss_mb": peak_rss_mb(), "parameters_M": sum(p.numel() for p in model.parameters()) / 1e6}
 
 
+def provider_latency(steps: int = 20, size: int = 300, context_views: int = 3) -> dict:
+    """Per agent step on the embedded world at ``size``: detect + memory update for gt, odin-2d and odin (shipped
+    ``small`` checkpoint), recorded by ``bench.perception_provider`` (which prints the fuller table)."""
+    import perception.odin_provider  # noqa: F401  (registers odin / odin-2d)
+    from bench.perception_provider import TARGET_SECONDS, record_events, time_provider
+    from perception.odin import load_checkpoint
+    from perception.odin_provider import DEFAULT_CHECKPOINT
+    from perception.providers import make_provider
+
+    if not DEFAULT_CHECKPOINT.exists():
+        return {"skipped": f"no checkpoint at {DEFAULT_CHECKPOINT}"}
+    model = load_checkpoint(DEFAULT_CHECKPOINT)
+    events = record_events("FloorPlan1", steps, size)
+    providers = {"gt": make_provider("gt"),
+                 "odin-2d": make_provider("odin-2d", checkpoint=DEFAULT_CHECKPOINT, model=model),
+                 "odin": make_provider("odin", checkpoint=DEFAULT_CHECKPOINT, model=model, context_views=context_views)}
+    report = {}
+    for name, provider in providers.items():
+        timing = time_provider(provider, events)
+        report[name] = {"median_s": timing["median"], "memory_s": timing["memory"],
+                        "ratio_to_250ms": timing["median"] / TARGET_SECONDS}
+    return report
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], dict]] = {
     "knn_attention": lambda args: knn_attention_scaling(args.config, repeats=args.repeats),
     "model_latency": lambda args: model_latency(args.config, repeats=args.repeats),
+    "provider": lambda args: provider_latency(),
 }
 
 
