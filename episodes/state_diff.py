@@ -58,10 +58,15 @@ def state_changes_from_initial(initial_state: dict, state: dict) -> dict:
         start = initial.get(source, {})
         if start == final:
             continue
-        diff = {p: v for p, v in final.items() if p not in start or not prop_values_equal(start[p], v)}
+        diff = _changed_properties(start, final)
         if diff:
             changes[object_id] = diff
     return {"agents": {}, "objects": changes}
+
+
+def _changed_properties(start: dict, final: dict) -> dict:
+    """The properties of ``final`` that ``start`` lacks or holds with another value."""
+    return {p: v for p, v in final.items() if p not in start or not prop_values_equal(start[p], v)}
 
 
 def diff_between(init_state_diff: dict, final_state_diff: dict) -> dict:
@@ -92,7 +97,7 @@ def diff_between(init_state_diff: dict, final_state_diff: dict) -> dict:
         start = before[source]
         if start == final:
             continue
-        diff = {p: v for p, v in final.items() if p not in start or not prop_values_equal(start[p], v)}
+        diff = _changed_properties(start, final)
         if diff:
             changes[object_id] = diff
     return {"agents": {}, "objects": changes}
