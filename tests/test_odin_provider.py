@@ -93,3 +93,11 @@ def test_bad_checkpoints_fail_clearly(tiny_checkpoint, tmp_path):
         make_provider("odin", checkpoint=tmp_path / "absent.safetensors")
     with pytest.raises(ValueError, match="context_views"):
         make_provider("odin", checkpoint=tiny_checkpoint, context_views=0)
+
+
+def test_shipped_small_checkpoint_is_the_default_and_fits_the_budget():
+    shipped = odin_provider.DEFAULT_CHECKPOINT
+    assert shipped.is_file() and shipped.stat().st_size < 25 * 2**20
+    provider = make_provider("odin", update_memory=False)  # no checkpoint given: the shipped one
+    assert provider.model.config.name == "small"
+    assert provider.resolution == odin_provider.trained_resolution(shipped)
