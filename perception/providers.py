@@ -10,6 +10,7 @@ with :func:`register_provider`. Ablations are options, e.g.
 from __future__ import annotations
 
 import abc
+import importlib
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -132,8 +133,14 @@ def register_provider(name: str, factory: ProviderFactory, replace: bool = False
     PROVIDERS[name] = factory
 
 
+LAZY_PROVIDERS = {"odin": "perception.odin_provider", "odin-2d": "perception.odin_provider"}
+"""Providers whose module is imported on first use."""
+
+
 def make_provider(name: str = "gt", **options) -> PerceptionProvider:
     """Build the provider registered as ``name`` with ``options`` (ablations are options, not new names)."""
+    if name not in PROVIDERS and name in LAZY_PROVIDERS:
+        importlib.import_module(LAZY_PROVIDERS[name])  # registers itself; keeps torch out of gt-only runs
     if name not in PROVIDERS:
         raise ValueError(f"unknown perception provider {name!r}; registered: {sorted(PROVIDERS)}")
     return PROVIDERS[name](**options)
