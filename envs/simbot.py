@@ -45,6 +45,13 @@ def object_classes(object_type: str) -> list[str]:
     return classes
 
 
+def _copy_values(props: dict) -> dict:
+    """A copy of simbot properties deep enough for their values (scalars, or lists of ids/class names), much cheaper
+    than ``copy.deepcopy`` on the per-step hot path."""
+    return {k: (list(v) if isinstance(v, list) else copy.deepcopy(v) if isinstance(v, dict) else v)
+            for k, v in props.items()}
+
+
 def _by_id(objects: Iterable[dict]) -> dict[str, dict]:
     return {o["objectId"]: o for o in objects}
 
@@ -146,14 +153,16 @@ class SimbotTracker:
         out = []
         for obj in objects:
             extra = self.custom.get(obj["objectId"])
-            out.append({**obj, **copy.deepcopy(extra)} if extra else dict(obj))
+            out.append({**obj, **_copy_values(extra)} if extra else dict(obj))
         return out
 
     # --- per interaction ----------------------------------------------------------------------------------------------
     def before_interaction(self, objects: list[dict]) -> None:
         """Remember the objects (with custom properties) as they were before the action: the coffee and boiled rules
         compare against it."""
-        self._snapshot = _by_id(copy.deepcopy(self.merged(objects)))
+        # merged() builds new dicts and deep-copies the custom properties (the only values mutated later), so the
+        # snapshot needs no deep copy of the backend's metadata: both backends hand over fresh object dicts.
+        self._snapshot = _by_id(self.merged(objects))
 
     def after_interaction(self, action: str, success: bool, target_id: str | None, held_before: list[str],
                           get_objects: Callable[[], list[dict]], run_action: Callable[..., object]) -> None:
