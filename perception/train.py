@@ -173,6 +173,25 @@ def build_model(model_config, train_config: TrainConfig, device) -> Odin:
     return model
 
 
+def init_backbone_from(model: Odin, checkpoint: Path) -> int:
+    """Copy the ResNet backbone weights (``backbone.*``) of ``checkpoint`` into ``model``; returns tensors copied.
+
+    ODIN starts its backbone from 2D-pretrained weights (ImageNet / COCO, ``reference/odin/odin.md`` section 7); here
+    the 2D-pretrained backbone is one of our own checkpoints, e.g. the ``no-3d-fusion`` run's. Raises
+    ``CheckpointError`` naming the file when it is unreadable or its backbone does not fit this model's config.
+    """
+    from .odin.checkpoint import CheckpointError
+
+    source = load_checkpoint(checkpoint, device="cpu", text_embedder=model.text_embedder)
+    theirs = source.backbone.state_dict()
+    ours = model.backbone.state_dict()
+    if set(theirs) != set(ours) or any(theirs[k].shape != ours[k].shape for k in ours):
+        raise CheckpointError(f"{checkpoint}: its backbone (config {source.config.name!r}) does not fit this "
+                              f"model's backbone (config {model.config.name!r})")
+    model.backbone.load_state_dict(theirs)
+    return len(theirs)
+
+
 def set_lr_factor(optimizer, factor: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = group["base_lr"] * factor
@@ -230,9 +249,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--device", default=None, help="cpu / cuda / cuda:1 (default: cuda if available)")
     parser.add_argument("--max-scenes", type=int, default=None, help="use only the first N training sequences")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--init-backbone", type=Path, default=None, metavar="CHECKPOINT",
+                        help="start the ResNet backbone from this .safetensors checkpoint (same config); required "
+                             "by --ablation frozen-backbone, whose backbone is then not trained")
     args = parser.parse_args(argv)
     if args.max_minutes is None and args.max_steps is None:
         parser.error("give --max-minutes and/or --max-steps")
+    if ABLATIONS[args.ablation].freeze_backbone and args.init_backbone is None:
+        parser.error("--ablation frozen-backbone needs --init-backbone CHECKPOINT (a frozen random backbone "
+                     "measures nothing; e.g. the no-3d-fusion run's last.safetensors as the 2D-pretrained backbone)")
     return args
 
 
@@ -268,6 +293,8 @@ def run(args, command: str = "") -> dict:
 
     torch.manual_seed(config.seed + dist_info.rank)
     model = build_model(model_config, config, device)
+    if args.init_backbone is not None and not resuming:
+        init_backbone_from(model, args.init_backbone)
     criterion = SetCriterion.from_config(model_config)
     optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr)
     step, train_seconds = 0, 0.0
@@ -276,7 +303,8 @@ def run(args, command: str = "") -> dict:
     if dist_info.is_main:
         (out / "train_config.json").write_text(json.dumps(
             {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "data": str(args.data),
-             "splits": args.splits, "sequences": len(scenes), "command": command}, indent=1) + "\n")
+             "splits": args.splits, "sequences": len(scenes), "command": command,
+             "init_backbone": None if args.init_backbone is None else str(args.init_backbone)}, indent=1) + "\n")
     trained = model
     if dist_info.world_size > 1:
         from torch.nn.parallel import DistributedDataParallel

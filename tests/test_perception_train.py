@@ -82,16 +82,35 @@ def test_no_3d_fusion_ablation_trains_only_2d_and_frozen_backbone_keeps_it(box_d
     out = tmp_path / "no3d"
     run_train(box_dataset, out, 3, "--ablation", "no-3d-fusion")
     assert {r["kind"] for r in read_losses(out)} == {"2d"}
+    pretrained = load_checkpoint(out / "last.safetensors").state_dict()
 
+    with pytest.raises(SystemExit):  # a frozen random backbone is refused
+        train.parse_args(["--data", str(box_dataset), "--out", str(tmp_path / "f"), "--max-steps", "1",
+                          "--ablation", "frozen-backbone"])
     frozen_out = tmp_path / "frozen"
     torch.manual_seed(0)
-    run_train(box_dataset, frozen_out, 2, "--ablation", "frozen-backbone")
+    init = ("--ablation", "frozen-backbone", "--init-backbone", str(out / "last.safetensors"))
+    run_train(box_dataset, frozen_out, 2, *init)
     first = load_checkpoint(frozen_out / "last.safetensors").state_dict()
-    run_train(box_dataset, frozen_out, 4, "--ablation", "frozen-backbone")
+    run_train(box_dataset, frozen_out, 4, *init)
     later = load_checkpoint(frozen_out / "last.safetensors").state_dict()
     backbone = [n for n in first if n.startswith("backbone.")]
-    assert backbone and all(torch.equal(first[n], later[n]) for n in backbone)
+    assert backbone and all(torch.equal(pretrained[n], later[n]) for n in backbone)
     assert any(not torch.equal(first[n], later[n]) for n in first if n.startswith("decoder."))
+    assert any(not torch.equal(pretrained[n], later[n]) for n in first if n.startswith("decoder."))
+    saved = json.loads((frozen_out / "train_config.json").read_text())
+    assert saved["init_backbone"].endswith("last.safetensors")
+
+
+def test_init_backbone_rejects_a_checkpoint_of_another_config(box_dataset, tmp_path, capsys):
+    from perception.odin import Odin, get_config, save_checkpoint
+
+    small = tmp_path / "small.safetensors"
+    save_checkpoint(Odin(get_config("small")), small)
+    code = train.main(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
+                       "--max-steps", "1", "--init-backbone", str(small)])
+    err = capsys.readouterr().err
+    assert code == 2 and "small.safetensors" in err and "backbone" in err
 
 
 def test_resume_flag_without_checkpoint_and_missing_data_fail_clearly(box_dataset, tmp_path, capsys):
