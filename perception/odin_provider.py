@@ -3,7 +3,9 @@
 ``odin`` runs the current view together with a bounded window of recent context views through ODIN's 3D path (views
 posed by ``envs.camera.event_camera_to_world``, points from the depth frame), as HELPER + ODIN runs ODIN on the last
 N egocentric views (``reference/odin/odin.md`` section 11); ``odin-2d`` runs the current frame alone through the 2D path
-of the same weights. Both return the current view's instances at the event's resolution; the memory update is the base
+of the same weights. ODIN runs incrementally: each view's per-view backbone features (stem, res2, res3 before
+fusion; :meth:`perception.odin.Odin.encode_views`) are computed once, when the view arrives, and cached with the view;
+every step re-runs the cross-view part over the cached window. Both return the current view's instances at the event's resolution; the memory update is the base
 class's.
 
 The default checkpoint is the shipped ``perception/checkpoints/small.safetensors`` (safetensors: loading runs no
@@ -26,7 +28,7 @@ from envs.camera import event_camera_to_world, unproject_depth
 from .dataset.vocabulary import class_vocabulary
 from .detections import Detections
 from .memory import MemoryConfig, SemanticMemory
-from .odin import CheckpointError, load_checkpoint
+from .odin import CheckpointError, ViewFeatures, load_checkpoint
 from .providers import PerceptionProvider, register_provider
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "small.safetensors"
@@ -70,16 +72,16 @@ class OdinProvider(PerceptionProvider):
     Options: ``checkpoint`` (.safetensors), ``context_views`` (window size including the current view; 1 = the 2D
     path alone), ``fusion`` (False = 2D path), ``min_score``, ``max_overlap`` (duplicate suppression IoU),
     ``resolution`` (model input size; default as trained), ``class_names`` (vocabulary scored; default every
-    AI2-THOR type), ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` /
-    ``update_memory``.
+    AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
+    ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` / ``update_memory``.
     """
 
     name = "odin"
 
     def __init__(self, checkpoint: str | Path | None = None, context_views: int = 3, fusion: bool = True,
                  min_score: float = 0.3, max_overlap: float = 0.8, resolution: int | None = None,
-                 class_names: Sequence[str] | None = None, threads: int | None = None, device: str = "cpu",
-                 model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
+                 class_names: Sequence[str] | None = None, cache_features: bool = True, threads: int | None = None,
+                 device: str = "cpu", model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
                  update_memory: bool = True):
         super().__init__(memory=memory, update_memory=update_memory)
         if context_views < 1:
@@ -100,6 +102,7 @@ class OdinProvider(PerceptionProvider):
         self.min_score = float(min_score)
         self.max_overlap = float(max_overlap)
         self.class_names = list(class_names) if class_names is not None else list(class_vocabulary())
+        self.cache_features = bool(cache_features)
         self._views: deque = deque(maxlen=self.context_views)
         self._last_pose: np.ndarray | None = None
 
@@ -115,7 +118,9 @@ class OdinProvider(PerceptionProvider):
             raise ValueError("event.frame is None: the odin provider needs RGB frames")
         size = (self.resolution, self.resolution)
         image = cv2.resize(np.asarray(event.frame), size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-        view = {"image": torch.from_numpy(image).permute(2, 0, 1)}
+        view = {"image": torch.from_numpy(image).permute(2, 0, 1).to(self.device)}
+        if self.cache_features:
+            view["encoded"] = self.model.encode_views(view["image"][None, None])
         if self.fusion:
             if event.depth_frame is None:
                 raise ValueError("event.depth_frame is None: the odin provider's 3D path needs depth "
@@ -150,7 +155,8 @@ class OdinProvider(PerceptionProvider):
         if self.fusion:
             xyz = torch.stack([v["xyz"] for v in views])[None].to(self.device)
             valid = torch.stack([v["valid"] for v in views])[None].to(self.device)
-        result = self.model.predict(images, self.class_names, xyz, valid)[0]
+        encoded = ViewFeatures.cat([v["encoded"] for v in views]) if self.cache_features else None
+        result = self.model.predict(images, self.class_names, xyz, valid, encoded=encoded)[0]
         scores = result["scores"].cpu().numpy()
         masks = result["masks"][:, -1].cpu().numpy()  # the current view is the window's last
         keep = np.nonzero(scores >= self.min_score)[0]

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from perception.odin import (CONFIGS, CheckpointError, Odin, SetCriterion, TextEmbedder, load_checkpoint,
-                             masks_at_prediction_stride, save_checkpoint)
+from perception.odin import (CONFIGS, CheckpointError, Odin, SetCriterion, TextEmbedder, ViewFeatures,
+                             load_checkpoint, masks_at_prediction_stride, save_checkpoint)
 
 NAMES = ["Mug", "CounterTop", "Apple"]
 
@@ -72,6 +72,27 @@ def test_3d_masks_agree_across_views_of_one_voxel(model):
     with torch.no_grad():
         masks = model(images, NAMES, xyz)["pred_masks"]
     assert torch.allclose(masks[:, :, 0], masks[:, :, 1], atol=1e-5)
+
+
+def test_cached_per_view_features_give_the_same_answer_as_a_full_forward(model):
+    """The provider encodes each view once and re-fuses a window of cached views: same outputs as one forward."""
+    images, xyz, _ = synthetic_scene(views=3, height=45, width=70)
+    assert model.per_view_levels == ("res2", "res3")  # the tiny config fuses from res3 on
+    with torch.no_grad():
+        full = model(images, NAMES, xyz)
+        per_view = [model.encode_views(images[:, i:i + 1]) for i in range(3)]
+        cached = model(images, NAMES, xyz, encoded=ViewFeatures.cat(per_view))
+        # a window that drops the oldest view and reuses the others' cached features
+        window = model(images[:, 1:], NAMES, xyz[:, 1:], encoded=ViewFeatures.cat(per_view[1:]))
+        window_full = model(images[:, 1:], NAMES, xyz[:, 1:])
+        flat_2d = model(images[:, :1], NAMES, encoded=per_view[0])
+        plain_2d = model(images[:, :1], NAMES)
+    for a, b in ((full, cached), (window_full, window), (plain_2d, flat_2d)):
+        assert torch.allclose(a["pred_masks"], b["pred_masks"], atol=1e-4)
+        assert torch.allclose(a["pred_logits"], b["pred_logits"], atol=1e-4)
+    assert ViewFeatures.cat(per_view).view(-1).maps["res3"].shape == per_view[2].maps["res3"].shape
+    with pytest.raises(ValueError, match="do not match"):
+        model(images, NAMES, xyz, encoded=ViewFeatures.cat(per_view[:2]))
 
 
 def test_invalid_depth_pixels_still_get_masks(model):

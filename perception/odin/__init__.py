@@ -14,12 +14,12 @@ from .criterion import SetCriterion, masks_at_prediction_stride
 from .fusion3d import CrossViewFusion, KnnAttentionLayer, SceneGeometry, knn_interpolate, voxelize
 from .knn_search import knn, knn_brute_force
 from .matcher import HungarianMatcher
-from .model import Odin, parameter_groups, postprocess
+from .model import Odin, ViewFeatures, parameter_groups, postprocess
 from .text_head import TextClassHead, TextEmbedder, readable_class_name
 
 __all__ = [
     "CONFIGS", "LEVELS", "CheckpointError", "CrossViewFusion", "HungarianMatcher", "KnnAttentionLayer", "Odin",
-    "OdinConfig", "SceneGeometry", "SetCriterion", "TextClassHead", "TextEmbedder", "get_config", "knn",
+    "OdinConfig", "SceneGeometry", "SetCriterion", "TextClassHead", "TextEmbedder", "ViewFeatures", "get_config", "knn",
     "knn_brute_force", "knn_interpolate", "load_checkpoint", "masks_at_prediction_stride", "parameter_groups",
     "postprocess", "readable_class_name", "save_checkpoint", "voxelize",
 ]

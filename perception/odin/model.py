@@ -18,6 +18,12 @@ Input contract of :meth:`Odin.forward`:
 In 2D mode the V views of a sample share one set of queries (like a clip: every view's pixels are decoder memory,
 each with its own 2D sine PE, no temporal term); in 3D mode the memory is the voxels of all views.
 
+Incremental use (the agent's provider): :meth:`Odin.encode_views` runs the part of the backbone that sees one view
+at a time (stem and stages up to the first one followed by 3D fusion, i.e. stem, res2, res3 before fusion) and
+returns :class:`ViewFeatures`; ``forward(..., encoded=ViewFeatures.cat([...]))`` skips that part, so a window of
+views is re-fused every step while each view's per-view features are computed once and cached. The result equals a
+plain ``forward`` over the same views (up to float rounding of batched convolutions).
+
 Output: ``pred_logits`` (B, Q, C + 1) with no-object last; ``pred_masks`` (B, Q, V, ceil(H/4), ceil(W/4)) mask
 logits at stride 4 (3D: one logit per 2 cm voxel copied to all its pixels); ``aux_outputs`` the same pair for the
 initial queries and every decoder layer but the last.
@@ -26,6 +32,7 @@ initial queries and every decoder layer but the last.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -63,6 +70,42 @@ class BackboneFusionBlock(nn.Module):
 
     def forward(self, features: torch.Tensor, level) -> torch.Tensor:
         return features + self.from_fusion(self.fusion(self.to_fusion(features), level))
+
+
+@dataclass
+class ViewFeatures:
+    """Per-view backbone features of ``batch`` samples x ``views`` views (see :meth:`Odin.encode_views`).
+
+    ``maps[name]`` is (batch * views, C, h, w) for each per-view level, padded as the model pads its input;
+    ``height``/``width`` the unpadded input size they were computed from.
+    """
+
+    batch: int
+    views: int
+    height: int
+    width: int
+    maps: dict[str, torch.Tensor]
+
+    @staticmethod
+    def cat(parts: list["ViewFeatures"]) -> "ViewFeatures":
+        """Join single-sample ``ViewFeatures`` along the view axis (in the given order)."""
+        if not parts:
+            raise ValueError("ViewFeatures.cat: no parts")
+        first = parts[0]
+        for part in parts:
+            if part.batch != 1 or (part.height, part.width) != (first.height, first.width) \
+                    or part.maps.keys() != first.maps.keys():
+                raise ValueError("ViewFeatures.cat: parts must be single-sample features of one input size and model")
+        maps = {name: torch.cat([part.maps[name] for part in parts]) for name in first.maps}
+        return ViewFeatures(1, sum(part.views for part in parts), first.height, first.width, maps)
+
+    def view(self, index: int) -> "ViewFeatures":
+        """The features of one view of a single-sample batch (negative indices count from the end)."""
+        if self.batch != 1:
+            raise ValueError("ViewFeatures.view: only for single-sample features")
+        index = range(self.views)[index]
+        return ViewFeatures(1, 1, self.height, self.width,
+                            {name: tensor[index:index + 1] for name, tensor in self.maps.items()})
 
 
 class Odin(nn.Module):
@@ -139,12 +182,44 @@ class Odin(nn.Module):
         return F.pad(tensor, (0, pad_w, 0, pad_h)) if pad_h or pad_w else tensor
 
     # ---------------------------------------------------------------------------------------------------- forward
+    @property
+    def per_view_levels(self) -> tuple[str, ...]:
+        """Backbone levels computed from one view alone: up to and including the first stage followed by 3D fusion
+        (whose cached output is taken *before* that fusion); every level when no stage is fused."""
+        levels = []
+        for name in LEVELS:
+            levels.append(name)
+            if name in self.backbone_fusion:
+                break
+        return tuple(levels)
+
+    def encode_views(self, images: torch.Tensor) -> ViewFeatures:
+        """The per-view part of the backbone for (B, V, 3, H, W) images in [0, 1]; see the module docstring."""
+        if not torch.is_tensor(images) or images.dim() != 5 or images.shape[2] != 3:
+            raise ValueError(f"images must be a (B, V, 3, H, W) tensor, got {getattr(images, 'shape', type(images))}")
+        batch, views, _, height, width = images.shape
+        x = self._pad((images.flatten(0, 1) - self.pixel_mean) / self.pixel_std, height, width)
+        maps = {}
+        hidden = self.backbone.stem(x)
+        for name, stage in zip(self.per_view_levels, self.backbone.stages):
+            hidden = stage(hidden)
+            maps[name] = hidden
+        return ViewFeatures(batch, views, height, width, maps)
+
     def forward(self, images: torch.Tensor, class_names: list[str], xyz: torch.Tensor | None = None,
-                valid: torch.Tensor | None = None) -> dict:
+                valid: torch.Tensor | None = None, encoded: ViewFeatures | None = None) -> dict:
         valid = self._check_inputs(images, class_names, xyz, valid)
         batch, views, _, height, width = images.shape
         text = self.embed_classes(class_names, images.device)
-        x = self._pad((images.flatten(0, 1) - self.pixel_mean) / self.pixel_std, height, width)
+        if encoded is None:
+            encoded = self.encode_views(images)
+        elif (encoded.batch, encoded.views, encoded.height, encoded.width) != (batch, views, height, width) \
+                or tuple(encoded.maps) != self.per_view_levels:
+            raise ValueError(f"encoded ViewFeatures ({encoded.batch} x {encoded.views} views of "
+                             f"{encoded.height}x{encoded.width}, levels {tuple(encoded.maps)}) do not match the images "
+                             f"({batch} x {views} views of {height}x{width}) and this model's per-view levels "
+                             f"{self.per_view_levels}")
+        x = encoded.maps[self.per_view_levels[0]]  # device / dtype of the padded input
         geometry = None
         if xyz is not None:
             xyz = torch.where(valid[..., None], xyz.to(images.dtype), torch.zeros((), dtype=images.dtype,
@@ -156,9 +231,9 @@ class Odin(nn.Module):
 
         # Backbone, with 3D fusion after res3, res4 and res5 when depth is given.
         features = {}
-        hidden = self.backbone.stem(x)
+        hidden = None
         for name, stage in zip(LEVELS, self.backbone.stages):
-            hidden = stage(hidden)
+            hidden = encoded.maps[name] if name in encoded.maps else stage(hidden)
             if geometry is not None and name in self.backbone_fusion:
                 hidden = self.backbone_fusion[name](hidden, geometry[name])
             features[name] = hidden
@@ -206,14 +281,15 @@ class Odin(nn.Module):
     # ---------------------------------------------------------------------------------------------------- predict
     @torch.no_grad()
     def predict(self, images: torch.Tensor, class_names: list[str], xyz: torch.Tensor | None = None,
-                valid: torch.Tensor | None = None, top_k: int | None = None) -> list[dict]:
+                valid: torch.Tensor | None = None, top_k: int | None = None,
+                encoded: ViewFeatures | None = None) -> list[dict]:
         """Instances per sample: the top-k (query, class) pairs (ODIN ``inference_video``; no NMS, no threshold).
 
         Returns per sample ``masks`` (K, V, H, W) bool at input resolution (mask logit > 0), ``labels`` (K,) long
         indices into ``class_names``, ``class_names`` (K names) and ``scores`` (K,) = p(class) * mean sigmoid inside
         the mask.
         """
-        outputs = self.forward(images, class_names, xyz, valid)
+        outputs = self.forward(images, class_names, xyz, valid, encoded)
         return postprocess(outputs, class_names, images.shape[-2:], top_k or self.config.num_queries)
 
 
