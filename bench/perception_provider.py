@@ -6,6 +6,8 @@ A scripted walk (MoveAhead / RotateRight / LookDown / LookUp) through FloorPlan1
 then observes the same Events (``observe`` = detect + the base class's memory update), after two warm-up steps.
 Printed per provider: median and 90th-percentile wall time per step, the detect / memory split, the ratio to the
 250 ms target (``odin`` with ``small`` on the 2-core CPU), and the ratio to ``odin-2d`` (what the context views cost).
+Rows marked "uncached" recompute every window view's backbone each step (``cache_features=False``): the difference is
+what caching per-view backbone features saves.
 Wall times on a shared machine include other processes' load; the CPU-seconds column is this process's own.
 """
 
@@ -62,6 +64,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1: the CPU column is then the step's own cost)")
     parser.add_argument("--context-views", type=int, nargs="+", default=[2, 3, 4])
+    parser.add_argument("--uncached-views", type=int, nargs="*", default=[3, 4],
+                        help="also time these windows without the per-view feature cache")
     args = parser.parse_args(argv)
 
     import torch
@@ -81,12 +85,14 @@ def main(argv=None) -> int:
             ("odin-2d", make_provider("odin-2d", checkpoint=checkpoint, model=model))]
     runs += [(f"odin, {n} views", make_provider("odin", checkpoint=checkpoint, model=model, context_views=n))
              for n in args.context_views]
+    runs += [(f"odin, {n} uncached", make_provider("odin", checkpoint=checkpoint, model=model, context_views=n,
+                                                   cache_features=False)) for n in args.uncached_views]
     results = {name: time_provider(provider, events) for name, provider in runs}
     baseline = results["odin-2d"]["median"]
-    print(f"{'provider':<16} {'median ms':>9} {'p90 ms':>7} {'detect ms':>9} {'memory ms':>9} {'cpu ms':>7} "
+    print(f"{'provider':<18} {'median ms':>9} {'p90 ms':>7} {'detect ms':>9} {'memory ms':>9} {'cpu ms':>7} "
           f"{'vs 250 ms':>9} {'vs odin-2d':>10} {'objects':>7}")
     for name, r in results.items():
-        print(f"{name:<16} {1e3 * r['median']:9.1f} {1e3 * r['p90']:7.1f} {1e3 * r['detect']:9.1f} "
+        print(f"{name:<18} {1e3 * r['median']:9.1f} {1e3 * r['p90']:7.1f} {1e3 * r['detect']:9.1f} "
               f"{1e3 * r['memory']:9.1f} {1e3 * r['cpu']:7.1f} {r['median'] / TARGET_SECONDS:9.2f} "
               f"{r['median'] / baseline:10.2f} {r['objects']:7d}")
     load = os.getloadavg()[0]
