@@ -13,7 +13,6 @@ a 2D sample is one frame. Ground-truth masks are nearest-downsampled to stride 4
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from .dataset.scannet import load_sequence
+from .dataset.scannet import load_sequence, read_json
 
 MASK_STRIDE = 4
 
@@ -45,21 +44,19 @@ class SceneArrays:
 
 def dataset_splits(data_dir: str | Path) -> dict[str, list[str]]:
     """{split: [scene, ...]} of a dataset directory, read from its ``dataset.json``."""
-    path = Path(data_dir) / "dataset.json"
-    try:
-        plan = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: not found; make the data with python -m perception.make_dataset") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    path, plan = _dataset_plan(data_dir)
     if not isinstance(plan.get("splits"), dict):
         raise ValueError(f"{path}: missing field 'splits'")
     return plan["splits"]
 
 
-def dataset_vocabulary(data_dir: str | Path) -> list[str]:
+def _dataset_plan(data_dir: str | Path) -> tuple[Path, dict]:
     path = Path(data_dir) / "dataset.json"
-    plan = json.loads(path.read_text())
+    return path, read_json(path, hint="; make the data with python -m perception.make_dataset")
+
+
+def dataset_vocabulary(data_dir: str | Path) -> list[str]:
+    path, plan = _dataset_plan(data_dir)
     if not plan.get("vocabulary"):
         raise ValueError(f"{path}: missing field 'vocabulary'")
     return list(plan["vocabulary"])
@@ -74,7 +71,7 @@ def sequence_dirs(data_dir: str | Path, splits: list[str]) -> list[Path]:
             raise ValueError(f"{Path(data_dir) / 'dataset.json'} has no split {split!r}; it has {sorted(known)}")
         for scene in known[split]:
             meta = Path(data_dir) / split / scene / "meta.json"
-            if meta.is_file() and json.loads(meta.read_text()).get("complete"):
+            if meta.is_file() and read_json(meta).get("complete"):
                 directories.append(meta.parent)
     if not directories:
         raise ValueError(f"{data_dir}: no finished sequences in splits {splits}")

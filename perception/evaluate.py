@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs
+from .dataset.scannet import read_json
 from .metrics import SceneInstances, instance_ap
 from .odin import load_checkpoint
 
@@ -49,10 +50,7 @@ def training_settings(checkpoint: str | Path) -> dict:
     checkpoint = Path(checkpoint)
     for path in (checkpoint.with_suffix(".train.json"), checkpoint.parent / "train_config.json"):
         if path.is_file():
-            try:
-                return json.loads(path.read_text()).get("train", {})
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}: not valid JSON ({error})") from None
+            return read_json(path).get("train", {})
     return {}
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .dataset.coco import build_coco, write_coco
+from .dataset.scannet import read_json
 from .dataset.splits import check_disjoint, resolve_scenes
 from .dataset.trajectory import look_around
 from .dataset.vocabulary import class_vocabulary
@@ -45,10 +46,7 @@ def _load_dataset_file(out: Path) -> dict | None:
     path = out / DATASET_FILE
     if not path.is_file():
         return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    return read_json(path)
 
 
 def plan_dataset(args, command: str) -> dict:

@@ -15,7 +15,7 @@ from typing import Iterable
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from .scannet import _read_json, _read_png16
+from .scannet import _read_png16, read_json
 from .writer import INSTANCES_FILE, META_FILE
 
 
@@ -32,9 +32,10 @@ def build_coco(root: str | Path, sequence_dirs: Iterable[str | Path], vocabulary
     root = Path(root)
     images, annotations = [], []
     for directory in sorted(Path(d) for d in sequence_dirs):
-        meta = _read_json(directory / META_FILE)
-        table = _read_json(directory / INSTANCES_FILE)["instances"]
-        if list(_read_json(directory / INSTANCES_FILE)["vocabulary"]) != list(vocabulary):
+        meta = read_json(directory / META_FILE)
+        instances_file = read_json(directory / INSTANCES_FILE)
+        table = instances_file["instances"]
+        if list(instances_file["vocabulary"]) != list(vocabulary):
             raise ValueError(f"{directory / INSTANCES_FILE}: its class vocabulary differs from the dataset's")
         for frame in range(int(meta["n_frames"])):
             image_id = len(images) + 1

@@ -20,11 +20,14 @@ from envs.camera import intrinsic_matrix, unproject_depth
 from .writer import DEPTH_SCALE, INSTANCES_FILE, META_FILE
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: str | Path, hint: str = ""):
+    """Parse a JSON file of a dataset or run; a missing file raises FileNotFoundError and a malformed one ValueError,
+    both naming the file (``hint`` is appended to the not-found message)."""
+    path = Path(path)
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise FileNotFoundError(f"missing {path}") from None
+        raise FileNotFoundError(f"{path}: not found{hint}") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
 
@@ -91,13 +94,13 @@ class ScanNetSequence:
 def load_sequence(directory: str | Path, load_color: bool = True) -> ScanNetSequence:
     """Load a finished sequence; a missing or inconsistent file raises an error naming it."""
     directory = Path(directory)
-    meta = _read_json(directory / META_FILE)
+    meta = read_json(directory / META_FILE)
     for key in ("width", "height", "fov", "n_frames"):
         if key not in meta:
             raise ValueError(f"{directory / META_FILE}: missing field {key!r}")
     if not meta.get("complete"):
         raise ValueError(f"{directory / META_FILE}: the sequence is not complete")
-    table = _read_json(directory / INSTANCES_FILE)
+    table = read_json(directory / INSTANCES_FILE)
     if "instances" not in table or "vocabulary" not in table:
         raise ValueError(f"{directory / INSTANCES_FILE}: needs fields 'instances' and 'vocabulary'")
     width, height, fov = int(meta["width"]), int(meta["height"]), float(meta["fov"])
