@@ -25,7 +25,6 @@ import contextlib
 import io
 import json
 import math
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ import cv2
 import numpy as np
 import torch
 
+from .cli import command_line
 from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs
 from .dataset.scannet import read_json
 from .metrics import SceneInstances, instance_ap
@@ -306,8 +306,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    command = "python -m perception.evaluate " + " ".join(shlex.quote(a) for a in (argv if argv is not None
-                                                                                    else sys.argv[1:]))
+    command = command_line("perception.evaluate", argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import zlib
 from pathlib import Path
 
 from tqdm import tqdm
 
+from .cli import command_line
 from .dataset.coco import build_coco, write_coco
 from .dataset.scannet import read_json
 from .dataset.splits import check_disjoint, resolve_scenes
@@ -113,8 +113,7 @@ def run(args, command: str) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    command = "python -m perception.make_dataset " + " ".join(shlex.quote(a) for a in (argv if argv is not None
-                                                                                          else sys.argv[1:]))
+    command = command_line("perception.make_dataset", argv)
     try:
         written = run(args, command)
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:  # RuntimeError: backend cannot start

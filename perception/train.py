@@ -25,7 +25,6 @@ import dataclasses
 import json
 import os
 import random
-import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import torch
 
+from .cli import command_line
 from .odin import CONFIGS, Odin, SetCriterion, get_config, load_checkpoint, save_checkpoint
 
 
@@ -382,8 +382,7 @@ def run(args, command: str = "") -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    command = "python -m perception.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None
-                                                                                 else sys.argv[1:]))
+    command = command_line("perception.train", argv)
     try:
         summary = run(args, command)
     except (FileNotFoundError, ValueError) as error:
