@@ -30,3 +30,14 @@ def kitchen():
     env.reset(scene="FloorPlan1")
     yield env
     env.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_teach_data(tmp_path_factory):
+    """One generated valid_unseen game (seed 0) in TEACh's layout, written once per test session (about 6 s)."""
+    from episodes.generate import generate
+
+    root = tmp_path_factory.mktemp("tiny_teach_data")
+    summaries = generate(["valid_unseen"], 1, seed=0, out=root, workers=1, progress=False)
+    assert all(not s["failed_games"] for s in summaries), summaries
+    return root

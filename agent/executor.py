@@ -1,0 +1,1005 @@
+"""The executor: runs a :class:`~agent.program.Program` as TEACh actions, from the agent's own observations.
+
+Skills are Python generators that ``yield`` an :class:`~agent.observation.AgentAction` and receive the next
+:class:`~agent.observation.Observation`; :meth:`Executor.run` chains them, so the agent can be driven one step at a
+time by any runner (ours, or TEACh's ``get_next_action`` loop). What the executor knows comes only from the
+observation: the depth-built occupancy map (``agent.mapping``), the provider's detections and 3D semantic memory
+(``perception.memory``), what is in the hand, and the outcome of the last action.
+
+The skill library follows HELPER's executor (Sarch et al., 2023): go to an object found in the memory (searching for it
+when unknown: places the dialogue named first, then frontiers of the map, then likely containers, opened), click on its
+detected mask, check the effect (the hand's content, the action's success), and recover (another pixel, another
+viewpoint, a re-search) before giving up on a skill and moving on to the next one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Generator, Iterable
+
+import numpy as np
+from scipy import ndimage
+
+from envs.camera import CAMERA_HEIGHT_ABOVE_AGENT, project_points, unproject_depth
+from envs.ontology import WATER_BASINS, load_ontology
+
+from .mapping import OccupancyMap
+from .navigation import HEADINGS, Navigator, heading_between, snap_yaw, turn_actions
+from .observation import AgentAction, Observation
+from .program import Program, SkillCall
+
+Steps = Generator[AgentAction, Observation, None]
+
+HORIZONS = (-30.0, 0.0, 30.0, 60.0)
+SURFACES = ("CounterTop", "DiningTable", "SideTable", "CoffeeTable", "Desk", "Dresser", "Shelf", "TVStand")
+"""Where the agent puts things down, in order of preference."""
+CONTAINERS = ("Fridge", "Cabinet", "Drawer", "Microwave")
+"""Closed receptacles searched when an object is nowhere in view."""
+CONTAINER_PRIORS = {
+    "Fridge": ("Apple", "Tomato", "Lettuce", "Potato", "Egg", "Bread", "Cup", "Mug", "Bowl", "Plate", "Pan", "Pot",
+               "WineBottle", "AppleSliced", "TomatoSliced", "LettuceSliced", "PotatoSliced", "BreadSliced"),
+    "Drawer": ("Knife", "ButterKnife", "Fork", "Spoon", "Spatula", "DishSponge", "PepperShaker", "SaltShaker",
+               "KeyChain", "CreditCard", "Pen", "Pencil", "CellPhone", "RemoteControl", "Watch"),
+    "Microwave": ("Mug", "Cup", "Bowl", "Plate", "Potato", "Egg", "Bread"),
+    "Cabinet": ("Mug", "Cup", "Bowl", "Plate", "Pot", "Pan", "Kettle", "SoapBottle", "DishSponge", "WineBottle",
+                "Vase", "Glassbottle", "Ladle", "Spatula", "SaltShaker", "PepperShaker", "Toaster", "Bread",
+                "ToiletPaper", "SprayBottle", "Candle", "Cloth", "TissueBox", "Book", "Statue"),
+}
+STOVE_KNOBS_MAX = 4
+REACH = 1.4
+"""Metres from the agent's body to a click point (TEACh allows 1.5; the margin absorbs depth noise)."""
+
+
+class SkillFailure(RuntimeError):
+    """A skill could not be carried out; the executor logs it and goes on with the next skill."""
+
+
+class OutOfBudget(RuntimeError):
+    """The step or failed-action budget is spent."""
+
+
+@dataclass
+class ExecutorConfig:
+    max_steps: int = 1000
+    max_failures: int = 30
+    failure_margin: int = 3
+    """Stop trying when this close to TEACh's failed-action limit."""
+    min_confidence: float = 0.3
+    """Memory instances below this confidence are not acted on."""
+    viewpoint_tries: int = 4
+    frontier_visits: int = 6
+    container_opens: int = 16
+    look_around_at_start: bool = True
+
+
+@dataclass
+class SkillRecord:
+    skill: str
+    ok: bool
+    steps: int
+    message: str = ""
+
+
+@dataclass
+class _Target:
+    """What a skill wants to act on: candidate types and an optional memory instance."""
+
+    types: tuple[str, ...]
+    instance: object = None
+    tried_nodes: set = field(default_factory=set)
+
+
+class Executor:
+    def __init__(self, program: Program, config: ExecutorConfig | None = None):
+        self.program = program
+        self.config = config or ExecutorConfig()
+        self.hints = dict(program.intent.hints) if program.intent else {}
+        self.ontology = load_ontology()
+        self.obs: Observation | None = None
+        self.map: OccupancyMap | None = None
+        self.nav: Navigator | None = None
+        self.steps = 0
+        self.failures = 0
+        self.records: list[SkillRecord] = []
+        self.focus: dict[str, np.ndarray] = {}
+        """Type -> where the agent last left an object of that type (thor), to find the same one again."""
+        self.opened: set[tuple] = set()
+        self.searched_containers: set[tuple] = set()
+        self.explored_frontiers: set[tuple[int, int]] = set()
+        self.knobs_on: list[np.ndarray] = []
+        self.to_close: list[int] = []
+        """Containers opened while searching, to shut once the object found inside is taken out."""
+        self.trace: list[str] = []
+        """Notes on what the executor decided and why (step-stamped), for debugging and reports."""
+
+    def note(self, message: str) -> None:
+        self.trace.append(f"{self.steps}: {message}")
+
+    # ------------------------------------------------------------------ observation plumbing
+    def observe(self, obs: Observation) -> None:
+        if self.map is None:
+            self.map = OccupancyMap(origin=obs.agent_position)
+            self.nav = Navigator(self.map)
+        self.obs = obs
+        self.map.update(obs.depth, obs.fov, obs.camera_to_world)
+        self.map.mark_visited(float(obs.agent_position[0]), float(obs.agent_position[2]))
+
+    def do(self, action: AgentAction) -> Generator[AgentAction, Observation, bool]:
+        """Send one action; returns whether it succeeded."""
+        if self.steps >= self.config.max_steps - 1:
+            raise OutOfBudget("step limit")
+        if self.failures >= self.config.max_failures - self.config.failure_margin:
+            raise OutOfBudget("failed-action limit")
+        obs = yield action
+        self.steps += 1
+        previous = self.obs
+        self.observe(obs)
+        ok = obs.last_action_success
+        if not ok:
+            self.failures += 1
+            if action.name == "MoveAhead" and previous is not None:
+                self.nav.block_edge(self.here(previous), previous.yaw)
+        return ok
+
+    @property
+    def memory(self):
+        return self.obs.memory
+
+    def here(self, obs: Observation | None = None) -> tuple[int, int]:
+        obs = obs or self.obs
+        return self.map.node_of(float(obs.agent_position[0]), float(obs.agent_position[2]))
+
+    # ------------------------------------------------------------------ the program
+    def run(self) -> Steps:
+        """Run every skill of the program in order; a skill that fails is recorded and the next one runs."""
+        try:
+            if self.config.look_around_at_start:
+                yield from self.look_around()
+            for call in self.program.steps:
+                if call.skill == "stop":
+                    break
+                start = self.steps
+                try:
+                    yield from self.run_skill(call)
+                    self.records.append(SkillRecord(str(call), True, self.steps - start))
+                except SkillFailure as error:
+                    self.records.append(SkillRecord(str(call), False, self.steps - start, str(error)))
+            yield from self.knobs_off()
+        except OutOfBudget as error:
+            self.records.append(SkillRecord("budget", False, 0, str(error)))
+
+    def run_skill(self, call: SkillCall) -> Steps:
+        handler = getattr(self, f"skill_{call.skill}")
+        yield from handler(**call.args)
+
+    # ------------------------------------------------------------------ types and memory queries
+    def types_of(self, name: str) -> tuple[str, ...]:
+        """``"A|B"`` alternatives and TEACh custom classes (``Drinkware``) as AI2-THOR types, in order."""
+        out: list[str] = []
+        for part in str(name).split("|"):
+            part = part.strip()
+            if part in self.ontology:
+                out.append(part)
+            else:
+                members = [t for t in self.ontology.names if part in self.ontology.teach_classes(t)]
+                out.extend(m for m in members if m not in out)
+                if not members:
+                    out.append(part)
+        return tuple(dict.fromkeys(out))
+
+    def instances(self, types: Iterable[str], not_in: str | None = None) -> list:
+        memory = self.memory
+        if memory is None:
+            return []
+        found = []
+        for t in types:
+            found.extend(i for i in memory.find(t) if i.confidence >= self.config.min_confidence)
+        if not_in:
+            excluded = set()
+            for holder_type in self.types_of(not_in):
+                for holder in memory.find(holder_type):
+                    excluded |= {i.instance_id for i in memory.contents(holder)}
+            found = [i for i in found if i.instance_id not in excluded]
+        return found
+
+    def state_hint(self, instance, key: str):
+        state = getattr(instance, "state", None) or {}
+        return state.get(key)
+
+    def body_xz(self) -> np.ndarray:
+        return np.array([self.obs.agent_position[0], self.obs.agent_position[2]])
+
+    def choose(self, candidates: list, types: tuple[str, ...], prefer_near: np.ndarray | None = None):
+        """The candidate to act on: near where we left one of these types (same object), else by type order and
+        distance."""
+        if not candidates:
+            return None
+        anchor = prefer_near
+        if anchor is None:
+            for t in types:
+                if t in self.focus:
+                    anchor = self.focus[t]
+                    break
+        body = self.body_xz()
+
+        def key(inst):
+            c = np.asarray(inst.centroid)
+            order = types.index(inst.class_name) if inst.class_name in types else len(types)
+            if anchor is not None and np.linalg.norm(c - anchor) < 0.35:
+                return (-1, 0.0)
+            return (order, float(np.hypot(c[0] - body[0], c[2] - body[1])))
+
+        return min(candidates, key=key)
+
+    # ------------------------------------------------------------------ motion
+    def look_around(self) -> Steps:
+        for _ in range(4):
+            yield from self.do(AgentAction("RotateRight"))
+
+    def set_horizon(self, target: float) -> Steps:
+        while self.obs.horizon > target + 1:
+            if not (yield from self.do(AgentAction("LookUp"))):
+                return
+        while self.obs.horizon < target - 1:
+            if not (yield from self.do(AgentAction("LookDown"))):
+                return
+
+    def face(self, yaw: int) -> Steps:
+        for action in turn_actions(self.obs.yaw, yaw):
+            yield from self.do(AgentAction(action))
+
+    def walk_to(self, goal: tuple[int, int], final_yaw: int | None = None, max_replans: int = 8) -> Generator:
+        """Walk the lattice to ``goal``, re-planning when a step fails or the map shows the path blocked; returns
+        whether the agent got there."""
+        for _ in range(max_replans):
+            start = self.here()
+            if start == goal:
+                break
+            path = self.nav.path(start, goal)
+            if path is None:
+                return False
+            moved = True
+            soft = any(self.nav.state_of(n) == 2 for n in path[1:])
+            for a, b in zip(path, path[1:]):
+                if not self.nav.path_is_clear([a, b], allow_blocked=soft):
+                    moved = False
+                    break
+                yield from self.face(heading_between(a, b))
+                if not (yield from self.do(AgentAction("MoveAhead"))):
+                    moved = False
+                    break
+                if self.here() != b:
+                    moved = False
+                    break
+            if moved and self.here() == goal:
+                break
+        if self.here() != goal:
+            return False
+        if final_yaw is not None:
+            yield from self.face(final_yaw)
+        return True
+
+    # ------------------------------------------------------------------ seeing a target in the frame
+    def visible_points(self, instance, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels (rows, cols) where ``instance``'s points project into the frame unoccluded."""
+        points = np.asarray(instance.points)
+        if len(points) > 400:
+            points = points[np.linspace(0, len(points) - 1, 400).astype(int)]
+        uv, z = project_points(points, obs.width, obs.height, obs.fov, obs.camera_to_world)
+        ok = (z > 0.05) & np.isfinite(uv).all(axis=1)
+        cols = np.floor(uv[ok, 0]).astype(int)
+        rows = np.floor(uv[ok, 1]).astype(int)
+        z = z[ok]
+        inside = (cols >= 0) & (cols < obs.width) & (rows >= 0) & (rows < obs.height)
+        cols, rows, z = cols[inside], rows[inside], z[inside]
+        seen = obs.depth[rows, cols]
+        unoccluded = seen > z - 0.12
+        return rows[unoccluded], cols[unoccluded]
+
+    def target_mask(self, target: _Target, obs: Observation) -> np.ndarray | None:
+        """The detection mask in ``obs`` that shows the target: of one of its types, overlapping the instance's
+        projected points most (or, without an instance, the nearest detection of those types)."""
+        dets = obs.detections
+        if dets is None or len(dets) == 0:
+            return None
+        chosen, best = None, 0.0
+        rows = cols = None
+        if target.instance is not None:
+            rows, cols = self.visible_points(target.instance, obs)
+        for k, name in enumerate(dets.class_names):
+            if name not in target.types:
+                continue
+            mask = dets.masks[k]
+            if rows is not None and len(rows):
+                score = float(mask[rows, cols].sum()) / max(1, len(rows))
+                if score < 0.05:
+                    continue
+            else:
+                if target.instance is not None:
+                    centre = self.mask_centroid(mask, obs)
+                    if centre is None or np.linalg.norm(centre - np.asarray(target.instance.centroid)) > 0.5:
+                        continue
+                depth = float(np.median(obs.depth[mask])) if mask.any() else 99.0
+                score = 1.0 / (1.0 + depth)
+            score += 0.01 * float(dets.scores[k])
+            if score > best:
+                chosen, best = mask, score
+        return chosen
+
+    def mask_centroid(self, mask: np.ndarray, obs: Observation) -> np.ndarray | None:
+        if mask.sum() < 3:
+            return None
+        world = unproject_depth(obs.depth, obs.fov, obs.camera_to_world)
+        return np.median(world[mask], axis=0)
+
+    def click_pixels(self, mask: np.ndarray, obs: Observation, limit: int = 3) -> list[tuple[float, float]]:
+        """Up to ``limit`` clicks (x, y fractions) on ``mask``: interior pixels within reach, spread apart."""
+        world = unproject_depth(obs.depth, obs.fov, obs.camera_to_world)
+        body = obs.agent_position
+        reach = np.linalg.norm(world - body, axis=-1) <= REACH
+        usable = mask & reach & (obs.depth > 0)
+        if not usable.any():
+            return []
+        interior = ndimage.distance_transform_edt(np.pad(usable, 1))[1:-1, 1:-1]
+        out: list[tuple[float, float]] = []
+        taken = np.zeros_like(usable)
+        for _ in range(limit):
+            score = np.where(usable & ~taken, interior, 0)
+            k = int(np.argmax(score))
+            if score.flat[k] <= 0:
+                break
+            r, c = divmod(k, usable.shape[1])
+            out.append(((c + 0.5) / obs.width, (r + 0.5) / obs.height))
+            rr, cc = np.ogrid[:usable.shape[0], :usable.shape[1]]
+            taken |= (rr - r) ** 2 + (cc - c) ** 2 <= max(9.0, float(score.flat[k]) ** 2)
+        return out
+
+    # ------------------------------------------------------------------ viewpoints
+    def viewpoints(self, instance, tried: set) -> list[tuple[tuple[int, int], int, float]]:
+        """(node, yaw, horizon) from which ``instance`` should be clickable: within reach, facing it, best first."""
+        points = np.asarray(instance.points)
+        if len(points) > 300:
+            points = points[np.linspace(0, len(points) - 1, 300).astype(int)]
+        centre = np.asarray(instance.centroid)
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        aim = centre.copy()
+        aim[1] = min(hi[1], centre[1] + 0.25 * (hi[1] - lo[1]))
+        here = self.here()
+        c_node = self.map.node_of(centre[0], centre[2])
+        body_y = float(self.obs.agent_position[1])
+        options = []
+        rejected = {"blocked": 0, "reach": 0, "angle": 0, "horizon": 0, "sight": 0, "path": 0}
+        for di in range(-7, 8):
+            for dj in range(-7, 8):
+                node = (c_node[0] + di, c_node[1] + dj)
+                if node in tried or self.nav.state_of(node) == 2:
+                    rejected["blocked"] += 1
+                    continue
+                x, z = self.map.node_xz(*node)
+                flat = np.hypot(points[:, 0] - x, points[:, 2] - z)
+                nearest = int(np.argmin(flat))
+                reach3d = math.sqrt(flat[nearest] ** 2 + (points[nearest, 1] - body_y) ** 2)
+                if reach3d > REACH - 0.1 or flat.min() < 0.15:
+                    rejected["reach"] += 1
+                    continue
+                bearing = math.degrees(math.atan2(centre[0] - x, centre[2] - z)) % 360.0
+                yaw = snap_yaw(bearing)
+                if abs((yaw - bearing + 180.0) % 360.0 - 180.0) > 40.0:
+                    rejected["angle"] += 1
+                    continue
+                horizon = self.best_horizon(x, z, yaw, aim)
+                if horizon is None:
+                    rejected["horizon"] += 1
+                    continue
+                eye = np.array([x, body_y + CAMERA_HEIGHT_ABOVE_AGENT, z])
+                if not self.map.line_of_sight(eye, aim, ignore=points):
+                    rejected["sight"] += 1
+                    continue
+                cost = self.nav.cost_to(here, node)
+                if not np.isfinite(cost):
+                    self.nav.soft = True
+                    cost = self.nav.cost_to(here, node) + 10.0
+                    self.nav.soft = False
+                if not np.isfinite(cost):
+                    rejected["path"] += 1
+                    continue
+                turn = len(turn_actions(self.obs.yaw, yaw)) if node == here else 0.5
+                options.append((cost + turn + 1.5 * float(flat.min()), node, yaw, horizon))
+        options.sort(key=lambda t: t[0])
+        if not options:
+            self.note(f"no viewpoint for {instance.class_name} at {np.round(centre, 2)}: {rejected}")
+        return [(node, yaw, horizon) for _, node, yaw, horizon in options]
+
+    def best_horizon(self, x: float, z: float, yaw: int, aim: np.ndarray) -> float | None:
+        from envs.camera import camera_to_world_thor
+
+        cam = np.array([x, float(self.obs.agent_position[1]) + CAMERA_HEIGHT_ABOVE_AGENT, z])
+        best = None
+        for horizon in HORIZONS:
+            uv, depth = project_points(aim[None], self.obs.width, self.obs.height, self.obs.fov,
+                                       camera_to_world_thor(cam, yaw, horizon))
+            if depth[0] <= 0.1:
+                continue
+            u, v = uv[0]
+            m = 0.1
+            if m * self.obs.width <= u <= (1 - m) * self.obs.width and m * self.obs.height <= v <= (1 - m) * self.obs.height:
+                offset = abs(v - self.obs.height * 0.55)
+                if best is None or offset < best[0]:
+                    best = (offset, horizon)
+        return None if best is None else best[1]
+
+    # ------------------------------------------------------------------ acting on a target
+    def interact(self, target: _Target, action: str, accept: tuple[str, ...] = ()) -> Generator:
+        """Go where ``target`` can be clicked and send ``action`` on it; returns the click's world point. Errors
+        whose message contains one of ``accept`` count as success (e.g. "already on")."""
+        last_error = "no viewpoint"
+        for attempt in range(self.config.viewpoint_tries):
+            if target.instance is not None and self.memory is not None:
+                fresh = self.memory.get(target.instance.instance_id)
+                if fresh is not None:
+                    target.instance = fresh
+            mask = self.target_mask(target, self.obs) if attempt == 0 else None
+            clicks = self.click_pixels(mask, self.obs) if mask is not None else []
+            if not clicks:
+                if target.instance is None:
+                    raise SkillFailure(f"{action}: no {target.types[0]} to act on")
+                views = self.viewpoints(target.instance, target.tried_nodes)
+                if not views:
+                    last_error = "no viewpoint within reach"
+                    break
+                node, yaw, horizon = views[0]
+                target.tried_nodes.add(node)
+                arrived = yield from self.walk_to(node, final_yaw=yaw)
+                if not arrived:
+                    last_error = "could not walk to a viewpoint"
+                    continue
+                yield from self.set_horizon(horizon)
+                mask = self.target_mask(target, self.obs)
+                if mask is None:
+                    for look in (30.0, -30.0):
+                        h = horizon + look
+                        if HORIZONS[0] <= h <= HORIZONS[-1]:
+                            yield from self.set_horizon(h)
+                            mask = self.target_mask(target, self.obs)
+                            if mask is not None:
+                                break
+                if mask is None:
+                    last_error = "target not in view from the viewpoint"
+                    rows, _ = self.visible_points(target.instance, self.obs)
+                    self.note(f"{action} {target.types[0]}: not in view at {self.here()} yaw {self.obs.yaw} "
+                              f"h {self.obs.horizon} (planned {node} {yaw} {horizon}); projected {len(rows)}; "
+                              f"centroid {np.round(target.instance.centroid, 2)}")
+                    continue
+                clicks = self.click_pixels(mask, self.obs)
+                if not clicks:
+                    last_error = "target out of reach from the viewpoint"
+                    continue
+            for x, y in clicks[:2]:
+                point = self.click_point(x, y)
+                ok = yield from self.do(AgentAction(action, x=x, y=y))
+                if ok or any(a in self.obs.last_error for a in accept):
+                    return point
+                last_error = self.obs.last_error
+                if "too far" in last_error:
+                    break
+                if any(k in last_error for k in ("must be open", "must be closed", "must be OFF", "holding",
+                                                  "isn't holding", "NOT a receptacle", "not a valid Object Type",
+                                                  "must be holding", "filled with liquid", "already")):
+                    raise SkillFailure(f"{action}: {last_error}")
+            if target.instance is not None:
+                here = self.here()
+                target.tried_nodes.add(here)
+        raise SkillFailure(f"{action} on {target.types[0]}: {last_error}")
+
+    def click_point(self, x: float, y: float) -> np.ndarray:
+        obs = self.obs
+        r = min(int(y * obs.height), obs.height - 1)
+        c = min(int(x * obs.width), obs.width - 1)
+        world = unproject_depth(obs.depth[r:r + 1, :], obs.fov, obs.camera_to_world)
+        # unproject_depth on one row gives the wrong vertical ray; compute the pixel directly instead.
+        fx = obs.intrinsics[0, 0]
+        cam = np.array([(c + 0.5 - obs.intrinsics[0, 2]) / fx, (r + 0.5 - obs.intrinsics[1, 2]) / fx, 1.0])
+        cam *= float(obs.depth[r, c])
+        del world
+        return obs.camera_to_world[:3, :3] @ cam + obs.camera_to_world[:3, 3]
+
+    # ------------------------------------------------------------------ finding things
+    def locate(self, name: str, not_in: str | None = None, prefer: str | None = None,
+               exclude_ids: set | None = None) -> Generator:
+        """A memory instance of ``name`` (searching if none is known); raises SkillFailure if none is found."""
+        types = self.types_of(name)
+        found = self._pick(types, not_in, prefer, exclude_ids)
+        if found is not None:
+            return found
+        yield from self.search(types, lambda: self._pick(types, not_in, prefer, exclude_ids))
+        found = self._pick(types, not_in, prefer, exclude_ids)
+        if found is None:
+            raise SkillFailure(f"found no {name}")
+        return found
+
+    def _pick(self, types, not_in, prefer, exclude_ids):
+        candidates = [i for i in self.instances(types, not_in) if not exclude_ids or i.instance_id not in exclude_ids]
+        if prefer:
+            inside = set()
+            for holder_type in self.types_of(prefer):
+                for holder in self.memory.find(holder_type):
+                    inside |= {i.instance_id for i in self.memory.contents(holder)}
+            preferred = [i for i in candidates if i.instance_id in inside]
+            if preferred:
+                candidates = preferred
+        return self.choose(candidates, types)
+
+    def search(self, types: tuple[str, ...], found) -> Steps:
+        """Look for ``types``: receptacles the dialogue named, frontiers of the map, then closed containers."""
+        for receptacle_type in [r for t in types for r in self.hints.get(t, [])]:
+            if found() is not None:
+                return
+            for holder in self.instances(self.types_of(receptacle_type)):
+                yield from self.peek(holder, found)
+                if found() is not None:
+                    return
+        yield from self.explore(found, min(2, self.config.frontier_visits))
+        for holder in self.containers_for(types)[: self.config.container_opens]:
+            if found() is not None:
+                return
+            yield from self.peek(holder, found)
+        yield from self.explore(found, self.config.frontier_visits)
+
+    def explore(self, found, visits: int) -> Steps:
+        for _ in range(visits):
+            if found() is not None:
+                return
+            goal = self.next_frontier()
+            if goal is None:
+                break
+            self.explored_frontiers.add(goal)
+            yield from self.walk_to(goal)
+            if found() is not None:
+                return
+            yield from self.set_horizon(30.0)
+            for _ in range(4):
+                yield from self.do(AgentAction("RotateRight"))
+                if found() is not None:
+                    return
+
+    def peek(self, holder, found=None) -> Steps:
+        """Look into ``holder``: open it when it is a container (and close it again if nothing wanted is inside)."""
+        key = tuple(np.round(np.asarray(holder.centroid), 1))
+        if key in self.searched_containers:
+            return
+        self.searched_containers.add(key)
+        target = _Target((holder.class_name,), holder)
+        openable = self.ontology[holder.class_name].can("openable") if holder.class_name in self.ontology else False
+        try:
+            if openable and self.state_hint(holder, "isOpen") is not True:
+                yield from self.interact(target, "OpenObject", accept=("already open",))
+                if found is not None and found() is None:
+                    # Nothing wanted inside: shut it again (an open door also walls off the map).
+                    yield from self.interact(target, "CloseObject", accept=("already closed",))
+                else:
+                    self.to_close.append(holder.instance_id)
+            else:
+                yield from self.interact_view_only(target)
+        except SkillFailure as error:
+            self.note(f"peek {holder.class_name}: {error}")
+            return
+
+    def close_opened(self) -> Steps:
+        pending, self.to_close = self.to_close, []
+        for instance_id in pending:
+            holder = self.memory.get(instance_id) if self.memory is not None else None
+            if holder is None:
+                continue
+            try:
+                yield from self.interact(_Target((holder.class_name,), holder), "CloseObject",
+                                         accept=("already closed",))
+            except SkillFailure as error:
+                self.note(f"close {holder.class_name}: {error}")
+
+    def interact_view_only(self, target: _Target) -> Steps:
+        views = self.viewpoints(target.instance, target.tried_nodes)
+        if views:
+            node, yaw, horizon = views[0]
+            yield from self.walk_to(node, final_yaw=yaw)
+            yield from self.set_horizon(horizon)
+
+    def containers_for(self, types: tuple[str, ...]) -> list:
+        memory = self.memory
+        if memory is None:
+            return []
+        holders = []
+        for container in CONTAINERS:
+            for inst in memory.find(container):
+                key = tuple(np.round(np.asarray(inst.centroid), 1))
+                if key in self.searched_containers:
+                    continue
+                prior = 0 if any(t in CONTAINER_PRIORS.get(container, ()) for t in types) else 1
+                c = np.asarray(inst.centroid)
+                distance = float(np.hypot(c[0] - self.obs.agent_position[0], c[2] - self.obs.agent_position[2]))
+                holders.append((prior, distance, inst))
+        holders.sort(key=lambda t: (t[0], t[1]))
+        self.note(f"containers to search for {types}: {len(holders)}")
+        return [h for _, _, h in holders]
+
+    def next_frontier(self) -> tuple[int, int] | None:
+        """The cheapest reachable node near a frontier: a run of at least ``min_cells`` map cells of seen floor that
+        border never-seen cells (not across a wall: obstacle cells are neither floor nor unknown)."""
+        occupancy = self.map
+        unknown = ~(occupancy.floor | occupancy.obstacle)
+        free = occupancy.floor & ~occupancy.obstacle
+        edge = free & ndimage.binary_dilation(unknown, structure=np.ones((3, 3), bool))
+        labels, count = ndimage.label(edge, structure=np.ones((3, 3), bool))
+        if count == 0:
+            return None
+        sizes = ndimage.sum(edge, labels, index=np.arange(1, count + 1))
+        dist, _ = self.nav.distances(self.here())
+        best, best_cost = None, float("inf")
+        for label in np.nonzero(sizes >= 10)[0] + 1:
+            rows, cols = np.nonzero(labels == label)
+            k = len(rows) // 2
+            x = occupancy.origin[0] + (cols[k] + 0.5 - occupancy.n / 2) * occupancy.cell
+            z = occupancy.origin[2] + (rows[k] + 0.5 - occupancy.n / 2) * occupancy.cell
+            centre = occupancy.node_of(x, z)
+            for di in range(-2, 3):
+                for dj in range(-2, 3):
+                    node = (centre[0] + di, centre[1] + dj)
+                    if any(abs(node[0] - e[0]) + abs(node[1] - e[1]) <= 4 for e in self.explored_frontiers):
+                        continue
+                    if not self.nav.in_range(node) or self.nav.state_of(node) != 0:
+                        continue
+                    cost = float(dist[self.nav.index(node)]) + 0.5 * (abs(di) + abs(dj)) - 0.05 * sizes[label - 1]
+                    if np.isfinite(cost) and cost < best_cost:
+                        best, best_cost = node, cost
+        return best
+
+    # ------------------------------------------------------------------ skills
+    def holding(self, types: tuple[str, ...]) -> bool:
+        return any(h in types for h in self.obs.held)
+
+    def skill_pickup(self, object: str, not_in: str | None = None, prefer: str | None = None) -> Steps:
+        types = self.types_of(object)
+        if self.holding(types):
+            return
+        if self.obs.held:
+            yield from self.skill_put_down()
+        exclude: set = set()
+        for _ in range(3):
+            instance = yield from self.locate(object, not_in, prefer, exclude)
+            target = _Target(types, instance)
+            try:
+                yield from self.interact(target, "PickupObject")
+            except SkillFailure:
+                exclude.add(instance.instance_id)
+                continue
+            if self.holding(types):
+                yield from self.close_opened()
+                return
+            if self.obs.held:  # picked up something else under the click
+                yield from self.skill_put_down()
+            exclude.add(instance.instance_id)
+        raise SkillFailure(f"could not pick up {object}")
+
+    def skill_place(self, target: str) -> Steps:
+        if not self.obs.held:
+            raise SkillFailure(f"place on {target}: nothing in hand")
+        held_type = self.obs.held[0]
+        types = self.types_of(target)
+        exclude: set = set()
+        for _ in range(3):
+            instance = yield from self.locate(target, exclude_ids=exclude)
+            goal = _Target(types, instance)
+            key = tuple(np.round(np.asarray(instance.centroid), 1))
+            openable = instance.class_name in self.ontology and self.ontology[instance.class_name].can("openable")
+            if openable and self.state_hint(instance, "isOpen") is False:
+                yield from self.interact(goal, "OpenObject", accept=("already open",))
+                self.opened.add(key)
+            try:
+                point = yield from self.interact(goal, "PutObject")
+            except SkillFailure as error:
+                if openable and "must be open" in str(error):
+                    yield from self.interact(goal, "OpenObject", accept=("already open",))
+                    self.opened.add(key)
+                    try:
+                        point = yield from self.interact(goal, "PutObject")
+                    except SkillFailure:
+                        exclude.add(instance.instance_id)
+                        continue
+                else:
+                    exclude.add(instance.instance_id)
+                    continue
+            if not self.obs.held:
+                self.focus[held_type] = point
+                return
+        raise SkillFailure(f"could not place {held_type} on {target}")
+
+    def skill_put_down(self) -> Steps:
+        if not self.obs.held:
+            return
+        held_type = self.obs.held[0]
+        tried: set = set()
+        for _ in range(4):
+            candidates = [i for i in self.instances(SURFACES) if i.instance_id not in tried]
+            if not candidates:
+                yield from self.search(SURFACES, lambda: self.instances(SURFACES) or None)
+                candidates = [i for i in self.instances(SURFACES) if i.instance_id not in tried]
+                if not candidates:
+                    break
+            body = self.body_xz()
+            surface = min(candidates, key=lambda i: (SURFACES.index(i.class_name) > 1,
+                                                     float(np.hypot(i.centroid[0] - body[0],
+                                                                    i.centroid[2] - body[1]))))
+            tried.add(surface.instance_id)
+            try:
+                point = yield from self.interact(_Target((surface.class_name,), surface), "PutObject")
+            except SkillFailure:
+                continue
+            if not self.obs.held:
+                self.focus[held_type] = point
+                return
+        raise SkillFailure(f"nowhere to put down {held_type}")
+
+    def _simple(self, object: str, action: str, accept: tuple[str, ...], state_key: str | None = None,
+                skip_if=None) -> Steps:
+        types = self.types_of(object)
+        instance = yield from self.locate(object)
+        if state_key is not None and self.state_hint(instance, state_key) is skip_if:
+            return
+        yield from self.interact(_Target(types, instance), action, accept=accept)
+
+    def skill_open(self, object: str) -> Steps:
+        yield from self._simple(object, "OpenObject", ("already open",), "isOpen", True)
+
+    def skill_close(self, object: str) -> Steps:
+        yield from self._simple(object, "CloseObject", ("already closed",), "isOpen", False)
+
+    def skill_toggle_on(self, object: str) -> Steps:
+        types = self.types_of(object)
+        instance = yield from self.locate(object)
+        target = _Target(types, instance)
+        try:
+            yield from self.interact(target, "ToggleObjectOn")
+        except SkillFailure as error:
+            if "already on" not in str(error):
+                raise
+            # On already: off and on again, so whatever was just put in gets the effect.
+            yield from self.interact(target, "ToggleObjectOff", accept=("already off",))
+            yield from self.interact(target, "ToggleObjectOn", accept=("already on",))
+
+    def skill_toggle_off(self, object: str) -> Steps:
+        yield from self._simple(object, "ToggleObjectOff", ("already off",), "isToggled", False)
+
+    def skill_slice(self, object: str) -> Steps:
+        types = self.types_of(object)
+        sliced = tuple(f"{t}Sliced" for t in types)
+        if self.instances(sliced):
+            return
+        yield from self.skill_pickup("Knife|ButterKnife")
+        instance = yield from self.locate(object)
+        yield from self.interact(_Target(types, instance), "SliceObject")
+        yield from self.skill_put_down()
+
+    def skill_pour(self, target: str) -> Steps:
+        if not self.obs.held:
+            raise SkillFailure(f"pour into {target}: nothing in hand")
+        instance = yield from self.locate(target)
+        yield from self.interact(_Target(self.types_of(target), instance), "Pour")
+
+    def fillable(self, object_type: str) -> bool:
+        return object_type in self.ontology and self.ontology[object_type].can("canFillWithLiquid")
+
+    def rinse(self, object: str, keep_water: bool, not_in: str | None = None) -> Steps:
+        types = self.types_of(object)
+        yield from self.skill_pickup(object, not_in=not_in)
+        held_type = self.obs.held[0]
+        yield from self.skill_place("SinkBasin|Sink")
+        faucet = yield from self.locate("Faucet")
+        target = _Target(("Faucet",), faucet)
+        yield from self.interact(target, "ToggleObjectOn", accept=("already on",))
+        yield from self.interact(target, "ToggleObjectOff", accept=("already off",))
+        yield from self.skill_pickup(held_type if held_type in types else object)
+        if not keep_water and self.fillable(held_type):
+            yield from self.skill_pour("SinkBasin|Sink")
+
+    def skill_clean(self, object: str, not_in: str | None = None) -> Steps:
+        types = self.types_of(object)
+        if not self.holding(types):
+            candidates = self.instances(types, not_in)
+            known_clean = [i for i in candidates if self.state_hint(i, "isDirty") is False]
+            if known_clean:
+                instance = self.choose(known_clean, types)
+                self.focus[instance.class_name] = np.asarray(instance.centroid)
+                yield from self.skill_pickup(object, not_in=not_in)
+                if self.fillable(self.obs.held[0] if self.obs.held else "") and \
+                        self.state_hint(instance, "isFilledWithLiquid"):
+                    yield from self.skill_pour("SinkBasin|Sink")
+                return
+        yield from self.rinse(object, keep_water=False, not_in=not_in)
+
+    def skill_fill(self, object: str) -> Steps:
+        types = self.types_of(object)
+        if not self.holding(types):
+            known = self.instances(types)
+            if known:
+                best = self.choose(known, types)
+                self.focus[best.class_name] = np.asarray(best.centroid)
+                object = best.class_name
+        yield from self.rinse(object, keep_water=True)
+
+    def skill_empty(self, object: str) -> Steps:
+        yield from self.skill_pickup(object)
+        yield from self.interact(_Target(self.types_of("SinkBasin|Sink"), (yield from self.locate("SinkBasin|Sink"))),
+                                 "Pour")
+
+    def vessel_on_burner(self, vessel: str) -> Generator:
+        """A ``vessel`` standing on a stove burner (carried there if none is); returns its instance."""
+        types = self.types_of(vessel)
+        for inst in self.instances(types):
+            for burner in self.memory.find("StoveBurner"):
+                if inst.instance_id in {i.instance_id for i in self.memory.contents(burner)}:
+                    self.focus[inst.class_name] = np.asarray(inst.centroid)
+                    return inst
+        yield from self.skill_pickup(vessel)
+        yield from self.skill_place("StoveBurner")
+        return (yield from self.locate(vessel))
+
+    def knobs_on_near(self, anchor: np.ndarray) -> Steps:
+        knobs = self.instances(("StoveKnob",))
+        if not knobs:
+            yield from self.search(("StoveKnob",), lambda: self.instances(("StoveKnob",)) or None)
+            knobs = self.instances(("StoveKnob",))
+        knobs.sort(key=lambda k: float(np.linalg.norm(np.asarray(k.centroid) - anchor)))
+        for knob in knobs[:STOVE_KNOBS_MAX]:
+            if self.state_hint(knob, "isToggled") is True:
+                continue
+            try:
+                yield from self.interact(_Target(("StoveKnob",), knob), "ToggleObjectOn", accept=("already on",))
+                self.knobs_on.append(np.asarray(knob.centroid))
+            except SkillFailure:
+                continue
+
+    def knobs_off(self) -> Steps:
+        remaining, self.knobs_on = self.knobs_on, []
+        for position in remaining:
+            knob = self.memory.nearest("StoveKnob", position) if self.memory is not None else None
+            if knob is None or np.linalg.norm(np.asarray(knob.centroid) - position) > 0.2:
+                continue
+            try:
+                yield from self.interact(_Target(("StoveKnob",), knob), "ToggleObjectOff", accept=("already off",))
+            except (SkillFailure, OutOfBudget):
+                continue
+
+    def skill_cook_on_stove(self, object: str, vessel: str, count: int = 1, not_in: str | None = None) -> Steps:
+        pan = yield from self.vessel_on_burner(vessel)
+        pan_position = np.asarray(pan.centroid)
+        yield from self.knobs_on_near(pan_position)
+        cooked = 0
+        for _ in range(int(count) + 2):
+            if cooked >= int(count):
+                break
+            exclusions = "|".join(x for x in (not_in, vessel) if x)
+            yield from self.skill_pickup(object, not_in=exclusions or None)
+            yield from self.skill_place(vessel)
+            cooked += 1
+        yield from self.knobs_off()
+        if cooked < int(count):
+            raise SkillFailure(f"cooked {cooked} of {count} {object}")
+
+    def skill_toast(self, object: str, not_in: str | None = None) -> Steps:
+        yield from self.skill_pickup(object, not_in=not_in)
+        held_type = self.obs.held[0]
+        yield from self.skill_place("Toaster")
+        yield from self.skill_toggle_on("Toaster")
+        toaster = yield from self.locate("Toaster")
+        try:
+            yield from self.interact(_Target(("Toaster",), toaster), "ToggleObjectOff", accept=("already off",))
+        except SkillFailure:
+            pass
+        yield from self.skill_pickup(held_type, prefer="Toaster")
+
+    def skill_boil(self, object: str) -> Steps:
+        pot = yield from self.vessel_on_burner("Pot")
+        if self.state_hint(pot, "isFilledWithLiquid") is not True:
+            yield from self.skill_fill("Cup|Mug|Bowl")
+            yield from self.skill_pour("Pot")
+            if self.obs.held:
+                yield from self.skill_put_down()
+        yield from self.skill_pickup(object, not_in="Pot")
+        yield from self.skill_place("Pot")
+        yield from self.knobs_on_near(np.asarray(pot.centroid))
+        self.knobs_on = []  # leave the burner lit: boiling needs it on until the end
+
+    def skill_serve(self, object: str, target: str, count: int, not_in: str | None = None,
+                    prefer: str | None = None) -> Steps:
+        dish_types = self.types_of(target)
+        types = self.types_of(object)
+        served = 0
+        for _ in range(int(count) + 2):
+            dish = yield from self.locate(target)
+            on_dish = [i for i in self.memory.contents(dish) if i.class_name in types]
+            if len(on_dish) >= int(count) or served >= int(count):
+                return
+            self.focus[dish.class_name] = np.asarray(dish.centroid)
+            yield from self.skill_pickup(object, not_in="|".join(x for x in (target, not_in) if x), prefer=prefer)
+            yield from self.skill_place(dish.class_name if dish.class_name in dish_types else target)
+            served += 1
+        if served < int(count):
+            raise SkillFailure(f"served {served} of {count} {object}")
+
+    def explore_all(self) -> Steps:
+        """Visit frontiers until none is left (to find every instance of a type)."""
+        yield from self.search(("__nothing__",), lambda: None)
+
+    def skill_put_all(self, object: str, target: str, single: bool) -> Steps:
+        types = self.types_of(object)
+        target_types = self.types_of(target)
+        yield from self.explore_all()
+        holders = self.instances(target_types)
+        if not holders:
+            holders = [(yield from self.locate(target))]
+        if single:
+            def count_in(h):
+                return sum(i.class_name in types for i in self.memory.contents(h))
+            holders.sort(key=lambda h: -count_in(h))
+            chosen = holders[0]
+            not_in_name = None
+        else:
+            chosen = None
+            not_in_name = target
+        moved = 0
+        failures = 0
+        for _ in range(12):
+            if chosen is not None:
+                inside = {i.instance_id for i in self.memory.contents(chosen)}
+                remaining = [i for i in self.instances(types) if i.instance_id not in inside]
+            else:
+                remaining = self.instances(types, not_in_name)
+            if not remaining:
+                break
+            try:
+                yield from self.skill_pickup(object, not_in=not_in_name if chosen is None else None)
+                if chosen is not None:
+                    self.focus[chosen.class_name] = np.asarray(chosen.centroid)
+                yield from self.skill_place(chosen.class_name if chosen is not None else target)
+                moved += 1
+            except SkillFailure:
+                failures += 1
+                if self.obs.held:
+                    yield from self.skill_put_down()
+                if failures >= 3:
+                    break
+        if failures and not moved:
+            raise SkillFailure(f"moved no {object}")
+
+    def skill_clean_all(self, object: str) -> Steps:
+        types = self.types_of(object)
+        yield from self.explore_all()
+        done: list[np.ndarray] = []
+        failures = 0
+        for _ in range(8):
+            candidates = [i for i in self.instances(types)
+                          if self.state_hint(i, "isDirty") is not False
+                          and not any(np.linalg.norm(np.asarray(i.centroid) - d) < 0.3 for d in done)]
+            if not candidates:
+                break
+            instance = self.choose(candidates, types)
+            self.focus[instance.class_name] = np.asarray(instance.centroid)
+            try:
+                yield from self.rinse(instance.class_name, keep_water=False)
+                yield from self.skill_put_down()
+                if instance.class_name in self.focus:
+                    done.append(self.focus[instance.class_name])
+            except SkillFailure:
+                failures += 1
+                done.append(np.asarray(instance.centroid))
+                if self.obs.held:
+                    yield from self.skill_put_down()
+                if failures >= 3:
+                    break
+
+    def skill_stop(self) -> Steps:
+        return
+        yield  # pragma: no cover
+
+
+__all__ = ["Executor", "ExecutorConfig", "OutOfBudget", "SkillFailure", "SkillRecord"]

@@ -1,0 +1,360 @@
+"""Run an agent over a TEACh split and score it with TEACh's metrics.
+
+    python -m agent.run_teach --split valid_unseen                          # TfD, gt perception, embedded world
+    python -m agent.run_teach --split valid_unseen --perception odin --limit 12 --out results/odin
+    python -m agent.run_teach --split valid_unseen --mode edh --resume --out results/edh_gt
+    python -m agent.run_teach --model agent.baselines.random_agent:RandomTeachModel --model-args=--seed=1
+
+Per episode, as TEACh's ``inference_runner`` does: restore the game's initial state (EDH: then replay the driver's
+history actions, clicks included), let the agent act until it says Stop, 1,000 actions, or 30 failed actions, then
+score the final state with the official checker (``episodes.metrics.score_tfd`` / ``score_edh``). The agent sees
+only :class:`~agent.observation.Observation` s (frames, pose, held types, last outcome, the provider's detections and
+memory) and the episode's dialogue; never the task, the object list or the expert's future actions.
+
+Results go to ``--out`` (default ``results/<split>_<mode>_<perception>``): ``config.json``, one line per episode in
+``episodes.jsonl`` (appended and flushed; ``--resume`` skips finished episodes), ``summary.json`` / ``summary.md``
+recomputed from the lines. An exception inside an episode is recorded with ``error`` and scored, never dropped; a
+malformed episode file is recorded as an error line too. Files are described in ``results/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+from episodes.dataset import game_path, split_files  # noqa: E402
+from episodes.formats import load_edh_instance, load_game, load_tfd_instance  # noqa: E402
+from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS, new_traj_metrics, score_edh, score_tfd  # noqa: E402
+from episodes.schema import EpisodeFormatError  # noqa: E402
+
+from .base import EpisodeAgent, EpisodeInput, InvalidAction, public_instance  # noqa: E402
+from .observation import THOR_NAMES, AgentAction, build_observation  # noqa: E402
+from .results import ResultsWriter  # noqa: E402
+
+PERCEPTIONS = ("gt", "odin", "odin-2d")
+PLANNERS = ("retrieval", "llm", "oracle")
+"""``oracle`` reads the game's task instead of the dialogue: the named gold-parse ablation, never the default."""
+
+
+@dataclass
+class RunConfig:
+    split: str = "valid_unseen"
+    mode: str = "tfd"
+    perception: str = "gt"
+    planner: str = "retrieval"
+    env: str = "embedded"
+    data_dir: str | None = None
+    limit: int | None = None
+    seed: int = 0
+    out: str | None = None
+    resume: bool = False
+    model: str | None = None
+    model_args: list[str] = field(default_factory=list)
+    max_steps: int = MAX_TRAJ_STEPS
+    max_fails: int = MAX_API_FAILS
+    threads: int = 1
+    save_video: bool = False
+    llm_url: str | None = None
+    llm_model: str | None = None
+    width: int = 300
+    height: int = 300
+
+    def run_dir(self) -> Path:
+        if self.out:
+            return Path(self.out)
+        label = self.model.split(":")[-1] if self.model else self.perception
+        return Path("results") / f"{self.split}_{self.mode}_{label}"
+
+
+# ---------------------------------------------------------------------------------------------- episodes on disk
+@dataclass
+class EpisodeFile:
+    path: Path
+    instance_id: str
+    game_id: str
+
+
+def list_episodes(data_dir: Path, split: str, mode: str) -> list[EpisodeFile]:
+    kind = "tfd_instances" if mode == "tfd" else "edh_instances"
+    out = []
+    for path in split_files(data_dir, kind, split):
+        name = path.name
+        instance_id = name[: -len(".json")] if mode == "edh" else name[: -len(".tfd.json")]
+        game_id = name.split(".")[0]
+        out.append(EpisodeFile(path, instance_id, game_id))
+    return out
+
+
+def ensure_data(config: RunConfig, log=print) -> Path:
+    if config.data_dir:
+        root = Path(config.data_dir)
+        if not root.is_dir():
+            raise FileNotFoundError(f"--data-dir {root}: no such directory")
+        return root
+    from episodes.default_set import default_root, ensure_default_set, missing_games
+
+    root = default_root()
+    if missing_games(root, (config.split,)):
+        log(f"run_teach: no episode data given; generating the embedded default set for {config.split} into {root} "
+            "(once; minutes)")
+    return ensure_default_set(root, splits=(config.split,), progress=True)
+
+
+# ---------------------------------------------------------------------------------------------- agents
+class OraclePlanner:
+    """Gold task parse: the game's task family and parameters (an ablation of the language side only)."""
+
+    def __init__(self):
+        self.game = None
+
+    def plan(self, dialogue):
+        from .expand import expand
+        from .program import TaskIntent
+
+        return expand(TaskIntent(self.game.task_name, list(self.game.task_params)))
+
+
+def make_planner(config: RunConfig):
+    if config.planner == "oracle":
+        return OraclePlanner()
+    if config.planner == "llm":
+        from .llm_planner import LLMPlanner
+
+        return LLMPlanner(url=config.llm_url, model=config.llm_model)
+    from .planner import RetrievalPlanner
+
+    return RetrievalPlanner()
+
+
+def make_agent(config: RunConfig) -> EpisodeAgent:
+    if config.model:
+        from .teach_model import TeachModelAgent
+
+        return TeachModelAgent(config.model, list(config.model_args))
+    from .agent import DialogueAgent
+
+    return DialogueAgent(make_planner(config))
+
+
+def make_perception(config: RunConfig):
+    from perception.providers import make_provider
+
+    options = {}
+    if config.perception != "gt":
+        options["threads"] = config.threads
+    return make_provider(config.perception, **options)
+
+
+# ---------------------------------------------------------------------------------------------- one episode
+def replay_history(env, instance, provider, frames: list) -> bool:
+    """EDH: send the driver's history actions (motions, clicks at the logged x, y) as TEACh's runner replays them;
+    the provider observes each frame, so the memory starts from what the driver saw. Returns whether all succeeded."""
+    ok = True
+    for action in instance.driver_action_history:
+        name = action.get("action_name")
+        thor = THOR_NAMES.get(name)
+        if thor is None or thor == "Stop":
+            continue
+        args = {}
+        if action.get("obj_interaction_action"):
+            if action.get("x") is None or action.get("y") is None:
+                ok = False
+                continue
+            args = {"x": float(action["x"]), "y": float(action["y"])}
+        event = env.step(action=thor, **args)
+        ok &= bool(event.metadata["lastActionSuccess"])
+        provider.observe(event)
+        frames.append(event.frame)
+    return ok
+
+
+def run_episode(env, provider, agent: EpisodeAgent, episode: EpisodeFile, config: RunConfig, video=None) -> dict:
+    """Run and score one episode; never raises for a problem inside the episode (it is recorded instead)."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    record = new_traj_metrics(episode.instance_id, episode.game_id)
+    record.update(task="(unknown)", split=config.split, mode=config.mode, steps=0, failed_actions=0,
+                  wall_time_s=0.0, cpu_time_s=0.0, error_message=None)
+    pred_actions: list = []
+    traj_len = fails = 0
+    predicted_stop = False
+    init_success = True
+    game = instance = None
+    try:
+        instance = load_edh_instance(episode.path) if config.mode == "edh" else load_tfd_instance(episode.path)
+        game = load_game(game_path(episode.path.parents[2], config.split, instance.game_id))
+        record["task"] = game.task_name
+        if isinstance(getattr(agent, "planner", None), OraclePlanner):
+            agent.planner.game = game
+        env.reset(scene=game.world, initial_state=game.initial_state)
+        provider.reset(episode)
+        history_frames: list = []
+        if config.mode == "edh":
+            init_success = replay_history(env, instance, provider, history_frames)
+        event = env.last_event
+        detections = provider.observe(event)
+        observation = build_observation(event, 0, detections, provider.memory)
+        dialogue = [(str(s), str(t)) for s, t in instance.dialog_history]
+        history = [a.get("action_name", "") for a in instance.driver_action_history] if config.mode == "edh" else []
+        agent.start(EpisodeInput(config.mode, episode.instance_id, instance.game_id, dialogue, history,
+                                 public_instance(instance.to_dict()), history_frames, str(episode.path)))
+        if video is not None:
+            video.start(episode.instance_id, dialogue)
+        while traj_len < config.max_steps:
+            try:
+                action = agent.act(observation)
+            except InvalidAction as error:
+                traj_len += 1
+                fails += 1
+                pred_actions.append([str(error)[:60], None, None])
+                if fails >= config.max_fails:
+                    break
+                continue
+            if action.name == "Stop":  # TEACh logs Stop in pred_actions and counts it in the trajectory length
+                predicted_stop = True
+                pred_actions.append(action.to_record())
+                traj_len += 1
+                break
+            event = env.step(action=action.name, **action.thor_args())
+            traj_len += 1
+            pred_actions.append(action.to_record())
+            if not event.metadata["lastActionSuccess"]:
+                fails += 1
+            detections = provider.observe(event)
+            observation = build_observation(event, traj_len, detections, provider.memory)
+            if video is not None:
+                video.frame(observation, action, getattr(agent, "executor", None))
+            if fails >= config.max_fails:
+                break
+    except EpisodeFormatError as error:
+        record.update(error=1, error_message=f"{type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - an episode's failure is recorded and scored, never fatal
+        record.update(error=1, error_message=f"{type(error).__name__}: {error}",
+                      traceback=traceback.format_exc(limit=6))
+    if game is not None and instance is not None:
+        try:
+            final_objects = env.export_state()["objects"]
+            if config.mode == "edh":
+                scored = score_edh(instance, final_objects, traj_len, predicted_stop, fails, bool(record["error"]),
+                                   init_success, pred_actions)
+            else:
+                scored = score_tfd(game, instance, final_objects, traj_len, predicted_stop=predicted_stop,
+                                   num_api_fails=fails, error=bool(record["error"]), init_success=init_success,
+                                   pred_actions=pred_actions)
+            record.update(scored)
+        except Exception as error:  # noqa: BLE001
+            record.update(error=1, error_message=record["error_message"] or f"scoring: {type(error).__name__}: "
+                                                                             f"{error}")
+    record.update(steps=traj_len, failed_actions=fails, traj_len=traj_len, predicted_stop=int(predicted_stop),
+                  num_api_fails=fails, pred_actions=pred_actions,
+                  wall_time_s=round(time.perf_counter() - wall0, 3), cpu_time_s=round(time.process_time() - cpu0, 3))
+    try:
+        record.update(agent.report())
+    except Exception:  # noqa: BLE001
+        pass
+    if video is not None:
+        video.finish(record)
+    return record
+
+
+# ---------------------------------------------------------------------------------------------- the run
+def run(config: RunConfig, log=print, progress: bool = True) -> dict:
+    data_dir = ensure_data(config, log)
+    episodes = list_episodes(data_dir, config.split, config.mode)
+    if not episodes:
+        raise FileNotFoundError(f"no {config.mode} instances for split {config.split!r} under {data_dir}")
+    if config.limit is not None:
+        episodes = episodes[: config.limit]
+    out = config.run_dir()
+    stored = asdict(config)
+    stored["data_dir"] = str(data_dir)
+    writer = ResultsWriter(out, stored, resume=config.resume)
+    done = writer.done_ids()
+    todo = [e for e in episodes if e.instance_id not in done]
+    if done:
+        log(f"run_teach: resuming {out}: {len(done)} episodes done, {len(todo)} to go")
+    from envs import make_env
+
+    import tqdm
+
+    video = None
+    if config.save_video:
+        from .video import EpisodeVideo
+
+        video = EpisodeVideo(out / "videos")
+    provider = make_perception(config)
+    agent = make_agent(config)
+    successes = sum(r.get("success", 0) for r in writer.records())
+    finished = len(done)
+    bar = tqdm.tqdm(todo, disable=not progress, desc=f"{config.split} {config.mode}", unit="ep")
+    with make_env(backend=config.env, width=config.width, height=config.height, seed=config.seed) as env:
+        for episode in bar:
+            record = run_episode(env, provider, agent, episode, config, video)
+            writer.append(record)
+            finished += 1
+            successes += int(record.get("success", 0))
+            bar.set_postfix(SR=f"{successes / finished:.1%}", last=record.get("task", "")[:12])
+    agent.close()
+    summary = writer.write_summary()
+    log(f"run_teach: {out}: " + (out / "summary.md").read_text().splitlines()[2] if (out / "summary.md").exists()
+        else "")
+    return summary
+
+
+def parse_args(argv: list[str] | None) -> RunConfig:
+    from episodes.dataset import DIVIDED_SPLITS
+    from envs.scenes import SPLITS
+
+    parser = argparse.ArgumentParser(prog="python -m agent.run_teach", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="valid_unseen", choices=SPLITS + DIVIDED_SPLITS)
+    parser.add_argument("--mode", default="tfd", choices=("tfd", "edh"))
+    parser.add_argument("--perception", default="gt", choices=PERCEPTIONS)
+    parser.add_argument("--planner", default="retrieval", choices=PLANNERS,
+                        help="retrieval (offline, default), llm (OpenAI-compatible endpoint), oracle (gold task)")
+    parser.add_argument("--env", default="embedded", choices=("embedded", "ai2thor"))
+    parser.add_argument("--data-dir", help="TEACh data root (default: the embedded default set, made on first use)")
+    parser.add_argument("--limit", type=int, help="run only the first N episodes (sorted by file name)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="run directory (default results/<split>_<mode>_<perception>)")
+    parser.add_argument("--resume", action="store_true", help="continue a run: skip episodes already recorded")
+    parser.add_argument("--model", help="run a TEACh TeachModel class instead: package.module:Class")
+    parser.add_argument("--model-args", default="", help="arguments for --model, one string (split on spaces)")
+    parser.add_argument("--max-steps", type=int, default=MAX_TRAJ_STEPS)
+    parser.add_argument("--max-fails", type=int, default=MAX_API_FAILS)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for model-based perception")
+    parser.add_argument("--save-video", action="store_true", help="write an MP4 per episode to <out>/videos/")
+    parser.add_argument("--llm-url", help="chat-completions base URL for --planner llm")
+    parser.add_argument("--llm-model", help="model name for --planner llm")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    for name in ("limit", "max_steps", "max_fails", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    config = RunConfig(split=args.split, mode=args.mode, perception=args.perception, planner=args.planner,
+                       env=args.env, data_dir=args.data_dir, limit=args.limit, seed=args.seed, out=args.out,
+                       resume=args.resume, model=args.model, model_args=args.model_args.split(),
+                       max_steps=args.max_steps, max_fails=args.max_fails, threads=args.threads,
+                       save_video=args.save_video, llm_url=args.llm_url, llm_model=args.llm_model)
+    config.quiet = args.quiet  # type: ignore[attr-defined]
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    try:
+        run(config, progress=not getattr(config, "quiet", False))
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
