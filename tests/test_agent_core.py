@@ -1,0 +1,161 @@
+"""The agent's own pieces: programs and recipes, the observation contract, the depth-built map and lattice paths."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from agent.expand import expand
+from agent.mapping import OccupancyMap
+from agent.navigation import Navigator, turn_actions
+from agent.observation import AgentAction, build_observation
+from agent.program import FAMILY_NPARAMS, Program, ProgramError, SkillCall, TASK_FAMILIES, TaskIntent
+from envs.camera import AGENT_Y, camera_to_world_thor, camera_position
+
+DEFAULT_PARAMS = {
+    "Coffee": [], "Water Plant": [], "Boil X": ["Potato"], "Plate Of Toast": [], "Clean All X": ["Mug"],
+    "Put All X In One Y": ["RemoteControl", "in", "Box"], "Put All X On Y": ["Pillow", "on", "Sofa"],
+    "N Cooked Slices Of X In Y": ["2", "Potato", "on", "Plate"], "N Slices Of X In Y": ["1", "Tomato", "in", "Bowl"],
+    "Salad": ["1", "1", "1"], "Sandwich": ["1", "0"],
+    "Breakfast": ["1", "1", "0", "Plate", "1", "Plate", "0", "1", "1", "1", "0", "2", "0", "DiningTable"],
+}
+
+
+@pytest.mark.parametrize("family", TASK_FAMILIES)
+def test_every_family_expands_to_a_valid_program_that_ends_with_stop(family):
+    program = expand(TaskIntent(family, DEFAULT_PARAMS[family]))
+    assert program.steps[-1].skill == "stop"
+    assert len(program.steps) >= 2
+    again = Program.from_json(json.loads(program.dumps()))
+    assert [str(s) for s in again.steps] == [str(s) for s in program.steps]
+    assert again.intent.family == family
+
+
+def test_recipes_follow_the_goal_conditions():
+    coffee = [str(s) for s in expand(TaskIntent("Coffee", [])).steps]
+    assert coffee[:3] == ["clean(object='Mug')", "place(target='CoffeeMachine')", "toggle_on(object='CoffeeMachine')"]
+    cooked = expand(TaskIntent("N Cooked Slices Of X In Y", ["2", "Potato", "on", "Plate"])).steps
+    skills = [s.skill for s in cooked]
+    assert skills.index("slice") < skills.index("cook_on_stove") < skills.index("serve")
+    assert next(s for s in cooked if s.skill == "serve").args["count"] == 2
+    breakfast = expand(TaskIntent("Breakfast", DEFAULT_PARAMS["Breakfast"])).steps
+    placed = [s.args["target"] for s in breakfast if s.skill == "place"]
+    assert placed.count("DiningTable") == 2  # the mug and the plate go to the serving spot
+    assert any(s.skill == "serve" and s.args["object"] == "AppleSliced" for s in breakfast)
+    assert any(s.skill == "serve" and s.args["object"] == "TomatoSliced" and s.args["count"] == 2 for s in breakfast)
+
+
+def test_bad_intents_and_programs_name_the_field():
+    with pytest.raises(ProgramError, match="family"):
+        TaskIntent("Make Tea", [])
+    with pytest.raises(ProgramError, match="takes 1 parameters"):
+        TaskIntent("Boil X", [])
+    with pytest.raises(ProgramError, match="n must be a whole number"):
+        expand(TaskIntent("N Slices Of X In Y", ["two", "Tomato", "on", "Plate"]))
+    with pytest.raises(ProgramError, match="unknown skill"):
+        SkillCall("fly", {})
+    with pytest.raises(ProgramError, match="missing argument"):
+        SkillCall("place", {})
+    with pytest.raises(ProgramError, match=r"steps\[1\]"):
+        Program.from_json({"steps": [{"skill": "stop"}, {"skill": "pickup", "args": {"thing": "Mug"}}]})
+    assert set(FAMILY_NPARAMS) == set(TASK_FAMILIES)
+
+
+def test_actions_map_to_teach_names_and_check_clicks():
+    assert AgentAction("MoveAhead").teach_name == "Forward"
+    assert AgentAction.from_teach("Pickup", x=0.3, y=0.4) == AgentAction("PickupObject", 0.3, 0.4)
+    assert AgentAction("PickupObject", 0.3, 0.4).to_record() == ["Pickup", 0.3, 0.4]
+    with pytest.raises(ValueError, match="needs a click"):
+        AgentAction("PutObject")
+    with pytest.raises(ValueError, match="outside"):
+        AgentAction("OpenObject", 1.2, 0.5)
+    with pytest.raises(ValueError, match="unknown action"):
+        AgentAction("Teleport")
+
+
+def test_observation_carries_no_simulator_state(kitchen):
+    event = kitchen.step(action="LookDown")
+    obs = build_observation(event, 3)
+    fields = vars(obs)
+    assert "objects" not in json.dumps({k: v for k, v in fields.items() if isinstance(v, (str, int, float, tuple))})
+    assert obs.held == ()
+    assert obs.step == 3 and obs.horizon == pytest.approx(event.metadata["agent"]["cameraHorizon"])
+    pos = event.metadata["agent"]["position"]
+    assert np.allclose(obs.agent_position, [pos["x"], pos["y"], pos["z"]], atol=1e-5)
+    assert obs.depth.shape == obs.rgb.shape[:2]
+    kitchen.step(action="LookUp")
+
+
+# ------------------------------------------------------------------------------------------------ map and paths
+def _render_box_room(origin, box_lo, box_hi, yaw, horizon=30.0, size=120, fov=90.0, wall=3.0):
+    """Planar depth of a floor plane (y = 0), a square room of walls at +-``wall`` and one box, ray-cast
+    analytically, seen from an agent at ``origin`` (thor x, z)."""
+    cam = camera_position({"x": origin[0], "y": AGENT_Y, "z": origin[1]})
+    pose = camera_to_world_thor(cam, yaw, horizon)
+    focal = (size / 2) / math.tan(math.radians(fov) / 2)
+    u = (np.arange(size) + 0.5 - size / 2) / focal
+    rays_cam = np.stack(np.broadcast_arrays(u[None, :], u[:, None], np.ones((size, size))), axis=-1)
+    dirs = rays_cam @ pose[:3, :3].T
+    depth = np.full((size, size), np.inf)
+
+    def hit_box(lo, hi):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t1 = (np.asarray(lo) - cam) / dirs
+            t2 = (np.asarray(hi) - cam) / dirs
+        tmin = np.nanmax(np.minimum(t1, t2), axis=-1)
+        tmax = np.nanmin(np.maximum(t1, t2), axis=-1)
+        return np.where((tmax >= tmin) & (tmin > 0), tmin, np.inf)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_floor = np.where(dirs[..., 1] < 0, -cam[1] / dirs[..., 1], np.inf)
+    depth = np.minimum(depth, t_floor)
+    depth = np.minimum(depth, hit_box(box_lo, box_hi))
+    for lo, hi in (((-wall - 0.1, 0, -wall), (-wall, 3, wall)), ((wall, 0, -wall), (wall + 0.1, 3, wall)),
+                   ((-wall, 0, -wall - 0.1), (wall, 3, -wall)), ((-wall, 0, wall), (wall, 3, wall + 0.1))):
+        depth = np.minimum(depth, hit_box(lo, hi))
+    return depth.astype(np.float32), pose  # t along a camera ray of z = 1 is the planar depth
+
+
+def test_occupancy_map_marks_floor_obstacles_and_line_of_sight():
+    grid = OccupancyMap(origin=np.array([0.0, AGENT_Y, 0.0]))
+    box_lo, box_hi = (0.9, 0.0, -0.3), (1.5, 0.8, 0.3)
+    for yaw in (0, 90, 180, 270):
+        depth, pose = _render_box_room((0.0, 0.0), box_lo, box_hi, yaw)
+        grid.update(depth, 90.0, pose)
+    row, col = grid.to_cell(1.2, 0.0)
+    assert grid.obstacle[row, col - 5]  # the box's near face
+    row, col = grid.to_cell(0.5, 0.0)
+    assert grid.floor[row, col] and not grid.obstacle[row, col]
+    assert grid.node_state(0, 0) == 1  # under the camera: never in view
+    grid.mark_visited(0.0, 0.0)
+    assert grid.node_state(0, 0) == 0  # where the agent stood is floor
+    assert grid.node_state(4, 0) == 2  # (1.0, 0): inside the box's footprint grown by the agent radius
+    assert grid.node_state(30, 30) == 1  # behind the walls: never seen (unknown, not floor)
+    eye = np.array([0.0, 1.576, 0.0])
+    assert grid.line_of_sight(eye, np.array([0.6, 0.0, 0.0]))
+    assert not grid.line_of_sight(eye, np.array([2.2, 0.3, 0.0]))  # behind the box, low
+    assert grid.line_of_sight(eye, np.array([2.2, 1.5, 0.0]))  # above it
+
+
+def test_navigator_goes_around_obstacles_and_learns_blocked_moves():
+    grid = OccupancyMap(origin=np.array([0.0, AGENT_Y, 0.0]), size_m=6.0)
+    grid.floor[:] = True
+    row, col = grid.to_cell(np.array([1.0]), np.array([-0.5]))
+    _, col_end = grid.to_cell(np.array([1.0]), np.array([0.0]))
+    row_end, _ = grid.to_cell(np.array([1.0]), np.array([0.5]))
+    grid.obstacle[row[0]:row_end[0] + 1, col[0]:col[0] + 2] = True  # a wall across x = 1, z in [-0.5, 0.5]
+    grid._blocked_cache = None
+    grid.version += 1
+    nav = Navigator(grid)
+    path = nav.path((0, 0), (8, 0))
+    assert path is not None and path[0] == (0, 0) and path[-1] == (8, 0)
+    assert all(abs(i * 0.25 - 1.0) > 0.2 or abs(j * 0.25) > 0.7 for i, j in path)
+    straight = len(path)
+    nav.block_edge(path[0], {(1, 0): 90, (-1, 0): 270, (0, 1): 0, (0, -1): 180}[(path[1][0], path[1][1])])
+    detour = nav.path((0, 0), (8, 0))
+    assert detour is not None and detour[1] != path[1] and len(detour) >= straight
+    assert turn_actions(0.0, 90) == ["RotateRight"] and turn_actions(0.0, 270) == ["RotateLeft"]
+    assert turn_actions(355.0, 180) == ["RotateRight", "RotateRight"]

@@ -1,0 +1,211 @@
+"""The planner's language understanding (agent.planner, agent.lexicon, agent.plan).
+
+The dialogues below are hand-written for these tests, phrased unlike the planner's example library and unlike the
+episode generator's templates (episodes/dialogue.py), so they measure generalisation rather than recall.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agent.lexicon import find_mentions, ground
+from agent.planner import PlannerError, RetrievalPlanner, load_examples
+from agent.program import FAMILY_NPARAMS, TASK_FAMILIES
+
+C, D = "Commander", "Driver"
+
+# (dialogue, family, params): at least two per family.
+HELD_OUT = [
+    ([(D, "hey, what do you need?"), (C, "morning. I'm dying for a cup of coffee"), (D, "sure thing")],
+     "Coffee", []),
+    ([(C, "yo robot"), (C, "pour me some coffee will ya, mug's in the sink i think")], "Coffee", []),
+    ([(D, "task?"), (C, "Could you fetch a mug, give it a rinse and fill it from the coffee machine")], "Coffee", []),
+    ([(D, "Hello"), (C, "the houseplant by the window is looking really droopy"), (C, "give it some water")],
+     "Water Plant", []),
+    ([(C, "pls water my plant, use any container"), (D, "ok")], "Water Plant", []),
+    ([(D, "how can i help"), (C, "get a potato and boil it in the pot please")], "Boil X", ["Potato"]),
+    ([(C, "I feel like a boiled spud"), (D, "on it")], "Boil X", ["Potato"]),
+    ([(D, "what's first?"), (C, "i'd like a piece of toasted bread served on a plate")], "Plate Of Toast", []),
+    ([(C, "hello, please toast me a slice of bread and plate it up"), (D, "will do")], "Plate Of Toast", []),
+    ([(D, "hi"), (C, "all the bowls are grimy, could you wash them in the sink")], "Clean All X", ["Bowl"]),
+    ([(C, "rinse every single mug please")], "Clean All X", ["Mug"]),
+    ([(C, "the pots are really dirty. clean them all")], "Clean All X", ["Pot"]),
+    ([(D, "hi there"), (C, "could you tidy up by putting every remote control onto the couch")],
+     "Put All X On Y", ["RemoteControl", "on", "Sofa"]),
+    ([(C, "hey, move all of the pillows onto the armchair")], "Put All X On Y", ["Pillow", "on", "ArmChair"]),
+    ([(C, "I want all the forks in a drawer")], "Put All X On Y", ["Fork", "in", "Drawer"]),
+    ([(C, "could you place every piece of drinkware on the dining table")],
+     "Put All X On Y", ["Drinkware", "on", "DiningTable"]),
+    ([(D, "what should i do"), (C, "gather up all the newspapers and put them on one sofa")],
+     "Put All X In One Y", ["Newspaper", "on", "Sofa"]),
+    ([(C, "all the tissue boxes should end up together in a single cabinet")],
+     "Put All X In One Y", ["TissueBox", "in", "Cabinet"]),
+    ([(C, "put all the silverware into the same drawer please")],
+     "Put All X In One Y", ["Silverware", "in", "Drawer"]),
+    ([(D, "hello"), (C, "i need 2 pan fried potato slices on a plate")],
+     "N Cooked Slices Of X In Y", ["2", "Potato", "on", "Plate"]),
+    ([(C, "could you cook a couple of potato slices and serve them in a bowl")],
+     "N Cooked Slices Of X In Y", ["2", "Potato", "in", "Bowl"]),
+    ([(C, "slice up a potato, fry one slice and put it on a clean plate")],
+     "N Cooked Slices Of X In Y", ["1", "Potato", "on", "Plate"]),
+    ([(D, "hi what can i do"), (C, "cut a tomato and put 3 slices in a bowl")],
+     "N Slices Of X In Y", ["3", "Tomato", "in", "Bowl"]),
+    ([(C, "grab the lettuce, slice it, and lay a single slice on a plate")],
+     "N Slices Of X In Y", ["1", "Lettuce", "on", "Plate"]),
+    ([(C, "we need two apple wedges on a plate")], "N Slices Of X In Y", ["2", "Apple", "on", "Plate"]),
+    ([(D, "hi"), (C, "time for a salad! lettuce and 2 tomato slices on a plate please")], "Salad", ["1", "2", "0"]),
+    ([(C, "can you assemble a salad with one cooked potato slice and a slice of tomato")], "Salad", ["0", "1", "1"]),
+    ([(C, "salad for dinner please"), (D, "what goes in it?"), (C, "just lettuce and tomato")],
+     "Salad", ["1", "1", "0"]),
+    ([(D, "hello"), (C, "make me a sandwich, two toasted bread slices with a tomato slice in between")],
+     "Sandwich", ["0", "1"]),
+    ([(C, "I'd love a lettuce and tomato sandwich")], "Sandwich", ["1", "1"]),
+    ([(C, "sandwich please. toast the bread, add 2 slices of lettuce")], "Sandwich", ["2", "0"]),
+    ([(D, "hi"), (C, "breakfast time: i want a coffee and some toast on the counter")],
+     "Breakfast", ["1", "1", "0", "Plate", "0", "Plate", "0", "1", "1", "0", "0", "2", "0", "CounterTop"]),
+    ([(C, "please get breakfast ready on the dining table, a mug of coffee and a salad with lettuce and tomato")],
+     "Breakfast", ["1", "0", "0", "Plate", "0", "Plate", "0", "1", "1", "1", "1", "1", "0", "DiningTable"]),
+    ([(C, "can you make me a coffee and a sandwich for breakfast")],
+     "Breakfast", ["1", "0", "0", "Plate", "0", "Plate", "1", "1", "1", "0", "0", "2", "0", "DiningTable"]),
+]
+
+
+@pytest.fixture(scope="module")
+def planner():
+    """The embedding planner, loaded once for the module (the encoder is cached per process)."""
+    return RetrievalPlanner()
+
+
+@pytest.fixture(scope="module")
+def lexical():
+    return RetrievalPlanner(encoder=None)
+
+
+def test_library_covers_every_family():
+    examples = load_examples()
+    for family in TASK_FAMILIES:
+        mine = [e for e in examples if e["family"] == family]
+        assert len(mine) >= 15, family
+        assert all(len(e["params"]) == FAMILY_NPARAMS[family] for e in mine)
+
+
+@pytest.mark.parametrize("dialogue,family,params", HELD_OUT, ids=[f"{f}-{i}" for i, (_, f, _) in enumerate(HELD_OUT)])
+def test_held_out_dialogues(planner, dialogue, family, params):
+    intent = planner.parse(dialogue)
+    assert (intent.family, intent.params) == (family, params), intent.evidence
+
+
+def test_lexical_only_planner_is_good_too(lexical):
+    right = sum(lexical.parse(d).family == f for d, f, _ in HELD_OUT)
+    assert right >= 0.9 * len(HELD_OUT)
+    assert lexical.parse([(C, "plant looks sad and dry")]).family == "Water Plant"
+
+
+def test_retrieval_decides_without_a_cue(planner):
+    intent = planner.parse([(C, "my flowers are wilting, could you help them out")])
+    assert intent.family == "Water Plant"
+    assert any(e.startswith("knn:") for e in intent.evidence)
+
+
+@pytest.mark.parametrize("text,n", [("put two slices of tomato on a plate", "2"), ("a couple of tomato slices on a "
+                                    "plate", "2"), ("3 tomato slices on a plate", "3"), ("one tomato slice please, "
+                                    "on a plate", "1"), ("slice a tomato and put it on a plate", "1")])
+def test_slice_counts(lexical, text, n):
+    assert lexical.parse(text).params[0] == n
+
+
+def test_in_and_on_follow_the_dish(lexical):
+    assert lexical.parse("two slices of apple in a bowl").params[2:] == ["in", "Bowl"]
+    assert lexical.parse("two slices of apple on a plate").params[2:] == ["on", "Plate"]
+
+
+def test_custom_classes_and_synonyms():
+    assert ground("the coffee cup") == "Mug"
+    assert ground("a spud") == "Potato"
+    assert ground("couch") == "Sofa"
+    assert ground("the refrigerator") == "Fridge"
+    assert ground("burner") == "StoveBurner"
+    assert ground("tap") == "Faucet"
+    assert ground("trash") == "GarbageCan"
+    assert ground("glasses") == "Cup"
+    assert ground("the table") == "DiningTable"
+    assert ground("cutlery") == "Silverware"
+    assert ground("drinkware") == "Drinkware"
+    assert ground("the green thing") == "Lettuce"
+    assert ground("xyzzy") is None
+    assert [m.name for m in find_mentions("put all remotes on the coffee table")] == ["RemoteControl", "CoffeeTable"]
+
+
+def test_embedding_fallback_grounds_unknown_words(planner):
+    assert ground("refrigerating appliance", embed=planner.encode, candidates=["Fridge", "Sofa", "Toaster"]) in (
+        "Fridge", "Toaster")
+
+
+def test_location_hints_and_corrections(lexical):
+    intent = lexical.parse([
+        (D, "what should I do?"), (C, "make coffee please"),
+        (D, "where's a mug?"), (C, "the mug is in the cabinet left of the sink"),
+        (C, "there's a knife in the drawer"), (C, "check the fridge for a tomato"),
+        (D, "where is the mug?"), (C, "oops, i meant the drawer under the coffee maker")])
+    assert intent.family == "Coffee"
+    assert intent.hints["Mug"] == ["Drawer", "Cabinet"]
+    assert intent.hints["Knife"] == ["Drawer"]
+    assert intent.hints["Tomato"] == ["Fridge"]
+
+
+def test_answer_to_where_question_is_a_hint_but_destination_is_not(lexical):
+    intent = lexical.parse([(C, "boil a potato"), (D, "where is the potato?"), (C, "in the microwave"),
+                            (D, "where should i put it?"), (C, "in the pot on the stove")])
+    assert intent.hints == {"Potato": ["Microwave"]}
+
+
+def test_correction_updates_parameter(lexical):
+    intent = lexical.parse([(C, "put all the remotes on the armchair"), (D, "ok"),
+                            (C, "actually put them on the table")])
+    assert intent.params == ["RemoteControl", "on", "DiningTable"]
+    intent = lexical.parse([(C, "cut 2 slices of apple and put them on a plate"), (C, "sorry, use a bowl instead")])
+    assert intent.params == ["2", "Apple", "in", "Bowl"]
+
+
+def test_accepts_lists_and_plain_text(lexical):
+    assert lexical.parse([["Commander", "Make coffee"], ["Driver", "ok"]]).family == "Coffee"
+    assert lexical.parse("water the plant").family == "Water Plant"
+    with pytest.raises(PlannerError, match=r"dialogue\[0\]"):
+        lexical.parse([("Commander",)])
+    with pytest.raises(PlannerError, match="speaker"):
+        lexical.parse([("Narrator", "hello")])
+
+
+def test_parse_is_fast(planner):
+    dialogue = HELD_OUT[0][0] + [(C, "the mug is on the counter near the sink")] * 5
+    planner.parse(dialogue)
+    start = time.perf_counter()
+    for _ in range(5):
+        planner.parse(dialogue)
+    assert (time.perf_counter() - start) / 5 < 0.1
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agent.plan", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_intent_only_and_errors(tmp_path):
+    out = _cli("--dialogue", "Commander: boil a potato | Driver: ok", "--intent-only", "--no-encoder")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["family"] == "Boil X"
+    plain = _cli("--dialogue", "put all the pens on the desk", "--intent-only", "--no-encoder")
+    assert json.loads(plain.stdout)["params"] == ["Pen", "on", "Desk"]
+    bad = tmp_path / "broken.tfd.json"
+    bad.write_text("{not json")
+    out = _cli("--tfd", str(bad), "--no-encoder")
+    assert out.returncode == 2 and "broken.tfd.json" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    missing = tmp_path / "nodialog.json"
+    missing.write_text(json.dumps({"game_id": "x"}))
+    out = _cli("--edh", str(missing), "--no-encoder")
+    assert out.returncode == 2 and "dialog_history" in out.stderr
+    assert _cli("--help").returncode == 0
