@@ -61,6 +61,7 @@ class DialogueAgent(EpisodeAgent):
             if self.program.intent is not None:
                 out["intent"] = {"family": self.program.intent.family, "params": self.program.intent.params}
         if self.executor is not None:
+            out["failed_by_action"] = dict(self.executor.failed_actions)
             out["skills"] = [{"skill": r.skill, "ok": r.ok, "steps": r.steps, "message": r.message}
                              for r in self.executor.records]
         return out

@@ -47,8 +47,8 @@ CONTAINER_PRIORS = {
                 "ToiletPaper", "SprayBottle", "Candle", "Cloth", "TissueBox", "Book", "Statue"),
 }
 STOVE_KNOBS_MAX = 4
-REACH = 1.4
-"""Metres from the agent's body to a click point (TEACh allows 1.5; the margin absorbs depth noise)."""
+REACH = 1.45
+"""Metres from the agent's body to a click point (TEACh allows 1.5)."""
 
 
 class SkillFailure(RuntimeError):
@@ -108,6 +108,9 @@ class Executor:
         self.searched_containers: set[tuple] = set()
         self.explored_frontiers: set[tuple[int, int]] = set()
         self.knobs_on: list[np.ndarray] = []
+        self.failed_actions: dict[str, int] = {}
+        self.current = ""
+        """The skill running now (for videos and logs)."""
         self.to_close: list[int] = []
         """Containers opened while searching, to shut once the object found inside is taken out."""
         self.trace: list[str] = []
@@ -138,8 +141,14 @@ class Executor:
         ok = obs.last_action_success
         if not ok:
             self.failures += 1
+            self.failed_actions[action.name] = self.failed_actions.get(action.name, 0) + 1
+            self.note(f"{action.name} failed ({self.current}): {obs.last_error[:80]}")
             if action.name == "MoveAhead" and previous is not None:
-                self.nav.block_edge(self.here(previous), previous.yaw)
+                node = self.here(previous)
+                di, dj = HEADINGS[snap_yaw(previous.yaw)]
+                self.note(f"blocked move {node} -> state {self.nav.state_of((node[0] + di, node[1] + dj))}"
+                          f"{' (soft)' if self.nav.trapped(node) else ''}")
+                self.nav.block_edge(node, previous.yaw)
         return ok
 
     @property
@@ -160,6 +169,7 @@ class Executor:
                 if call.skill == "stop":
                     break
                 start = self.steps
+                self.current = str(call)
                 try:
                     yield from self.run_skill(call)
                     self.records.append(SkillRecord(str(call), True, self.steps - start))
@@ -368,6 +378,7 @@ class Executor:
         here = self.here()
         c_node = self.map.node_of(centre[0], centre[2])
         body_y = float(self.obs.agent_position[1])
+        front = self.front_direction(centre)
         options = []
         rejected = {"blocked": 0, "reach": 0, "angle": 0, "horizon": 0, "sight": 0, "path": 0}
         for di in range(-7, 8):
@@ -380,7 +391,7 @@ class Executor:
                 flat = np.hypot(points[:, 0] - x, points[:, 2] - z)
                 nearest = int(np.argmin(flat))
                 reach3d = math.sqrt(flat[nearest] ** 2 + (points[nearest, 1] - body_y) ** 2)
-                if reach3d > REACH - 0.1 or flat.min() < 0.15:
+                if reach3d > REACH - 0.05 or flat.min() < 0.15:
                     rejected["reach"] += 1
                     continue
                 bearing = math.degrees(math.atan2(centre[0] - x, centre[2] - z)) % 360.0
@@ -397,7 +408,7 @@ class Executor:
                     rejected["sight"] += 1
                     continue
                 cost = self.nav.cost_to(here, node)
-                if not np.isfinite(cost):
+                if not np.isfinite(cost) and self.nav.trapped(here):
                     self.nav.soft = True
                     cost = self.nav.cost_to(here, node) + 10.0
                     self.nav.soft = False
@@ -405,11 +416,33 @@ class Executor:
                     rejected["path"] += 1
                     continue
                 turn = len(turn_actions(self.obs.yaw, yaw)) if node == here else 0.5
-                options.append((cost + turn + 1.5 * float(flat.min()), node, yaw, horizon))
+                offset = np.array([x - centre[0], z - centre[2]])
+                facing = 0.0
+                if front is not None and np.linalg.norm(offset) > 1e-6:
+                    facing = 6.0 * (1.0 - float(offset @ front) / float(np.linalg.norm(offset)))
+                options.append((cost + turn + 1.5 * float(flat.min()) + facing, node, yaw, horizon))
         options.sort(key=lambda t: t[0])
         if not options:
             self.note(f"no viewpoint for {instance.class_name} at {np.round(centre, 2)}: {rejected}")
         return [(node, yaw, horizon) for _, node, yaw, horizon in options]
+
+    def front_direction(self, centre: np.ndarray, radius: float = 0.75) -> np.ndarray | None:
+        """Unit (x, z) direction from ``centre`` towards the open floor around it: where an object against a wall
+        or in a counter is seen and opened from."""
+        grid = self.map
+        row, col = grid.to_cell(centre[0], centre[2])
+        r = int(radius / grid.cell)
+        r0, c0 = max(int(row) - r, 0), max(int(col) - r, 0)
+        window = grid.floor[r0:int(row) + r + 1, c0:int(col) + r + 1] & ~grid.blocked_cells()[r0:int(row) + r + 1,
+                                                                                             c0:int(col) + r + 1]
+        rows, cols = np.nonzero(window)
+        if len(rows) < 4:
+            return None
+        dz = (rows + r0 - row) * grid.cell
+        dx = (cols + c0 - col) * grid.cell
+        vector = np.array([dx.mean(), dz.mean()])
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0.05 else None
 
     def best_horizon(self, x: float, z: float, yaw: int, aim: np.ndarray) -> float | None:
         from envs.camera import camera_to_world_thor
@@ -477,7 +510,12 @@ class Executor:
                     continue
             for x, y in clicks[:2]:
                 point = self.click_point(x, y)
+                door = self.map.snapshot_door(point[0], point[2]) if action == "OpenObject" else None
                 ok = yield from self.do(AgentAction(action, x=x, y=y))
+                if ok and door is not None:
+                    self.map.opened(door)
+                if ok and action == "CloseObject":
+                    self.map.closed(point[0], point[2])
                 if ok or any(a in self.obs.last_error for a in accept):
                     return point
                 last_error = self.obs.last_error
@@ -569,11 +607,29 @@ class Executor:
         if key in self.searched_containers:
             return
         self.searched_containers.add(key)
+        self.note(f"peek {holder.class_name} at {np.round(np.asarray(holder.centroid), 2)}")
         target = _Target((holder.class_name,), holder)
         openable = self.ontology[holder.class_name].can("openable") if holder.class_name in self.ontology else False
         try:
             if openable and self.state_hint(holder, "isOpen") is not True:
                 yield from self.interact(target, "OpenObject", accept=("already open",))
+                if found is not None and found() is None:
+                    # Look into it: low containers need the camera tilted down, high ones up.
+                    start_horizon = self.obs.horizon
+                    top = float(np.asarray(holder.bbox_max)[1]) - float(self.obs.agent_position[1]) + 0.9
+                    tilt = 30.0 if top < 1.0 else -30.0
+                    if HORIZONS[0] <= start_horizon + tilt <= HORIZONS[-1]:
+                        yield from self.set_horizon(start_horizon + tilt)
+                        if found() is None:
+                            yield from self.set_horizon(start_horizon)
+                    di, dj = HEADINGS[snap_yaw(self.obs.yaw)]
+                    behind = (self.here()[0] - di, self.here()[1] - dj)
+                    if found() is None and tilt > 0 and self.nav.state_of(behind) == 0:
+                        # Too close to see the floor of a low cabinet: one step back, looking down.
+                        if (yield from self.do(AgentAction("MoveBack"))):
+                            yield from self.set_horizon(min(HORIZONS[-1], start_horizon + tilt))
+                            if found() is not None:  # seen: step in again, within reach of it
+                                yield from self.do(AgentAction("MoveAhead"))
                 if found is not None and found() is None:
                     # Nothing wanted inside: shut it again (an open door also walls off the map).
                     yield from self.interact(target, "CloseObject", accept=("already closed",))

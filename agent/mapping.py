@@ -42,6 +42,10 @@ class OccupancyMap:
         self.top = np.full((self.n, self.n), -np.inf, dtype=np.float32)
         self.bottom = np.full((self.n, self.n), np.inf, dtype=np.float32)
         """Highest and lowest point seen above each cell (metres above the floor), for line-of-sight checks."""
+        self.ignored = np.zeros((self.n, self.n), dtype=bool)
+        """Obstacle cells that appeared when the agent opened something (its door or drawer): not walls to the body,
+        since AI2-THOR's agent passes open doors; forgotten when the thing is closed again."""
+        self._door_zones: list[tuple[np.ndarray, tuple[slice, slice], np.ndarray]] = []
         self._blocked_cache: np.ndarray | None = None
         self.version = 0
         r = int(math.ceil(agent_radius / cell))
@@ -89,6 +93,11 @@ class OccupancyMap:
         self.bottom[cleared] = np.inf
         self.obstacle |= seen_obstacle
         self.floor |= seen_floor
+        for _, window, before in self._door_zones:
+            appeared = self.obstacle[window] & ~before
+            if (appeared & ~self.ignored[window]).any():
+                self.ignored[window] |= appeared
+                changed = True
         if changed:
             self._blocked_cache = None
             self.version += 1
@@ -108,11 +117,47 @@ class OccupancyMap:
             self.floor[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1] |= self._disk
             self.visits[int(row), int(col)] += 1
 
+    def door_window(self, x: float, z: float, radius: float = 1.0) -> tuple[slice, slice]:
+        row, col = self.to_cell(x, z)
+        r = int(radius / self.cell)
+        return slice(max(int(row) - r, 0), int(row) + r + 1), slice(max(int(col) - r, 0), int(col) + r + 1)
+
+    def snapshot_door(self, x: float, z: float) -> tuple:
+        """Call before opening the thing at (x, z); hand the result to :meth:`opened` once it opened."""
+        window = self.door_window(x, z)
+        return np.array([x, z]), window, self.obstacle[window].copy()
+
+    def opened(self, snapshot: tuple) -> None:
+        """Obstacles new since ``snapshot`` near the opened thing (now and until it is closed) are its door."""
+        self._door_zones.append(snapshot)
+        centre, window, before = snapshot
+        appeared = self.obstacle[window] & ~before
+        if appeared.any():
+            self.ignored[window] |= appeared
+            self._blocked_cache = None
+            self.version += 1
+
+    def closed(self, x: float, z: float, radius: float = 0.6) -> None:
+        """The thing near (x, z) was closed: its door cells are free space again."""
+        keep = []
+        for zone in self._door_zones:
+            centre, window, _ = zone
+            if np.hypot(centre[0] - x, centre[1] - z) <= radius:
+                self.obstacle[window] &= ~self.ignored[window]
+                self.ignored[window] = False
+                self.top[window] = np.where(self.obstacle[window], self.top[window], -np.inf)
+                self.bottom[window] = np.where(self.obstacle[window], self.bottom[window], np.inf)
+                self._blocked_cache = None
+                self.version += 1
+            else:
+                keep.append(zone)
+        self._door_zones = keep
+
     # --- queries ----------------------------------------------------------------------------------------------------
     def blocked_cells(self) -> np.ndarray:
         """Cells where the agent's centre may not stand (obstacles grown by the agent radius)."""
         if self._blocked_cache is None:
-            self._blocked_cache = ndimage.binary_dilation(self.obstacle, structure=self._disk)
+            self._blocked_cache = ndimage.binary_dilation(self.obstacle & ~self.ignored, structure=self._disk)
         return self._blocked_cache
 
     def node_state(self, i: int, j: int) -> int:
@@ -161,7 +206,16 @@ class OccupancyMap:
         ok = (row >= 0) & (row < self.n) & (col >= 0) & (col < self.n)
         h = points[ok, 1] - self.floor_y
         r, c = row[ok], col[ok]
-        hit = (self.bottom[r, c] - 0.03 <= h) & (h <= self.top[r, c] + 0.03)
+        top, bottom = self.top[r, c], self.bottom[r, c]
+        hit = (bottom - 0.03 <= h) & (h <= top + 0.03)
+        # Only a surface seen at this cell (a box or counter top from above): take it as solid below.
+        hit |= (top - bottom < 0.1) & (top < 1.3) & (h <= top + 0.03)
+        if self._door_zones and hit.any():
+            # Around an open door or drawer the heights seen before it opened are stale: look through.
+            for _, window, _ in self._door_zones:
+                inside = ((r >= window[0].start) & (r < window[0].stop) & (c >= window[1].start)
+                          & (c < window[1].stop))
+                hit &= ~inside
         if ignore is not None and hit.any():
             ir, ic = self.to_cell(np.asarray(ignore)[:, 0], np.asarray(ignore)[:, 2])
             near = np.zeros(hit.shape, dtype=bool)

@@ -46,6 +46,7 @@ class Navigator:
         """When set, blocked nodes are crossable at ``blocked_cost`` (an escape when the map walls the agent in: an
         open door or a stale obstacle; a real wall then fails the move and becomes a blocked edge)."""
         self.blocked_edges: set[tuple[int, int, int]] = set()
+        self.blocked_nodes: set[tuple[int, int]] = set()
         self._cache_key = None
         self._states = None
         self._dist = None
@@ -61,13 +62,22 @@ class Navigator:
         return abs(node[0]) <= self.half and abs(node[1]) <= self.half
 
     def block_edge(self, node: tuple[int, int], yaw: float) -> None:
-        """A MoveAhead from ``node`` facing ``yaw`` failed: never plan it again."""
-        self.blocked_edges.add((node[0], node[1], snap_yaw(yaw)))
+        """A MoveAhead from ``node`` facing ``yaw`` failed: never plan it again, nor the node it led to (the
+        simulator refuses a move when the agent's body does not fit at the end of it, whichever way it comes)."""
+        yaw = snap_yaw(yaw)
+        self.blocked_edges.add((node[0], node[1], yaw))
+        di, dj = HEADINGS[yaw]
+        self.blocked_nodes.add((node[0] + di, node[1] + dj))
         self._cache_key = None
+        self._states = None
 
     def states(self) -> np.ndarray:
         if self._states is None or self._states[0] != self.map.version:
-            self._states = (self.map.version, self.map.node_states(self.half))
+            states = self.map.node_states(self.half)
+            for i, j in self.blocked_nodes:
+                if self.in_range((i, j)):
+                    states[i + self.half, j + self.half] = 2
+            self._states = (self.map.version, states)
         return self._states[1]
 
     def state_of(self, node: tuple[int, int]) -> int:
@@ -110,7 +120,7 @@ class Navigator:
 
     def distances(self, start: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Path costs from ``start`` to every node (inf where unreachable) and the predecessor array."""
-        key = (start, self.map.version, len(self.blocked_edges), self.soft)
+        key = (start, self.map.version, len(self.blocked_edges), len(self.blocked_nodes), self.soft)
         if self._cache_key != key:
             dist, pred = dijkstra(self._graph(start), directed=True, indices=self.index(start),
                                   return_predecessors=True)
@@ -130,7 +140,7 @@ class Navigator:
         dist, pred = self.distances(start)
         g = self.index(goal)
         if not np.isfinite(dist[g]):
-            if self.soft or self.state_of(goal) == 2:
+            if self.soft or self.state_of(goal) == 2 or not self.trapped(start):
                 return None
             self.soft = True
             try:
@@ -141,6 +151,12 @@ class Navigator:
         while out[-1] != self.index(start):
             out.append(int(pred[out[-1]]))
         return [self.node(k) for k in reversed(out)]
+
+    def trapped(self, start: tuple[int, int], min_nodes: int = 12) -> bool:
+        """Whether the map walls the agent into fewer than ``min_nodes`` reachable nodes (then, and only then, paths
+        may cross blocked nodes: a door the agent opened, a stale obstacle)."""
+        dist, _ = self.distances(start)
+        return int(np.isfinite(dist).sum()) < min_nodes
 
     def path_is_clear(self, path: list[tuple[int, int]], allow_blocked: bool = False) -> bool:
         """Every node after the first is still not blocked and no step is a known-bad edge."""
