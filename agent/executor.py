@@ -641,6 +641,29 @@ class Executor:
             self.note(f"peek {holder.class_name}: {error}")
             return
 
+    def container_of(self, instance):
+        """The closed-able container (fridge, cabinet, drawer, microwave) whose box holds ``instance``, if any."""
+        if self.memory is None:
+            return None
+        c = np.asarray(instance.centroid)
+        best, best_volume = None, float("inf")
+        for kind in CONTAINERS:
+            for holder in self.memory.find(kind):
+                lo, hi = np.asarray(holder.bbox_min) - 0.03, np.asarray(holder.bbox_max) + 0.03
+                if np.all(c >= lo) and np.all(c <= hi):
+                    volume = float(np.prod(hi - lo))
+                    if volume < best_volume:
+                        best, best_volume = holder, volume
+        return best
+
+    def open_holder_of(self, instance) -> Steps:
+        """Open the container ``instance`` lies in (unless it is known to be open, or this agent opened it)."""
+        holder = self.container_of(instance)
+        if holder is None or self.state_hint(holder, "isOpen") is True or holder.instance_id in self.to_close:
+            return
+        yield from self.interact(_Target((holder.class_name,), holder), "OpenObject")
+        self.to_close.append(holder.instance_id)
+
     def close_opened(self) -> Steps:
         pending, self.to_close = self.to_close, []
         for instance_id in pending:
@@ -713,7 +736,9 @@ class Executor:
     def holding(self, types: tuple[str, ...]) -> bool:
         return any(h in types for h in self.obs.held)
 
-    def skill_pickup(self, object: str, not_in: str | None = None, prefer: str | None = None) -> Steps:
+    def skill_pickup(self, object: str, not_in: str | None = None, prefer: str | None = None,
+                     only: set | None = None) -> Steps:
+        """Have an ``object`` in hand (``only``: one of these memory instance ids)."""
         types = self.types_of(object)
         if self.holding(types):
             return
@@ -721,9 +746,17 @@ class Executor:
             yield from self.skill_put_down()
         exclude: set = set()
         for _ in range(3):
-            instance = yield from self.locate(object, not_in, prefer, exclude)
+            if only is not None:
+                candidates = [i for i in self.instances(types) if i.instance_id in only
+                              and i.instance_id not in exclude]
+                if not candidates:
+                    raise SkillFailure(f"no {object} left among the wanted ones")
+                instance = self.choose(candidates, types)
+            else:
+                instance = yield from self.locate(object, not_in, prefer, exclude)
             target = _Target(types, instance)
             try:
+                yield from self.open_holder_of(instance)
                 yield from self.interact(target, "PickupObject")
             except SkillFailure:
                 exclude.add(instance.instance_id)
@@ -736,14 +769,20 @@ class Executor:
             exclude.add(instance.instance_id)
         raise SkillFailure(f"could not pick up {object}")
 
-    def skill_place(self, target: str) -> Steps:
+    def skill_place(self, target: str, instance=None) -> Steps:
+        """Put what is held in/on ``target`` (``instance``: that very one, e.g. the dish being served on)."""
         if not self.obs.held:
             raise SkillFailure(f"place on {target}: nothing in hand")
         held_type = self.obs.held[0]
         types = self.types_of(target)
         exclude: set = set()
+        wanted = instance
         for _ in range(3):
-            instance = yield from self.locate(target, exclude_ids=exclude)
+            if wanted is not None:
+                fresh = self.memory.get(wanted.instance_id)
+                instance, wanted = (fresh or wanted), None
+            else:
+                instance = yield from self.locate(target, exclude_ids=exclude)
             goal = _Target(types, instance)
             key = tuple(np.round(np.asarray(instance.centroid), 1))
             openable = instance.class_name in self.ontology and self.ontology[instance.class_name].can("openable")
@@ -977,7 +1016,7 @@ class Executor:
                 return
             self.focus[dish.class_name] = np.asarray(dish.centroid)
             yield from self.skill_pickup(object, not_in="|".join(x for x in (target, not_in) if x), prefer=prefer)
-            yield from self.skill_place(dish.class_name if dish.class_name in dish_types else target)
+            yield from self.skill_place(dish.class_name if dish.class_name in dish_types else target, instance=dish)
             served += 1
         if served < int(count):
             raise SkillFailure(f"served {served} of {count} {object}")
@@ -996,7 +1035,12 @@ class Executor:
         if single:
             def count_in(h):
                 return sum(i.class_name in types for i in self.memory.contents(h))
-            holders.sort(key=lambda h: -count_in(h))
+            items = [np.asarray(i.centroid) for i in self.instances(types)]
+
+            def spread(h):
+                c = np.asarray(h.centroid)
+                return float(np.mean([np.linalg.norm(c - p) for p in items])) if items else 0.0
+            holders.sort(key=lambda h: (-count_in(h), spread(h)))
             chosen = holders[0]
             not_in_name = None
         else:
@@ -1010,13 +1054,16 @@ class Executor:
                 remaining = [i for i in self.instances(types) if i.instance_id not in inside]
             else:
                 remaining = self.instances(types, not_in_name)
+            self.note(f"put_all: {len(remaining)} {object} left to move; known "
+                      f"{[(i.class_name, np.round(i.centroid, 2).tolist()) for i in self.instances(types)]}")
             if not remaining:
                 break
             try:
-                yield from self.skill_pickup(object, not_in=not_in_name if chosen is None else None)
                 if chosen is not None:
-                    self.focus[chosen.class_name] = np.asarray(chosen.centroid)
-                yield from self.skill_place(chosen.class_name if chosen is not None else target)
+                    yield from self.skill_pickup(object, only={i.instance_id for i in remaining})
+                else:
+                    yield from self.skill_pickup(object, not_in=not_in_name)
+                yield from self.skill_place(chosen.class_name if chosen is not None else target, instance=chosen)
                 moved += 1
             except SkillFailure:
                 failures += 1
