@@ -125,7 +125,7 @@ class Executor:
             self.map = OccupancyMap(origin=obs.agent_position)
             self.nav = Navigator(self.map)
         self.obs = obs
-        self.map.update(obs.depth, obs.fov, obs.camera_to_world)
+        self.map.update(obs.depth, obs.fov, obs.camera_to_world, holding=bool(obs.held))
         self.map.mark_visited(float(obs.agent_position[0]), float(obs.agent_position[2]))
 
     def do(self, action: AgentAction) -> Generator[AgentAction, Observation, bool]:

@@ -36,6 +36,7 @@ class OccupancyMap:
         self.floor_tolerance = floor_tolerance
         self.max_depth = max_depth
         self.stride = stride
+        self.held_clearance = 0.8
         self.obstacle = np.zeros((self.n, self.n), dtype=bool)
         self.floor = np.zeros((self.n, self.n), dtype=bool)
         self.visits = np.zeros((self.n, self.n), dtype=np.int32)
@@ -66,11 +67,16 @@ class OccupancyMap:
         return int(round((x - self.origin[0]) / self.grid)), int(round((z - self.origin[2]) / self.grid))
 
     # --- updates ----------------------------------------------------------------------------------------------------
-    def update(self, depth: np.ndarray, fov: float, camera_to_world: np.ndarray) -> None:
-        """Fuse one planar depth frame taken with the thor ``camera_to_world`` pose."""
+    def update(self, depth: np.ndarray, fov: float, camera_to_world: np.ndarray, holding: bool = False) -> None:
+        """Fuse one planar depth frame taken with the thor ``camera_to_world`` pose. ``holding``: something is in
+        the hand, floating in front of the camera (AI2-THOR draws it there); points of it are not obstacles."""
         sub = np.asarray(depth, dtype=np.float32)[::self.stride, ::self.stride]
         points = unproject_depth_strided(depth, fov, camera_to_world, self.stride)
         valid = (sub > 0.05) & (sub < self.max_depth) & np.isfinite(sub)
+        if holding:
+            cam = camera_to_world[:3, 3]
+            near = np.hypot(points[..., 0] - cam[0], points[..., 2] - cam[2]) < self.held_clearance
+            valid &= ~(near & (points[..., 1] - self.floor_y > 0.45))
         points = points[valid]
         height = points[:, 1] - self.floor_y
         row, col = self.to_cell(points[:, 0], points[:, 2])
