@@ -366,7 +366,7 @@ class Executor:
         return out
 
     # ------------------------------------------------------------------ viewpoints
-    def viewpoints(self, instance, tried: set) -> list[tuple[tuple[int, int], int, float]]:
+    def viewpoints(self, instance, tried: set, frontal: float = 1.0) -> list[tuple[tuple[int, int], int, float]]:
         """(node, yaw, horizon) from which ``instance`` should be clickable: within reach, facing it, best first."""
         points = np.asarray(instance.points)
         if len(points) > 300:
@@ -419,7 +419,7 @@ class Executor:
                 offset = np.array([x - centre[0], z - centre[2]])
                 facing = 0.0
                 if front is not None and np.linalg.norm(offset) > 1e-6:
-                    facing = 6.0 * (1.0 - float(offset @ front) / float(np.linalg.norm(offset)))
+                    facing = 6.0 * frontal * (1.0 - float(offset @ front) / float(np.linalg.norm(offset)))
                 options.append((cost + turn + 1.5 * float(flat.min()) + facing, node, yaw, horizon))
         options.sort(key=lambda t: t[0])
         if not options:
@@ -523,7 +523,8 @@ class Executor:
                     break
                 if any(k in last_error for k in ("must be open", "must be closed", "must be OFF", "holding",
                                                   "isn't holding", "NOT a receptacle", "not a valid Object Type",
-                                                  "must be holding", "filled with liquid", "already")):
+                                                  "must be holding", "filled with liquid", "already",
+                                                  "No valid positions")):
                     raise SkillFailure(f"{action}: {last_error}")
             if target.instance is not None:
                 here = self.here()
@@ -622,14 +623,8 @@ class Executor:
                         yield from self.set_horizon(start_horizon + tilt)
                         if found() is None:
                             yield from self.set_horizon(start_horizon)
-                    di, dj = HEADINGS[snap_yaw(self.obs.yaw)]
-                    behind = (self.here()[0] - di, self.here()[1] - dj)
-                    if found() is None and tilt > 0 and self.nav.state_of(behind) == 0:
-                        # Too close to see the floor of a low cabinet: one step back, looking down.
-                        if (yield from self.do(AgentAction("MoveBack"))):
-                            yield from self.set_horizon(min(HORIZONS[-1], start_horizon + tilt))
-                            if found() is not None:  # seen: step in again, within reach of it
-                                yield from self.do(AgentAction("MoveAhead"))
+                    if found() is None:
+                        yield from self.look_into(holder, found)
                 if found is not None and found() is None:
                     # Nothing wanted inside: shut it again (an open door also walls off the map).
                     yield from self.interact(target, "CloseObject", accept=("already closed",))
@@ -663,6 +658,42 @@ class Executor:
             return
         yield from self.interact(_Target((holder.class_name,), holder), "OpenObject")
         self.to_close.append(holder.instance_id)
+
+    def look_into(self, holder, found) -> Steps:
+        """From straight in front of the open ``holder``, look at it high and low until ``found()``."""
+        views = self.viewpoints(holder, set(), frontal=4.0)
+        if not views:
+            return
+        node, yaw, horizon = views[0]
+        if node != self.here():
+            if not (yield from self.walk_to(node, final_yaw=yaw)):
+                return
+        else:
+            yield from self.face(yaw)
+        for h in (horizon, horizon + 30.0, horizon - 30.0):
+            if HORIZONS[0] <= h <= HORIZONS[-1]:
+                yield from self.set_horizon(h)
+                if found() is not None:
+                    return
+
+    def stood_on(self, node: tuple[int, int]) -> bool:
+        """Whether the agent has stood on ``node`` (a step there is safe, unlike a step into unseen space)."""
+        x, z = self.map.node_xz(*node)
+        row, col = self.map.to_cell(x, z)
+        return self.nav.state_of(node) == 0 and bool(self.map.visits[row, col] > 0)
+
+    def clear_receptacle(self, holder, keep: tuple[str, ...] = (), limit: int = 3) -> Steps:
+        """Take what lies in/on ``holder`` out and put it down elsewhere (a full pan or basin takes nothing more)."""
+        for _ in range(limit):
+            fresh = self.memory.get(holder.instance_id) or holder
+            items = [i for i in self.memory.contents(fresh) if i.class_name not in keep
+                     and i.class_name in self.ontology and self.ontology[i.class_name].can("pickupable")]
+            if not items:
+                return
+            item = items[0]
+            self.note(f"clearing {item.class_name} off {holder.class_name}")
+            yield from self.skill_pickup(item.class_name, only={item.instance_id})
+            yield from self.skill_put_down()
 
     def close_opened(self) -> Steps:
         pending, self.to_close = self.to_close, []
@@ -777,6 +808,7 @@ class Executor:
         types = self.types_of(target)
         exclude: set = set()
         wanted = instance
+        cleared = False
         for _ in range(3):
             if wanted is not None:
                 fresh = self.memory.get(wanted.instance_id)
@@ -800,6 +832,14 @@ class Executor:
                     except SkillFailure:
                         exclude.add(instance.instance_id)
                         continue
+                elif "No valid positions" in str(error) and not cleared and self.memory.contents(instance):
+                    cleared = True
+                    held_instance_type = held_type
+                    yield from self.skill_put_down()
+                    yield from self.clear_receptacle(instance)
+                    yield from self.skill_pickup(held_instance_type)
+                    wanted = instance
+                    continue
                 else:
                     exclude.add(instance.instance_id)
                     continue
@@ -936,7 +976,9 @@ class Executor:
                     return inst
         yield from self.skill_pickup(vessel)
         yield from self.skill_place("StoveBurner")
-        return (yield from self.locate(vessel))
+        pan = yield from self.locate(vessel)
+        yield from self.clear_receptacle(pan)
+        return pan
 
     def knobs_on_near(self, anchor: np.ndarray) -> Steps:
         knobs = self.instances(("StoveKnob",))
