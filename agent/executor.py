@@ -46,6 +46,12 @@ CONTAINER_PRIORS = {
                 "Vase", "Glassbottle", "Ladle", "Spatula", "SaltShaker", "PepperShaker", "Toaster", "Bread",
                 "ToiletPaper", "SprayBottle", "Candle", "Cloth", "TissueBox", "Book", "Statue"),
 }
+OPEN_PLACE_PRIORS = {
+    "SinkBasin": ("Knife", "ButterKnife", "Fork", "Spoon", "Spatula", "Ladle", "Mug", "Cup", "Bowl", "Plate", "Pan",
+                  "Pot", "DishSponge", "Apple", "Tomato", "Potato", "Lettuce", "Egg", "SoapBar", "Kettle"),
+    "Bathtub": ("SoapBar", "Cloth", "SoapBottle", "DishSponge"),
+}
+"""Open receptacles looked at up close when an object is nowhere in view (low inside, hidden from afar)."""
 STOVE_KNOBS_MAX = 4
 REACH = 1.45
 """Metres from the agent's body to a click point (TEACh allows 1.5)."""
@@ -579,6 +585,10 @@ class Executor:
                 if found() is not None:
                     return
         yield from self.explore(found, min(2, self.config.frontier_visits))
+        for holder in self.open_places_for(types):
+            if found() is not None:
+                return
+            yield from self.peek(holder, found)
         for holder in self.containers_for(types)[: self.config.container_opens]:
             if found() is not None:
                 return
@@ -631,7 +641,7 @@ class Executor:
                 else:
                     self.to_close.append(holder.instance_id)
             else:
-                yield from self.interact_view_only(target)
+                yield from self.look_into(holder, found or (lambda: None))
         except SkillFailure as error:
             self.note(f"peek {holder.class_name}: {error}")
             return
@@ -713,6 +723,21 @@ class Executor:
             node, yaw, horizon = views[0]
             yield from self.walk_to(node, final_yaw=yaw)
             yield from self.set_horizon(horizon)
+
+    def open_places_for(self, types: tuple[str, ...]) -> list:
+        """Open receptacles where ``types`` often lie out of sight from afar (a knife down in the sink basin),
+        nearest first, not yet looked at."""
+        kinds = [kind for kind, members in OPEN_PLACE_PRIORS.items() if any(t in members for t in types)]
+        places = []
+        for kind in kinds:
+            for inst in self.instances((kind,)):
+                key = tuple(np.round(np.asarray(inst.centroid), 1))
+                if key not in self.searched_containers:
+                    c = np.asarray(inst.centroid)
+                    places.append((float(np.hypot(c[0] - self.obs.agent_position[0], c[2] - self.obs.agent_position[2])),
+                                   inst))
+        places.sort(key=lambda t: t[0])
+        return [p for _, p in places[:3]]
 
     def containers_for(self, types: tuple[str, ...]) -> list:
         memory = self.memory

@@ -86,7 +86,7 @@ def list_episodes(data_dir: Path, split: str, mode: str) -> list[EpisodeFile]:
     out = []
     for path in split_files(data_dir, kind, split):
         name = path.name
-        instance_id = name[: -len(".json")] if mode == "edh" else name[: -len(".tfd.json")]
+        instance_id = name[: -len(".json")]  # TEACh's ids: <game_id>.tfd, <game_id>.edh<k>
         game_id = name.split(".")[0]
         out.append(EpisodeFile(path, instance_id, game_id))
     return out
@@ -248,6 +248,7 @@ def run_episode(env, provider, agent: EpisodeAgent, episode: EpisodeFile, config
                                    num_api_fails=fails, error=bool(record["error"]), init_success=init_success,
                                    pred_actions=pred_actions)
             record.update(scored)
+            record["instance_id"] = episode.instance_id  # the file's own name decides (resume, merges)
         except Exception as error:  # noqa: BLE001
             record.update(error=1, error_message=record["error_message"] or f"scoring: {type(error).__name__}: "
                                                                              f"{error}")
@@ -274,6 +275,7 @@ def run(config: RunConfig, log=print, progress: bool = True) -> dict:
     out = config.run_dir()
     stored = asdict(config)
     stored["data_dir"] = str(data_dir)
+    stored.pop("resume", None)  # how this invocation started, not what the run is
     writer = ResultsWriter(out, stored, resume=config.resume)
     done = writer.done_ids()
     todo = [e for e in episodes if e.instance_id not in done]

@@ -1,0 +1,215 @@
+"""The agent end to end: skills in a small scene, a whole TfD episode, the no-peeking contract, resume, bad files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from agent.agent import DialogueAgent
+from agent.executor import Executor
+from agent.observation import build_observation
+from agent.planner import RetrievalPlanner
+from agent.program import Program, SkillCall
+from agent.run_teach import RunConfig, list_episodes, main, run_episode
+from perception.providers import GroundTruthProvider, make_provider
+
+
+def _drive(env, provider, program: Program, max_steps: int = 400) -> Executor:
+    """Run ``program`` with the executor in ``env`` until it is done."""
+    executor = Executor(program)
+    event = env.last_event
+    obs = build_observation(event, 0, provider.observe(event), provider.memory)
+    executor.observe(obs)
+    steps = executor.run()
+    action = next(steps)
+    for n in range(1, max_steps):
+        event = env.step(action=action.name, **action.thor_args())
+        obs = build_observation(event, n, provider.observe(event), provider.memory)
+        try:
+            action = steps.send(obs)
+        except StopIteration:
+            break
+    return executor
+
+
+def _objects(env, object_type):
+    return [o for o in env.last_event.metadata["objects"] if o["objectType"] == object_type]
+
+
+def test_skills_in_a_kitchen():
+    """Open and close the fridge, slice a tomato with a knife, and put things down, with ground-truth perception."""
+    from envs import make_env
+
+    with make_env() as env:
+        env.reset(scene="FloorPlan1")
+        env.step(action="LookDown")
+        provider = make_provider("gt")
+        program = Program([SkillCall("slice", {"object": "Tomato"}), SkillCall("pickup", {"object": "TomatoSliced"}),
+                           SkillCall("put_down", {}), SkillCall("open", {"object": "Fridge"}),
+                           SkillCall("close", {"object": "Fridge"})])
+        executor = _drive(env, provider, program, max_steps=800)
+        assert [r.ok for r in executor.records] == [True] * 5, executor.records
+        assert not _objects(env, "Fridge")[0]["isOpen"]
+        assert any(t["isSliced"] for t in _objects(env, "Tomato"))
+        assert _objects(env, "TomatoSliced")
+        assert env.last_event.metadata["inventoryObjects"] == []  # the knife and the slice were put down
+        assert executor.failures <= 3
+
+
+@pytest.fixture(scope="module")
+def lexical_planner():
+    return RetrievalPlanner(encoder=None)
+
+
+def _episode(data: Path, mode: str = "tfd"):
+    config = RunConfig(split="valid_unseen", mode=mode, data_dir=str(data))
+    return config, list_episodes(data, "valid_unseen", mode)[0]
+
+
+def test_a_whole_tfd_episode_succeeds_with_gt(tiny_teach_data, lexical_planner):
+    from envs import make_env
+
+    config, episode = _episode(tiny_teach_data)
+    agent = DialogueAgent(lexical_planner)
+    with make_env() as env:
+        record = run_episode(env, make_provider("gt"), agent, episode, config)
+    assert record["error"] == 0, record.get("error_message")
+    assert record["success"] == 1, record.get("skills")
+    assert record["predicted_stop"] == 1
+    assert record["traj_len"] == len(record["pred_actions"]) <= 1000
+    assert record["intent"]["family"] == record["task"]
+
+
+class _Forbidden(list):
+    """An object list that fails on any access: the agent must never read the simulator's objects."""
+
+    def _fail(self, *args, **kwargs):
+        raise AssertionError("the agent read metadata['objects']")
+
+    __iter__ = __getitem__ = __len__ = __contains__ = __bool__ = _fail
+
+
+class _GuardedEnv:
+    """Hands out events whose ``metadata['objects']`` is forbidden; keeps the real ones for a side-channel provider
+    and for scoring (``export_state``)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.real_event = None
+
+    def _guard(self, event):
+        self.real_event = event
+        guarded = SimpleNamespace(**{k: getattr(event, k) for k in (
+            "frame", "depth_frame", "instance_segmentation_frame", "color_to_object_id", "object_id_to_color",
+            "_instance_ids", "_instance_id_names")})
+        guarded.metadata = dict(event.metadata, objects=_Forbidden())
+        return guarded
+
+    @property
+    def last_event(self):
+        return self._guard(self.env.last_event)
+
+    def reset(self, **kwargs):
+        return self._guard(self.env.reset(**kwargs))
+
+    def step(self, **kwargs):
+        return self._guard(self.env.step(**kwargs))
+
+    def export_state(self):
+        return self.env.export_state()
+
+
+class _SideChannelProvider(GroundTruthProvider):
+    """Not ``gt``: a provider that gets its labels from outside the event the agent's world hands around (a
+    stand-in for a perfect detector), so the guarded event can be forbidden everywhere else."""
+
+    name = "side-channel"
+
+    def __init__(self, guarded_env):
+        super().__init__()
+        self.guarded_env = guarded_env
+
+    def detect(self, event):
+        return super().detect(self.guarded_env.real_event)
+
+
+def test_the_agent_never_reads_the_simulator_objects(tiny_teach_data, lexical_planner):
+    from envs import make_env
+
+    config, episode = _episode(tiny_teach_data)
+    with make_env() as env:
+        guarded = _GuardedEnv(env)
+        record = run_episode(guarded, _SideChannelProvider(guarded), DialogueAgent(lexical_planner), episode, config)
+        with pytest.raises(AssertionError, match="read metadata"):  # the guard does bite
+            list(guarded.step(action="Pass").metadata["objects"])
+    assert record["error"] == 0, record.get("error_message")
+    assert record["success"] == 1
+
+
+def _two_episode_copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    tfd_dir = dst / "tfd_instances" / "valid_unseen"
+    first = sorted(tfd_dir.glob("*.tfd.json"))[0]
+    shutil.copy(first, tfd_dir / first.name.replace(".tfd.json", "b.tfd.json"))
+    return dst
+
+
+RANDOM = ["--model", "agent.baselines.random_agent:RandomTeachModel", "--model-args=--max-steps=3", "--quiet"]
+
+
+def test_a_killed_run_resumes_without_redoing_or_losing_an_episode(tiny_teach_data, tmp_path, monkeypatch):
+    import agent.run_teach as runner
+
+    data = _two_episode_copy(tiny_teach_data, tmp_path / "data")
+    out = tmp_path / "run"
+    real = runner.run_episode
+    calls: list[str] = []
+
+    def killed_on_second(env, provider, agent, episode, config, video=None):
+        calls.append(episode.instance_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the run is killed while the second episode is in flight
+        return real(env, provider, agent, episode, config, video)
+
+    monkeypatch.setattr(runner, "run_episode", killed_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        main(["--data-dir", str(data), "--out", str(out), *RANDOM])
+    lines = (out / "episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 1
+    monkeypatch.setattr(runner, "run_episode", lambda *a, **k: (calls.append(a[3].instance_id), real(*a, **k))[1])
+    assert main(["--data-dir", str(data), "--out", str(out), *RANDOM]) == 2  # without --resume: refused
+    assert main(["--data-dir", str(data), "--out", str(out), "--resume", *RANDOM]) == 0
+    records = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and len({r["instance_id"] for r in records}) == 2
+    assert calls[2:] == [calls[1]]  # only the episode that was in flight ran again
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["success"]["num_evals"] == 2
+
+
+def test_a_malformed_episode_file_is_recorded_and_the_run_goes_on(tiny_teach_data, tmp_path):
+    data = _two_episode_copy(tiny_teach_data, tmp_path / "data")
+    broken = sorted((data / "tfd_instances" / "valid_unseen").glob("*b.tfd.json"))[0]
+    broken.write_text('{"game_id": 3, "dialog_history": "not a list"')
+    out = tmp_path / "run"
+    assert main(["--data-dir", str(data), "--out", str(out), *RANDOM]) == 0
+    records = {r["instance_id"]: r for r in map(json.loads, (out / "episodes.jsonl").read_text().splitlines())}
+    assert len(records) == 2
+    bad = records[broken.name[: -len(".json")]]
+    assert bad["error"] == 1 and broken.name in bad["error_message"]
+    good = [r for r in records.values() if r is not bad][0]
+    assert good["error"] == 0 and good["traj_len"] >= 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["success"]["num_evals"] == 2 and summary["num_fails_by_error"] == 1
+
+
+def test_edh_replays_the_history_before_the_agent_acts(tiny_teach_data, tmp_path):
+    out = tmp_path / "edh"
+    assert main(["--data-dir", str(tiny_teach_data), "--mode", "edh", "--limit", "1", "--out", str(out), *RANDOM]) == 0
+    record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
+    assert record["mode"] == "edh" and record["init_success"] == 1 and record["error"] == 0
+    assert np.isfinite(record["goal_condition_success"])
