@@ -469,10 +469,13 @@ class Executor:
         return None if best is None else best[1]
 
     # ------------------------------------------------------------------ acting on a target
-    def interact(self, target: _Target, action: str, accept: tuple[str, ...] = ()) -> Generator:
+    def interact(self, target: _Target, action: str, accept: tuple[str, ...] = (), max_failed_clicks: int = 3
+                 ) -> Generator:
         """Go where ``target`` can be clicked and send ``action`` on it; returns the click's world point. Errors
-        whose message contains one of ``accept`` count as success (e.g. "already on")."""
+        whose message contains one of ``accept`` count as success (e.g. "already on"). Gives up after
+        ``max_failed_clicks`` refused clicks (each one counts against TEACh's 30 failed actions)."""
         last_error = "no viewpoint"
+        failed_clicks = 0
         for attempt in range(self.config.viewpoint_tries):
             if target.instance is not None and self.memory is not None:
                 fresh = self.memory.get(target.instance.instance_id)
@@ -525,6 +528,9 @@ class Executor:
                 if ok or any(a in self.obs.last_error for a in accept):
                     return point
                 last_error = self.obs.last_error
+                failed_clicks += 1
+                if failed_clicks >= max_failed_clicks:
+                    raise SkillFailure(f"{action} on {target.types[0]}: {failed_clicks} clicks refused: {last_error}")
                 if "too far" in last_error:
                     break
                 if any(k in last_error for k in ("must be open", "must be closed", "must be OFF", "holding",
@@ -623,7 +629,7 @@ class Executor:
         openable = self.ontology[holder.class_name].can("openable") if holder.class_name in self.ontology else False
         try:
             if openable and self.state_hint(holder, "isOpen") is not True:
-                yield from self.interact(target, "OpenObject", accept=("already open",))
+                yield from self.interact(target, "OpenObject", accept=("already open",), max_failed_clicks=2)
                 if found is not None and found() is None:
                     # Look into it: low containers need the camera tilted down, high ones up.
                     start_horizon = self.obs.horizon
@@ -636,8 +642,12 @@ class Executor:
                     if found() is None:
                         yield from self.look_into(holder, found)
                 if found is not None and found() is None:
-                    # Nothing wanted inside: shut it again (an open door also walls off the map).
-                    yield from self.interact(target, "CloseObject", accept=("already closed",))
+                    # Nothing wanted inside: shut it again (tidier, and an open door hides what is behind it).
+                    try:
+                        yield from self.interact(target, "CloseObject", accept=("already closed",),
+                                                 max_failed_clicks=1)
+                    except SkillFailure as error:
+                        self.note(f"left open: {error}")
                 else:
                     self.to_close.append(holder.instance_id)
             else:
@@ -713,7 +723,7 @@ class Executor:
                 continue
             try:
                 yield from self.interact(_Target((holder.class_name,), holder), "CloseObject",
-                                         accept=("already closed",))
+                                         accept=("already closed",), max_failed_clicks=1)
             except SkillFailure as error:
                 self.note(f"close {holder.class_name}: {error}")
 
