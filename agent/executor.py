@@ -544,15 +544,12 @@ class Executor:
         raise SkillFailure(f"{action} on {target.types[0]}: {last_error}")
 
     def click_point(self, x: float, y: float) -> np.ndarray:
+        """The thor point under the click (x, y): the pixel's ray cut at its planar depth."""
         obs = self.obs
         r = min(int(y * obs.height), obs.height - 1)
         c = min(int(x * obs.width), obs.width - 1)
-        world = unproject_depth(obs.depth[r:r + 1, :], obs.fov, obs.camera_to_world)
-        # unproject_depth on one row gives the wrong vertical ray; compute the pixel directly instead.
-        fx = obs.intrinsics[0, 0]
-        cam = np.array([(c + 0.5 - obs.intrinsics[0, 2]) / fx, (r + 0.5 - obs.intrinsics[1, 2]) / fx, 1.0])
-        cam *= float(obs.depth[r, c])
-        del world
+        k = obs.intrinsics
+        cam = np.array([(c + 0.5 - k[0, 2]) / k[0, 0], (r + 0.5 - k[1, 2]) / k[1, 1], 1.0]) * float(obs.depth[r, c])
         return obs.camera_to_world[:3, :3] @ cam + obs.camera_to_world[:3, 3]
 
     # ------------------------------------------------------------------ finding things
@@ -726,13 +723,6 @@ class Executor:
                                          accept=("already closed",), max_failed_clicks=1)
             except SkillFailure as error:
                 self.note(f"close {holder.class_name}: {error}")
-
-    def interact_view_only(self, target: _Target) -> Steps:
-        views = self.viewpoints(target.instance, target.tried_nodes)
-        if views:
-            node, yaw, horizon = views[0]
-            yield from self.walk_to(node, final_yaw=yaw)
-            yield from self.set_horizon(horizon)
 
     def open_places_for(self, types: tuple[str, ...]) -> list:
         """Open receptacles where ``types`` often lie out of sight from afar (a knife down in the sink basin),

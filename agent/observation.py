@@ -12,6 +12,7 @@ An :class:`AgentAction` is one action in TEACh's driver action space, named as A
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,15 @@ class Observation:
         return self.camera_to_world[:3, 3]
 
 
+_OBJECT_ID = re.compile(r"\b([A-Z][A-Za-z]*)\|[-+0-9.|A-Za-z_]*")
+
+
+def scrub_object_ids(message: str) -> str:
+    """AI2-THOR's error messages name objects by id (``Cabinet|+01.00|+00.00|-02.00 must be open``); the agent gets
+    the type only (``Cabinet must be open``), so an error message cannot leak the simulator's object ids."""
+    return _OBJECT_ID.sub(lambda m: m.group(1), message)
+
+
 def held_types(metadata: dict) -> tuple[str, ...]:
     """Types of what the agent holds (the agent knows what is in its hand, not the object's id)."""
     out = []
@@ -130,8 +140,8 @@ def build_observation(event, step: int, detections=None, memory=None) -> Observa
         fov=fov, agent_position=position, yaw=float(agent["rotation"]["y"]) % 360.0,
         horizon=float(agent["cameraHorizon"]), held=held_types(metadata),
         last_action_success=bool(metadata.get("lastActionSuccess", True)),
-        last_error=str(metadata.get("errorMessage") or ""), step=step, detections=detections, memory=memory)
+        last_error=scrub_object_ids(str(metadata.get("errorMessage") or "")), step=step, detections=detections, memory=memory)
 
 
 __all__ = ["AgentAction", "MOTION_ACTIONS", "OBJECT_ACTIONS", "Observation", "STOP", "TEACH_NAMES", "THOR_NAMES",
-           "build_observation", "held_types"]
+           "build_observation", "held_types", "scrub_object_ids"]

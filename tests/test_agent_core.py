@@ -76,6 +76,15 @@ def test_actions_map_to_teach_names_and_check_clicks():
         AgentAction("Teleport")
 
 
+def test_error_messages_reach_the_agent_without_object_ids():
+    from agent.observation import scrub_object_ids
+
+    assert scrub_object_ids("Cabinet|+01.00|+00.00|-02.00 must be open to place objects in it") == \
+        "Cabinet must be open to place objects in it"
+    assert scrub_object_ids("Tomato|-01.2|+00.9|+00.3|TomatoSliced_2 is too far away") == "Tomato is too far away"
+    assert scrub_object_ids("Agent 0 is blocked from moving 0") == "Agent 0 is blocked from moving 0"
+
+
 def test_observation_carries_no_simulator_state(kitchen):
     event = kitchen.step(action="LookDown")
     obs = build_observation(event, 3)
