@@ -7,9 +7,10 @@
 Recipe (ODIN, Jain et al. 2024; ``reference/odin/odin.md`` sections 6-7): each step is either a 3D batch (V
 consecutive posed RGB-D views of one scene, xyz from depth and pose) or a 2D batch (single frames through the same
 weights without 3D fusion), drawn with probability ``--p3d``; Hungarian-matched class / BCE / dice losses with deep
-supervision; AdamW with weight decay 0.05 (none on norms and embeddings), gradient-norm clipping, constant learning
-rate dropped 10x for the last part of the budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights),
-so the backbone learns at the full rate (``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
+supervision; AdamW with weight decay 0.05 (none on norms, biases and embeddings: one rule,
+:meth:`Odin.parameter_groups`), gradient-norm clipping, constant learning rate dropped 10x for the last part of the
+budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights), so the backbone learns at the full rate
+(``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
 
 Output in ``--out``: ``last.safetensors`` + ``last.json`` (weights and ``OdinConfig``;
 :mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser and step; tensors only, read with
@@ -33,7 +34,7 @@ from pathlib import Path
 import torch
 
 from .cli import command_line
-from .odin import CONFIGS, Odin, SetCriterion, get_config, load_checkpoint, save_checkpoint
+from .odin import CONFIGS, Odin, OdinConfig, SetCriterion, get_config, load_checkpoint, save_checkpoint
 
 
 @dataclass(frozen=True)
@@ -147,22 +148,37 @@ class IndexStream:
 
 # ---------------------------------------------------------------------------------------------- optimisation
 def parameter_groups(model: Odin, config: TrainConfig) -> list[dict]:
-    """AdamW groups: no weight decay on norms, biases and embeddings; the backbone (not its 3D fusion blocks) at
-    ``backbone_lr_mult``; frozen parameters left out."""
-    groups = {}
-    for name, parameter in model.named_parameters():
-        if not parameter.requires_grad:
-            continue
-        in_backbone = name.startswith("backbone.")
-        no_decay = parameter.ndim <= 1 or "embed" in name or "query" in name
-        key = (in_backbone, no_decay)
-        if key not in groups:
-            groups[key] = {"params": [], "lr": config.lr * (config.backbone_lr_mult if in_backbone else 1.0),
-                           "weight_decay": 0.0 if no_decay else config.weight_decay}
-        groups[key]["params"].append(parameter)
-    for group in groups.values():
+    """AdamW groups of ``model`` for this recipe: :meth:`Odin.parameter_groups` (the one weight-decay rule: none on
+    norms, biases and embeddings, ``config.weight_decay`` on every other weight; the backbone, not its 3D fusion
+    blocks, at ``backbone_lr_mult``; frozen parameters left out), each group with a ``base_lr`` for
+    :func:`set_lr_factor`."""
+    groups = model.parameter_groups(lr=config.lr, weight_decay=config.weight_decay,
+                                    backbone_lr_multiplier=config.backbone_lr_mult)
+    for group in groups:
         group["base_lr"] = group["lr"]
-    return list(groups.values())
+    return groups
+
+
+def build_optimizer(model: Odin, config: TrainConfig) -> torch.optim.AdamW:
+    return torch.optim.AdamW(parameter_groups(model, config), lr=config.lr)
+
+
+def trainable_norm_config(model_config: OdinConfig, pretrained_backbone: bool) -> tuple[OdinConfig, str | None]:
+    """The model config to train, and a notice when it differs from ``model_config``.
+
+    A frozen-BatchNorm backbone (``norm="frozen_bn"``, the ``paper`` config, as ODIN with ImageNet / Mask2Former
+    weights) fixes every norm to the identity when it starts from random weights: a 50-layer ResNet without any
+    normalisation, whose activations grow stage by stage. Without a pretrained backbone (``--init-backbone``) the
+    run therefore switches to trainable GroupNorm (``norm="group"``, what ``tiny`` / ``small`` train from scratch
+    with) and says so; the checkpoint's config records the norm it was trained with. With a pretrained backbone the
+    config is kept as it is."""
+    if model_config.norm != "frozen_bn" or pretrained_backbone:
+        return model_config, None
+    notice = (f"perception.train: config {model_config.name!r} has a frozen-BatchNorm backbone (norm='frozen_bn'), "
+              f"which needs pretrained weights; without --init-backbone it trains from random weights, so this run "
+              f"uses trainable GroupNorm instead (norm='group'; pass --init-backbone CHECKPOINT, or a config JSON, "
+              f"to choose otherwise)")
+    return model_config.replace(norm="group"), notice
 
 
 def build_model(model_config, train_config: TrainConfig, device) -> Odin:
@@ -223,7 +239,11 @@ def load_training_state(out: Path, model: Odin, optimizer, device) -> tuple[int,
                          f"{model.config.name!r}; use another --out")
     model.load_state_dict(restored.state_dict())
     state = torch.load(trainer, map_location=device, weights_only=True)
-    optimizer.load_state_dict(state["optimizer"])
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+    except ValueError as error:  # e.g. a run started before the weight-decay groups of Odin.parameter_groups
+        raise ValueError(f"{trainer}: its optimiser state does not fit this version's parameter groups ({error}); "
+                         f"start a new run with another --out") from None
     return int(state["step"]), float(state["train_seconds"])
 
 
@@ -277,7 +297,9 @@ def run(args, command: str = "") -> dict:
         torch.set_num_threads(args.threads)
     dist_info = init_distributed()
     device = pick_device(dist_info, args.device)
-    model_config = get_config(args.config)
+    model_config, norm_notice = trainable_norm_config(get_config(args.config), args.init_backbone is not None)
+    if norm_notice and dist_info.is_main:
+        print(norm_notice, file=sys.stderr)
     config = train_config_from_args(args)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -296,7 +318,7 @@ def run(args, command: str = "") -> dict:
     if args.init_backbone is not None and not resuming:
         init_backbone_from(model, args.init_backbone)
     criterion = SetCriterion.from_config(model_config)
-    optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr)
+    optimizer = build_optimizer(model, config)
     step, train_seconds = 0, 0.0
     if resuming:
         step, train_seconds = load_training_state(out, model, optimizer, device)
@@ -304,7 +326,8 @@ def run(args, command: str = "") -> dict:
         (out / "train_config.json").write_text(json.dumps(
             {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "data": str(args.data),
              "splits": args.splits, "sequences": len(scenes), "command": command,
-             "init_backbone": None if args.init_backbone is None else str(args.init_backbone)}, indent=1) + "\n")
+             "init_backbone": None if args.init_backbone is None else str(args.init_backbone),
+             "norm_notice": norm_notice}, indent=1) + "\n")
     trained = model
     if dist_info.world_size > 1:
         from torch.nn.parallel import DistributedDataParallel

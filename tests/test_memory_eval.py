@@ -32,17 +32,19 @@ def test_scene_scores_count_seen_confident_and_any_confidence():
                  ("Mug", np.array([2.1, 0, 0]), 0.1),   # right but not confident: Mug|2 (any-confidence recall only)
                  ("Mug", np.array([4.0, 0, 0]), 0.8),   # the glimpsed Mug|3: correct, yet no recall credit
                  ("Mug", np.array([9.0, 0, 0]), 0.8),   # nothing there: a false positive
+                 ("Mug", np.array([0.0, 0.2, 0]), 0.5),  # a second instance on Mug|1: a duplicate
                  ("Tomato", np.array([0, 0, 2]), 0.9),  # the Apple under another type: false positive, Apple missed
                  ("Floor", np.array([0, 0, 0]), 0.9)]   # structure is left out
     counts = em.score_scene(objects, instances, min_pixels=20, radius=0.5, min_confidence=0.3)
     assert "Floor" not in counts
     mug = counts["Mug"].summary()
-    assert (mug["seen"], mug["recalled"], mug["confident_instances"], mug["correct"]) == (2, 1, 3, 2)
-    assert mug["recall"] == 0.5 and mug["recall_any_confidence"] == 1.0 and mug["precision"] == 2 / 3
+    assert (mug["seen"], mug["recalled"], mug["confident_instances"], mug["correct"]) == (2, 1, 4, 2)
+    assert mug["recall"] == 0.5 and mug["recall_any_confidence"] == 1.0 and mug["precision"] == 0.5
+    assert mug["duplicates"] == 1
     assert counts["Apple"].summary()["recall"] == 0.0 and counts["Tomato"].summary()["precision"] == 0.0
     rows = dict(em.pooled_rows(counts, min_type_count=2))
     assert list(rows) == ["Mug", "small task objects", "all"]
-    assert rows["all"]["seen"] == 3 and rows["all"]["correct"] == 2 and rows["all"]["confident_instances"] == 4
+    assert rows["all"]["seen"] == 3 and rows["all"]["correct"] == 2 and rows["all"]["confident_instances"] == 5
 
 
 def test_gt_look_around_end_to_end(tmp_path):

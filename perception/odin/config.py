@@ -27,7 +27,8 @@ class OdinConfig:
 
     # Backbone (ResNet). ``block`` is "basic" (ResNet-18/34) or "bottleneck" (ResNet-50). ``norm`` is "group"
     # (GroupNorm, for training from scratch with a few scenes per batch) or "frozen_bn" (detectron2's FrozenBN, as
-    # ODIN uses with ImageNet / Mask2Former weights).
+    # ODIN uses with ImageNet / Mask2Former weights). ``perception.train`` trains a "frozen_bn" config without
+    # ``--init-backbone`` with "group" instead, and says so (``perception.train.trainable_norm_config``).
     block: str = "basic"
     stem_width: int = 64
     stage_widths: tuple[int, int, int, int] = (64, 128, 256, 512)

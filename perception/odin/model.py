@@ -278,6 +278,12 @@ class Odin(nn.Module):
         cropped["aux_outputs"] = [crop(p) for p in outputs["aux_outputs"]]
         return cropped
 
+    # -------------------------------------------------------------------------------------------------- optimiser
+    def parameter_groups(self, lr: float = 1e-4, weight_decay: float = 0.05,
+                         backbone_lr_multiplier: float = 0.1) -> list[dict]:
+        """AdamW parameter groups under the one weight-decay rule; see :func:`parameter_groups`."""
+        return parameter_groups(self, lr, weight_decay, backbone_lr_multiplier)
+
     # ---------------------------------------------------------------------------------------------------- predict
     @torch.no_grad()
     def predict(self, images: torch.Tensor, class_names: list[str], xyz: torch.Tensor | None = None,
@@ -315,22 +321,45 @@ def postprocess(outputs: dict, class_names: list[str], image_size, top_k: int) -
     return results
 
 
-_NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.Embedding)
-_NO_DECAY_NAMES = ("level_embed", "norm_weight", "norm_bias", "log_scale")
+NORM_MODULES = tuple(m for m in (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase,
+                                 getattr(nn, "RMSNorm", None)) if m is not None)
+"""Normalisation layers: their weights and biases take no weight decay (BatchNorm/InstanceNorm via ``_NormBase``;
+our FrozenBatchNorm2d holds buffers only)."""
+NO_DECAY_PARAMETERS = ("level_embed", "norm_weight", "norm_bias", "log_scale")
+"""Parameters registered directly on a module rather than through a Linear/Conv/norm/Embedding: the deformable
+encoder's learned level embedding, the 3D position MLP's hand-written LayerNorm affine, and the class head's learned
+logit temperature (a scalar; decaying it would pull the softmax towards uniform)."""
+
+
+def takes_weight_decay(module: nn.Module, name: str) -> bool:
+    """The one weight-decay rule (detectron2 ``get_default_optimizer_params`` with Mask2Former/ODIN's settings: no
+    decay on norms and embeddings, here also none on biases): False for every parameter of a norm layer
+    (:data:`NORM_MODULES`) or an ``nn.Embedding`` (query features and positions, level embeddings), for biases
+    (``bias``, ``in_proj_bias``, ...) and for :data:`NO_DECAY_PARAMETERS`; True for the rest, i.e. the weights of
+    Linear / Conv / attention projections, query projections and the mask-embedding MLP included."""
+    if isinstance(module, NORM_MODULES) or isinstance(module, nn.Embedding):
+        return False
+    if name == "bias" or name.endswith("_bias"):
+        return False
+    return name not in NO_DECAY_PARAMETERS
 
 
 def parameter_groups(model: Odin, lr: float = 1e-4, weight_decay: float = 0.05,
                      backbone_lr_multiplier: float = 0.1) -> list[dict]:
     """AdamW groups as ODIN's ``train_odin.py build_optimizer``: the 2D backbone at ``lr * backbone_lr_multiplier``
-    (the 3D blocks inside it, ``backbone_fusion``, at full ``lr``); no weight decay on norms and embeddings."""
-    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    (the 3D blocks inside it, ``backbone_fusion``, at full ``lr``); weight decay by :func:`takes_weight_decay`.
+    Frozen parameters (``requires_grad`` False) are left out; every trainable parameter is in exactly one group.
+    Groups come in a fixed order (head decay, head no-decay, backbone decay, backbone no-decay; empty ones dropped),
+    each with a ``name`` and its ``lr`` and ``weight_decay``."""
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {key: [] for key in
+                                                         ((False, True), (False, False), (True, True), (True, False))}
     for module_name, module in model.named_modules():
         for name, parameter in module.named_parameters(recurse=False):
             if not parameter.requires_grad:
                 continue
             in_backbone = module_name == "backbone" or module_name.startswith("backbone.")
-            no_decay = isinstance(module, _NO_DECAY_MODULES) or name in _NO_DECAY_NAMES
-            groups.setdefault((in_backbone, no_decay), []).append(parameter)
-    return [{"params": params, "lr": lr * (backbone_lr_multiplier if in_backbone else 1.0),
-             "weight_decay": 0.0 if no_decay else weight_decay}
-            for (in_backbone, no_decay), params in groups.items()]
+            groups[(in_backbone, takes_weight_decay(module, name))].append(parameter)
+    return [{"name": f"{'backbone' if in_backbone else 'rest'}/{'decay' if decay else 'no_decay'}",
+             "params": params, "lr": lr * (backbone_lr_multiplier if in_backbone else 1.0),
+             "weight_decay": weight_decay if decay else 0.0}
+            for (in_backbone, decay), params in groups.items() if params]
