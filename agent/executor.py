@@ -242,7 +242,7 @@ class Executor:
         def key(inst):
             c = np.asarray(inst.centroid)
             order = types.index(inst.class_name) if inst.class_name in types else len(types)
-            if anchor is not None and np.linalg.norm(c - anchor) < 0.35:
+            if anchor is not None and np.linalg.norm(c - anchor) < 0.5:
                 return (-1, 0.0)
             return (order, float(np.hypot(c[0] - body[0], c[2] - body[1])))
 
@@ -952,12 +952,21 @@ class Executor:
         types = self.types_of(object)
         yield from self.skill_pickup(object, not_in=not_in)
         held_type = self.obs.held[0]
-        yield from self.skill_place("SinkBasin|Sink")
+        try:  # into the basin itself: on the sink's rim the tap does not reach it
+            yield from self.skill_place("SinkBasin")
+        except SkillFailure:
+            yield from self.skill_place("Sink")
         faucet = yield from self.locate("Faucet")
         target = _Target(("Faucet",), faucet)
         yield from self.interact(target, "ToggleObjectOn", accept=("already on",))
         yield from self.interact(target, "ToggleObjectOff", accept=("already off",))
-        yield from self.skill_pickup(held_type if held_type in types else object)
+        left_at = self.focus.get(held_type)
+        if left_at is not None and self.near(held_type, left_at) is None:
+            # The rinsed thing is out of sight down in the basin: look at the basin before reaching for it.
+            basin = self.memory.nearest("SinkBasin", left_at) or self.memory.nearest("Sink", left_at)
+            if basin is not None:
+                yield from self.look_into(basin, lambda: self.near(held_type, left_at))
+        yield from self.skill_pickup(held_type if held_type in types else object, prefer="SinkBasin|Sink")
         if not keep_water and self.fillable(held_type):
             yield from self.skill_pour("SinkBasin|Sink")
 
@@ -1076,10 +1085,12 @@ class Executor:
         dish_types = self.types_of(target)
         types = self.types_of(object)
         served = 0
+        already = None
         for _ in range(int(count) + 2):
             dish = yield from self.locate(target)
-            on_dish = [i for i in self.memory.contents(dish) if i.class_name in types]
-            if len(on_dish) >= int(count) or served >= int(count):
+            if already is None:  # pieces on the dish before we start (an EDH history may have served some)
+                already = len([i for i in self.on_top_of(dish) if i.class_name in types])
+            if served + already >= int(count):
                 return
             self.focus[dish.class_name] = np.asarray(dish.centroid)
             yield from self.skill_pickup(object, not_in="|".join(x for x in (target, not_in) if x), prefer=prefer)
@@ -1087,6 +1098,24 @@ class Executor:
             served += 1
         if served < int(count):
             raise SkillFailure(f"served {served} of {count} {object}")
+
+    def near(self, object_type: str, point: np.ndarray, radius: float = 0.5):
+        """A confident instance of ``object_type`` within ``radius`` of ``point``, or None."""
+        for inst in self.instances((object_type,)):
+            if np.linalg.norm(np.asarray(inst.centroid) - np.asarray(point)) < radius:
+                return inst
+        return None
+
+    def on_top_of(self, holder) -> list:
+        """Instances resting in/on ``holder``, strictly: centroid inside its horizontal box, between its bottom and
+        a little above its top (the memory's ``contents`` also counts things beside a small dish)."""
+        lo, hi = np.asarray(holder.bbox_min), np.asarray(holder.bbox_max)
+        out = []
+        for inst in self.memory.contents(holder):
+            c = np.asarray(inst.centroid)
+            if lo[0] <= c[0] <= hi[0] and lo[2] <= c[2] <= hi[2] and lo[1] <= c[1] <= hi[1] + 0.1:
+                out.append(inst)
+        return out
 
     def explore_all(self) -> Steps:
         """Visit frontiers until none is left (to find every instance of a type)."""
