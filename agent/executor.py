@@ -966,7 +966,10 @@ class Executor:
             basin = self.memory.nearest("SinkBasin", left_at) or self.memory.nearest("Sink", left_at)
             if basin is not None:
                 yield from self.look_into(basin, lambda: self.near(held_type, left_at))
-        yield from self.skill_pickup(held_type if held_type in types else object, prefer="SinkBasin|Sink")
+            if self.near(held_type, left_at) is None:
+                yield from self.pickup_at(left_at)
+        if not self.obs.held:
+            yield from self.skill_pickup(held_type if held_type in types else object, prefer="SinkBasin|Sink")
         if not keep_water and self.fillable(held_type):
             yield from self.skill_pour("SinkBasin|Sink")
 
@@ -1098,6 +1101,23 @@ class Executor:
             served += 1
         if served < int(count):
             raise SkillFailure(f"served {served} of {count} {object}")
+
+    def pickup_at(self, point: np.ndarray) -> Steps:
+        """Pick up whatever lies where the agent left something (``point``), clicking where that point shows in the
+        frame: for a thing put down out of the camera's sight (low in a basin), which the memory never saw again."""
+        from envs.camera import project_points
+
+        for horizon in (self.obs.horizon, 60.0, 30.0):
+            yield from self.set_horizon(horizon)
+            uv, z = project_points(np.asarray(point)[None], self.obs.width, self.obs.height, self.obs.fov,
+                                   self.obs.camera_to_world)
+            u, v = uv[0]
+            if z[0] <= 0.1 or not (0 <= u < self.obs.width and 0 <= v < self.obs.height):
+                continue
+            if np.linalg.norm(np.asarray(point) - self.obs.agent_position) > REACH:
+                return
+            yield from self.do(AgentAction("PickupObject", x=float(u) / self.obs.width, y=float(v) / self.obs.height))
+            return
 
     def near(self, object_type: str, point: np.ndarray, radius: float = 0.5):
         """A confident instance of ``object_type`` within ``radius`` of ``point``, or None."""
