@@ -22,7 +22,8 @@ import numpy as np
 from scipy import ndimage
 
 from envs.camera import CAMERA_HEIGHT_ABOVE_AGENT, project_points, unproject_depth
-from envs.ontology import WATER_BASINS, load_ontology
+from envs.ontology import load_ontology
+from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS
 
 from .mapping import OccupancyMap
 from .navigation import HEADINGS, Navigator, heading_between, snap_yaw, turn_actions
@@ -67,8 +68,8 @@ class OutOfBudget(RuntimeError):
 
 @dataclass
 class ExecutorConfig:
-    max_steps: int = 1000
-    max_failures: int = 30
+    max_steps: int = MAX_TRAJ_STEPS
+    max_failures: int = MAX_API_FAILS
     failure_margin: int = 3
     """Stop trying when this close to TEACh's failed-action limit."""
     min_confidence: float = 0.3
