@@ -595,6 +595,9 @@ class RetrievalPlanner:
             n = self._slice_count(text, food)
             dish = self._dish(text)
             return [str(n), food, "in" if dish == "Bowl" else "on", dish]
+        if family in ("Salad", "Sandwich"):  # the ingredients are often listed in the step turns that follow
+            steps = [t for (_, t, w, kind) in weighted if kind == "step" and t not in task_texts]
+            text = " . ".join(task_texts + steps)
         if family == "Salad":
             counts = self._ingredients(text, ("Lettuce", "Tomato", "Potato"))
             if not any(counts.values()):
@@ -672,6 +675,7 @@ class RetrievalPlanner:
     def _ingredients(text: str, foods: Sequence[str]) -> dict[str, int]:
         """Slice counts per food in a listing ("one slice of lettuce, two tomato slices and a cooked potato")."""
         counts = {f: 0 for f in foods}
+        explicit: set[str] = set()
         carry = None
         for clause in _clauses(text):
             for part in re.split(r"\band\b|\bwith\b|&|\bplus\b", clause):
@@ -691,9 +695,15 @@ class RetrievalPlanner:
                 for m in found:
                     food = _base_food(m.name)
                     value = 0 if negated else (n if n is not None else (carry or 1))
-                    if not negated and counts[food]:
-                        continue
+                    said_number = negated or n is not None
+                    # A number said later ("we need 1 lettuce and 2 tomato slices") beats an earlier bare mention
+                    # ("slice lettuce and tomato"); a bare mention never undoes a number.
+                    if counts[food] and not negated and (food in explicit or not said_number):
+                        if not (said_number and food in explicit):
+                            continue
                     counts[food] = value
+                    if said_number:
+                        explicit.add(food)
         return counts
 
     # ---- breakfast -----------------------------------------------------------------------------------------------
