@@ -304,8 +304,10 @@ def run(config: RunConfig, log=print, progress: bool = True) -> dict:
             bar.set_postfix(SR=f"{successes / finished:.1%}", last=record.get("task", "")[:12])
     agent.close()
     summary = writer.write_summary()
-    log(f"run_teach: {out}: " + (out / "summary.md").read_text().splitlines()[2] if (out / "summary.md").exists()
-        else "")
+    headline = summary.get("success", {})
+    log(f"run_teach: {out}: SR {headline.get('success_rate', 0.0):.1%} ({headline.get('num_successes', 0)}/"
+        f"{headline.get('num_evals', 0)}), GC {summary['goal_condition_success']['goal_condition_success_rate']:.1%}; "
+        f"report: {out / 'summary.md'}")
     return summary
 
 
