@@ -209,3 +209,30 @@ def test_cli_intent_only_and_errors(tmp_path):
     out = _cli("--edh", str(missing), "--no-encoder")
     assert out.returncode == 2 and "dialog_history" in out.stderr
     assert _cli("--help").returncode == 0
+
+
+
+# Written apart from the example library and from the generator's templates (by the lead, after the planner was
+# built), TEACh-chat style: several short Commander turns, numbers and places spread across them.
+LEAD_DIALOGUES = [
+ ("Coffee", [], [("Driver","what shall I do today?"),("Commander","we need to prepare coffee in a clean mug"),("Commander","the mug is next to the stove")]),
+ ("Water Plant", [], [("Commander","hi"),("Commander","can you pour some water on the plant near the window?"),("Driver","sure")]),
+ ("Boil X", ["Potato"], [("Driver","hello"),("Commander","We need to boil a potato."),("Commander","There is a pot on the stove, fill it with water first")]),
+ ("Plate Of Toast", [], [("Commander","Please make a slice of toast and place it on a clean plate"),("Driver","where is the bread?"),("Commander","in the fridge")]),
+ ("Clean All X", ["Pan"], [("Commander","All pans need to be washed"),("Driver","ok")]),
+ ("Put All X On Y", ["Newspaper", "on", "Sofa"], [("Driver","task?"),("Commander","put all newspapers on the couch")]),
+ ("Put All X In One Y", ["Pencil", "in", "Drawer"], [("Commander","collect the pencils and put them together in one drawer")]),
+ ("N Cooked Slices Of X In Y", ["2", "Potato", "on", "Plate"], [("Commander","Today you will cook 2 slices of potato and serve them on a plate."),("Commander","knife is by the sink")]),
+ ("N Slices Of X In Y", ["3", "Tomato", "in", "Bowl"], [("Commander","I need three tomato slices in a bowl please")]),
+ ("Salad", ["1", "2", "0"], [("Commander","lets make a salad"),("Commander","slice lettuce and tomato"),("Commander","we need 1 lettuce slice and 2 tomato slices on a plate")]),
+ ("Sandwich", ["1", "0"], [("Commander","make a sandwich"),("Commander","toast two slices of bread"),("Commander","add a slice of lettuce, all on a plate")]),
+ ("Breakfast", None, [("Commander","prepare breakfast"),("Commander","first make coffee"),("Commander","then make a plate of toast and put everything on the dining table")]),
+]
+
+
+@pytest.mark.parametrize("family, params, dialogue", LEAD_DIALOGUES, ids=[c[0] for c in LEAD_DIALOGUES])
+def test_dialogues_written_apart_from_the_library(family, params, dialogue):
+    intent = RetrievalPlanner(encoder=None).parse(dialogue)
+    assert intent.family == family
+    if params is not None:
+        assert intent.params == params
