@@ -116,6 +116,7 @@ class Executor:
         self.explored_frontiers: set[tuple[int, int]] = set()
         self.knobs_on: list[np.ndarray] = []
         self.failed_actions: dict[str, int] = {}
+        self.last_put_point: np.ndarray | None = None
         self.current = ""
         """The skill running now (for videos and logs)."""
         self.to_close: list[int] = []
@@ -870,7 +871,7 @@ class Executor:
                     exclude.add(instance.instance_id)
                     continue
             if not self.obs.held:
-                self.focus[held_type] = point
+                self.remember_left(held_type, point)
                 return
         raise SkillFailure(f"could not place {held_type} on {target}")
 
@@ -896,7 +897,7 @@ class Executor:
             except SkillFailure:
                 continue
             if not self.obs.held:
-                self.focus[held_type] = point
+                self.remember_left(held_type, point)
                 return
         raise SkillFailure(f"nowhere to put down {held_type}")
 
@@ -1064,13 +1065,21 @@ class Executor:
         yield from self.skill_pickup(object, not_in=not_in)
         held_type = self.obs.held[0]
         yield from self.skill_place("Toaster")
+        slot = self.last_put_point
         yield from self.skill_toggle_on("Toaster")
         toaster = yield from self.locate("Toaster")
         try:
             yield from self.interact(_Target(("Toaster",), toaster), "ToggleObjectOff", accept=("already off",))
         except SkillFailure:
             pass
-        yield from self.skill_pickup(held_type, prefer="Toaster")
+        # The toasted slice, not another one lying beside the toaster: the one in the slot, or at the click.
+        if slot is not None:
+            yield from self.pickup_at(slot)
+        inside = [i for i in self.on_top_of(toaster) if i.class_name == held_type]
+        if not self.holding((held_type,)) and inside:
+            yield from self.skill_pickup(held_type, only={i.instance_id for i in inside})
+        if not self.holding((held_type,)):
+            yield from self.skill_pickup(held_type, prefer="Toaster")
 
     def skill_boil(self, object: str) -> Steps:
         pot = yield from self.vessel_on_burner("Pot")
@@ -1120,12 +1129,23 @@ class Executor:
             yield from self.do(AgentAction("PickupObject", x=float(u) / self.obs.width, y=float(v) / self.obs.height))
             return
 
+    def remember_left(self, object_type: str, point: np.ndarray) -> None:
+        """Where the agent just left an ``object_type``: the memory's instance of it nearest the click (the world puts
+        things on a free spot near the click, not on it), else the click itself."""
+        self.focus[object_type] = np.asarray(point)
+        self.last_put_point = np.asarray(point)
+        placed = self.near(object_type, point, radius=0.8)
+        if placed is not None:
+            self.focus[object_type] = np.asarray(placed.centroid)
+
     def near(self, object_type: str, point: np.ndarray, radius: float = 0.5):
-        """A confident instance of ``object_type`` within ``radius`` of ``point``, or None."""
+        """The confident instance of ``object_type`` nearest ``point`` if within ``radius``, else None."""
+        best, best_distance = None, radius
         for inst in self.instances((object_type,)):
-            if np.linalg.norm(np.asarray(inst.centroid) - np.asarray(point)) < radius:
-                return inst
-        return None
+            distance = float(np.linalg.norm(np.asarray(inst.centroid) - np.asarray(point)))
+            if distance < best_distance:
+                best, best_distance = inst, distance
+        return best
 
     def on_top_of(self, holder) -> list:
         """Instances resting in/on ``holder``, strictly: centroid inside its horizontal box, between its bottom and
