@@ -14,11 +14,6 @@ from typing import Any
 
 from .observation import AgentAction, Observation
 
-PRIVATE_INSTANCE_KEYS = ("driver_actions_future", "driver_images_future", "interactions", "state_changes",
-                         "expected_init_goal_conditions_total",
-                         "expected_init_goal_conditions_satisfied", "init_state_diff", "final_state_diff",
-                         "history_subgoals", "future_subgoals")
-"""Instance fields kept from agents: they are for scoring."""
 
 
 @dataclass
@@ -32,14 +27,11 @@ class EpisodeInput:
     history_actions: list[str] = field(default_factory=list)
     """EDH: the TEACh action names already taken (the runner replays them before the agent's first step)."""
     instance: dict = field(default_factory=dict)
-    """The instance JSON without :data:`PRIVATE_INSTANCE_KEYS` (for plug-ins written against TEACh's runner)."""
+    """The instance JSON, less the fields kept for scoring (the runner strips them; for plug-ins written against
+    TEACh's runner)."""
     history_frames: list[Any] = field(default_factory=list)
     """EDH: the (H, W, 3) RGB frames of the history, oldest first (TfD: empty)."""
     path: str = ""
-
-
-def public_instance(instance: dict) -> dict:
-    return {k: v for k, v in instance.items() if k not in PRIVATE_INSTANCE_KEYS}
 
 
 class EpisodeAgent(abc.ABC):
@@ -69,4 +61,4 @@ class EpisodeAgent(abc.ABC):
 class InvalidAction(ValueError):
     """An agent asked for an action the runner cannot send (an unknown name, a click outside the frame). TEACh counts
     such a request as a failed API action; the runner does the same and goes on."""
-__all__ = ["EpisodeAgent", "EpisodeInput", "InvalidAction", "PRIVATE_INSTANCE_KEYS", "public_instance"]
+__all__ = ["EpisodeAgent", "EpisodeInput", "InvalidAction"]

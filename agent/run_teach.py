@@ -34,9 +34,20 @@ from episodes.formats import load_edh_instance, load_game, load_tfd_instance  # 
 from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS, new_traj_metrics, score_edh, score_tfd  # noqa: E402
 from episodes.schema import EpisodeFormatError  # noqa: E402
 
-from .base import EpisodeAgent, EpisodeInput, InvalidAction, public_instance  # noqa: E402
+from .base import EpisodeAgent, EpisodeInput, InvalidAction  # noqa: E402
 from .observation import THOR_NAMES, AgentAction, build_observation  # noqa: E402
 from .results import ResultsWriter  # noqa: E402
+
+PRIVATE_INSTANCE_KEYS = ("driver_actions_future", "driver_images_future", "interactions", "state_changes",
+                         "expected_init_goal_conditions_total",
+                         "expected_init_goal_conditions_satisfied", "init_state_diff", "final_state_diff",
+                         "history_subgoals", "future_subgoals")
+"""Instance fields the runner keeps from agents: they are for scoring."""
+
+
+def public_instance(instance: dict) -> dict:
+    return {k: v for k, v in instance.items() if k not in PRIVATE_INSTANCE_KEYS}
+
 
 PERCEPTIONS = ("gt", "odin", "odin-2d")
 PLANNERS = ("retrieval", "llm", "oracle")

@@ -55,8 +55,8 @@ class TeachModel(abc.ABC):
         """The next action for the current egocentric frame.
 
         :param img: the current frame, a ``PIL.Image.Image`` (RGB).
-        :param edh_instance: the instance JSON (dialogue, for EDH the history actions; fields used for scoring, such
-            as ``driver_actions_future``, are withheld by our runner).
+        :param edh_instance: the instance JSON (dialogue, for EDH the history actions; the fields used for scoring
+            are withheld by our runner).
         :param prev_action: ``None`` at the first step, else ``{"action": name, "obj_relative_coord": coord}`` as this
             model returned it at the previous step. There is no success flag.
         :param img_name: the file name the runner saves the frame under (``img__<instance id>_<step>.jpeg``).
