@@ -121,25 +121,11 @@ def chat_completions_url(url: str) -> str:
 
 
 def dialogue_turns(dialogue) -> list[tuple[str, str]]:
-    """(speaker, utterance) pairs from TEACh's ``dialog_history`` shapes: pairs, ``{"speaker", "utterance"}`` records,
-    or a bare string (one Commander utterance)."""
-    if isinstance(dialogue, str):
-        return [("Commander", dialogue)]
-    if not isinstance(dialogue, (list, tuple)):
-        raise ValueError(f"dialogue: expected a list of (speaker, utterance) pairs, got {type(dialogue).__name__}")
-    turns = []
-    for n, turn in enumerate(dialogue):
-        if isinstance(turn, dict) and "utterance" in turn:
-            turn = (turn.get("speaker", "Commander"), turn["utterance"])
-        if not isinstance(turn, (list, tuple)) or len(turn) != 2 or not isinstance(turn[1], str):
-            raise ValueError(f"dialogue[{n}]: expected a (speaker, utterance) pair of strings, got {turn!r}")
-        speaker = str(turn[0]).strip()
-        if speaker.lower() in ("commander", "c", "user", "0"):
-            speaker = "Commander"
-        elif speaker.lower() in ("driver", "d", "follower", "robot", "agent", "1"):
-            speaker = "Driver"
-        turns.append((speaker, turn[1].strip()))
-    return turns
+    """(speaker, utterance) pairs from TEACh's ``dialog_history`` shapes (the retrieval planner's reader, speakers
+    other than Commander/Driver kept as written), utterances stripped."""
+    from .planner import _normalise
+
+    return [(speaker, text.strip()) for speaker, text in _normalise(dialogue, strict_speakers=False)]
 
 
 def format_dialogue(turns: list[tuple[str, str]]) -> str:

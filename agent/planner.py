@@ -244,9 +244,10 @@ def load_examples(path: str | Path | None = None) -> list[dict]:
     return out
 
 
-def _normalise(dialogue, field: str = "dialogue") -> list[tuple[str, str]]:
+def _normalise(dialogue, field: str = "dialogue", strict_speakers: bool = True) -> list[tuple[str, str]]:
     """(speaker, utterance) pairs from TEACh's ``dialog_history`` (lists or tuples); a bare string is one Commander
-    utterance."""
+    utterance. Speaker aliases become ``Commander``/``Driver``; another speaker is an error, or with
+    ``strict_speakers=False`` kept as written."""
     if isinstance(dialogue, str):
         return [("Commander", dialogue)]
     if not isinstance(dialogue, (list, tuple)):
@@ -260,11 +261,14 @@ def _normalise(dialogue, field: str = "dialogue") -> list[tuple[str, str]]:
         speaker, text = turn
         if not isinstance(text, str):
             raise PlannerError(f"{field}[{n}]: utterance must be a string, got {type(text).__name__}")
-        speaker = str(speaker).strip().lower()
+        written = str(speaker).strip()
+        speaker = written.lower()
         if speaker in ("commander", "c", "user", "0"):
             speaker = "Commander"
         elif speaker in ("driver", "d", "follower", "robot", "agent", "1"):
             speaker = "Driver"
+        elif not strict_speakers:
+            speaker = written
         else:
             raise PlannerError(f"{field}[{n}]: speaker must be 'Commander' or 'Driver', got {turn[0]!r}")
         out.append((speaker, text))
