@@ -45,13 +45,15 @@ def test_perfect_prediction_scores_one_and_missing_objects_lower_recall():
 
 
 def test_iou_thresholds_false_positives_and_wrong_classes():
-    # IoU 6/10 with object 3: a hit up to threshold 0.6, a miss above; AP averages 0.5..0.95 (3 of 10 thresholds).
+    # IoU 6/10 with object 3: ScanNet needs IoU > threshold over its nine thresholds 0.50..0.90, so a hit at 0.50 and
+    # 0.55 only: AP 2/9 (was 0.3 = 3 of 10 with >= and 0.95 before the evaluator followed ScanNet's script, issue 13).
     partial = scene([3] * 10 + [0] * 30, {3: 1}, [(list(range(4, 10)), 1, 0.9)])
     result = instance_ap([partial])
-    assert result["AP50"] == 1.0 and result["AP25"] == 1.0 and result["AP"] == pytest.approx(0.3)
-    # A confident false positive ranked above the hit halves the precision at full recall.
+    assert result["AP50"] == 1.0 and result["AP25"] == 1.0 and result["AP"] == pytest.approx(2 / 9)
+    # A confident false positive ranked above the hit: ScanNet's trapezoid from (recall 0, precision 1) over the points
+    # (0, 0) and (1, 0.5) gives 0.25 (was 0.5 with the monotone envelope we used before issue 13).
     with_fp = scene(GT, CLASSES, [(range(20, 30), 1, 0.7), (range(0, 20), 1, 0.9)])
-    assert instance_ap([with_fp])["per_class"]["1"]["AP50"] == pytest.approx(0.5)
+    assert instance_ap([with_fp])["per_class"]["1"]["AP50"] == pytest.approx(0.25)
     # The right mask with the wrong class finds nothing; the class without ground truth is NaN and skipped.
     wrong_class = scene([1] * 10 + [0] * 10, {1: 0}, [(range(0, 10), 1, 0.9)])
     result = instance_ap([wrong_class], ["Mug", "Apple"])
@@ -69,8 +71,10 @@ def test_void_predictions_and_small_regions_are_ignored():
 
 
 def test_average_precision_pools_scenes_by_score():
+    # Points (recall, precision) by score: (0.5, 1), (0.5, 1/2), (1, 2/3), joined by trapezoids from (0, 1) as ScanNet
+    # does (was 0.5 * 1 + 0.5 * 2/3 with the monotone envelope before issue 13).
     assert average_precision(np.array([0.9, 0.8, 0.7]), np.array([True, False, True]), 2) == pytest.approx(
-        0.5 * 1.0 + 0.5 * (2 / 3))
+        0.5 * 1.0 + 0.5 * (0.5 + 2 / 3) / 2)
     assert math.isnan(average_precision(np.array([0.5]), np.array([False]), 0))
     with pytest.raises(ValueError, match="gt_classes"):
         SceneInstances(np.array([1, 5]), {1: 0}, np.zeros((0, 2), bool), [], [])
