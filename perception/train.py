@@ -13,9 +13,17 @@ budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights), so t
 (``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
 
 Output in ``--out``: ``last.safetensors`` + ``last.json`` (weights and ``OdinConfig``;
-:mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser and step; tensors only, read with
-``weights_only=True``), ``train_config.json`` and ``losses.csv``. A run resumes from ``last.*`` when they exist
-(``--resume`` insists on it).
+:mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser, step and clocks; tensors only, read with
+``weights_only=True``), ``train_config.json`` (recipe, model, total budget and first command; written once, when the
+run starts), ``legs.jsonl`` (one line when each invocation starts and one when it stops: command, step, budget, stop
+reason) and ``losses.csv``.
+
+A run may span several invocations ("legs"): it resumes from ``last.*`` when they exist (``--resume`` insists on it).
+``--max-steps`` / ``--max-minutes`` are the whole run's budget, stored with it when it starts; the learning-rate
+schedule (warmup, constant, /10 for the last ``final_lr_fraction`` of the budget) is a function of the global step and
+of the run's clock, so a run stopped and resumed follows the same schedule and ends at the same step as one that ran
+without a break (given ``--max-steps``, the same batches and weights too). ``--leg-minutes`` / ``--leg-steps`` end
+one invocation early without touching the schedule; SIGTERM and Ctrl-C save a checkpoint before exiting.
 """
 
 from __future__ import annotations
@@ -53,12 +61,17 @@ class TrainConfig:
     backbone_lr_mult: float = 1.0
     weight_decay: float = 0.05
     grad_clip: float = 1.0
-    final_lr_fraction: float = 0.15  # last part of the time budget at lr / 10
+    final_lr_fraction: float = 0.15  # last part of the run's budget (steps and/or minutes) at lr / 10
+    warmup_steps: int = 0  # linear warmup: step k (0-based) of the first warmup_steps at lr * (k + 1) / warmup_steps
     seed: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p3d <= 1.0:
             raise ValueError(f"TrainConfig.p3d must be in [0, 1], got {self.p3d}")
+        if not 0.0 <= self.final_lr_fraction < 1.0:
+            raise ValueError(f"TrainConfig.final_lr_fraction must be in [0, 1), got {self.final_lr_fraction}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"TrainConfig.warmup_steps must be >= 0, got {self.warmup_steps}")
         if self.views < 1 or self.scenes_per_batch < 1 or self.frames_per_2d_batch < 1:
             raise ValueError("TrainConfig.views, scenes_per_batch and frames_per_2d_batch must be >= 1")
         if self.resolution < 32 or self.resolution % 32:
@@ -110,29 +123,40 @@ def pick_device(dist_info: Distributed, requested: str | None = None) -> torch.d
     return torch.device("cpu")
 
 
-def budget_spent(local: bool, dist_info: Distributed) -> bool:
-    """Whether any rank ran out of time: ranks must stop at the same step or DDP's all-reduce would wait forever."""
+def any_rank(flags: list[bool], dist_info: Distributed) -> list[bool]:
+    """Each flag true if it is true on any rank: ranks must stop at the same step (or DDP's all-reduce would wait
+    forever) and take each step at the same LR, though each reads its own clock."""
     if dist_info.world_size == 1:
-        return local
+        return list(flags)
     import torch.distributed as dist
 
     device = "cuda" if dist.get_backend() == "nccl" else "cpu"  # NCCL reduces only CUDA tensors
-    flag = torch.tensor([1.0 if local else 0.0], device=device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    return bool(flag.item())
+    tensor = torch.tensor([1.0 if flag else 0.0 for flag in flags], device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return [bool(value) for value in tensor.tolist()]
+
+
+def budget_spent(local: bool, dist_info: Distributed) -> bool:
+    """Whether any rank ran out of time."""
+    return any_rank([local], dist_info)[0]
 
 
 class IndexStream:
     """Endless indices over ``size`` items, this rank's share of each epoch (``DistributedSampler``, reshuffled per
-    epoch), so ranks see disjoint scenes / frames."""
+    epoch), so ranks see disjoint scenes / frames. ``drawn`` skips the items an earlier leg of the run took, so a
+    resumed run continues the same sequence."""
 
-    def __init__(self, size: int, dist_info: Distributed, seed: int):
+    def __init__(self, size: int, dist_info: Distributed, seed: int, drawn: int = 0):
         from torch.utils.data import DistributedSampler
 
         self.sampler = DistributedSampler(range(size), num_replicas=dist_info.world_size, rank=dist_info.rank,
                                           shuffle=True, seed=seed, drop_last=False)
-        self.epoch = 0
+        self.epoch, skip = divmod(drawn, max(len(self.sampler), 1))
         self._iterator = iter(())
+        if skip:
+            self.sampler.set_epoch(self.epoch)
+            self.epoch += 1
+            self._iterator = iter(list(self.sampler)[skip:])
 
     def take(self, count: int) -> list[int]:
         chosen = []
@@ -213,78 +237,380 @@ def set_lr_factor(optimizer, factor: float) -> None:
         group["lr"] = group["base_lr"] * factor
 
 
+# ------------------------------------------------------------------------------------------ budget and schedule
+@dataclass(frozen=True)
+class Budget:
+    """What the whole run may spend, over all its invocations: optimiser steps and/or minutes of the run's clock
+    (wall time of every leg up to its last checkpoint, data loading included). Stored with the run when it starts."""
+
+    max_steps: int | None = None
+    max_minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_steps is None and self.max_minutes is None:
+            raise ValueError("a training budget needs --max-steps and/or --max-minutes")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"--max-steps must be >= 1, got {self.max_steps}")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ValueError(f"--max-minutes must be > 0, got {self.max_minutes}")
+
+    def to_dict(self) -> dict:
+        return {"max_steps": self.max_steps, "max_minutes": self.max_minutes}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: Path) -> "Budget":
+        try:
+            steps, minutes = data.get("max_steps"), data.get("max_minutes")
+            return cls(None if steps is None else int(steps), None if minutes is None else float(minutes))
+        except (AttributeError, TypeError, ValueError) as error:
+            raise ValueError(f"{source}: unreadable field 'budget' ({error})") from None
+
+    def describe(self) -> str:
+        parts = ([] if self.max_steps is None else [f"--max-steps {self.max_steps}"]) + \
+                ([] if self.max_minutes is None else [f"--max-minutes {self.max_minutes:g}"])
+        return " ".join(parts)
+
+    def spent(self, step: int, run_seconds: float) -> str | None:
+        """The budget that is used up ("max-steps" / "max-minutes"), or None."""
+        if self.max_steps is not None and step >= self.max_steps:
+            return "max-steps"
+        if self.max_minutes is not None and run_seconds >= self.max_minutes * 60.0:
+            return "max-minutes"
+        return None
+
+
+def in_final_phase(config: TrainConfig, budget: Budget, step: int, run_seconds: float) -> bool:
+    """Whether optimiser step ``step`` (0-based, global over the run) belongs to the final low-LR phase: the last
+    ``final_lr_fraction`` of the step budget, or of the time budget on the run's clock, whichever comes first."""
+    keep = 1.0 - config.final_lr_fraction
+    if budget.max_steps is not None and step >= keep * budget.max_steps:
+        return True
+    return budget.max_minutes is not None and run_seconds >= keep * budget.max_minutes * 60.0
+
+
+def lr_factor(config: TrainConfig, step: int, final_phase: bool) -> float:
+    """The learning-rate multiplier of global step ``step`` (0-based): linear warmup over ``warmup_steps``, then 1,
+    and 1/10 in the final phase (:func:`in_final_phase`). A function of the run's position only, never of which
+    invocation takes the step."""
+    factor = 1.0 if step >= config.warmup_steps else (step + 1) / config.warmup_steps
+    return factor * (0.1 if final_phase else 1.0)
+
+
+def step_kind(config: TrainConfig, step: int) -> str:
+    """"3d" or "2d" for global step ``step``: drawn from the step alone, so every rank (DDP) and every leg agrees."""
+    return "3d" if config.use_3d and random.Random(config.seed * 104729 + step).random() < config.p3d else "2d"
+
+
+def items_drawn(config: TrainConfig, steps: int) -> tuple[int, int]:
+    """(scenes, frames) each rank drew from its streams in the first ``steps`` steps: where a resumed run continues
+    the streams."""
+    three_d = sum(step_kind(config, step) == "3d" for step in range(steps))
+    return three_d * config.scenes_per_batch, (steps - three_d) * config.frames_per_2d_batch
+
+
+def step_randomness(config: TrainConfig, rank: int, step: int) -> tuple[random.Random, torch.Generator]:
+    """The Python RNG (view picks, augmentation) and torch generator (the matcher's point sampling) of one step on
+    one rank, seeded by (seed, rank, step) alone: a resumed run draws exactly what an uninterrupted one would."""
+    rng = random.Random(f"perception.train:{config.seed}:{rank}:{step}")
+    return rng, torch.Generator().manual_seed(rng.getrandbits(63))
+
+
+# ------------------------------------------------------------------------------------------------ run record
+LEGS_FILE = "legs.jsonl"
+TRAIN_CONFIG_FILE = "train_config.json"
+
+
+def read_legs(out: Path) -> list[dict]:
+    """The records of ``legs.jsonl`` (a line cut short by a kill mid-write is skipped)."""
+    path = out / LEGS_FILE
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def append_leg(out: Path, record: dict) -> None:
+    with open(out / LEGS_FILE, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def stored_run(out: Path) -> tuple[Budget | None, dict | None, str]:
+    """The run's budget in force (the latest leg's, else ``train_config.json``'s), its stored recipe (``train`` of
+    ``train_config.json``), and where the budget came from. (None, ..) for a run directory from before budgets were
+    stored."""
+    config_path = out / TRAIN_CONFIG_FILE
+    stored = None
+    if config_path.is_file():
+        try:
+            stored = json.loads(config_path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{config_path}: not valid JSON ({error})") from None
+        if not isinstance(stored, dict):
+            raise ValueError(f"{config_path}: expected a JSON object")
+    recipe = None if stored is None else stored.get("train")
+    for record in reversed(read_legs(out)):
+        if record.get("budget"):
+            return Budget.from_dict(record["budget"], out / LEGS_FILE), recipe, str(out / LEGS_FILE)
+    if stored is not None and stored.get("budget"):
+        return Budget.from_dict(stored["budget"], config_path), recipe, str(config_path)
+    return None, recipe, str(config_path)
+
+
+def resolve_budget(requested: Budget | None, stored: Budget | None, source: str, resuming: bool,
+                   change_budget: bool) -> tuple[Budget, str | None]:
+    """The budget this leg runs under, and a notice when it is not simply the stored one."""
+    if not resuming or stored is None:
+        if requested is None:
+            raise ValueError("give --max-minutes and/or --max-steps: the run's total budget" + (
+                f" ({source} holds none: this run predates stored budgets)" if resuming else ""))
+        if resuming:
+            return requested, (f"perception.train: {source} holds no budget (the run predates stored budgets); "
+                               f"its total budget is now {requested.describe()}")
+        return requested, None
+    if requested is None or requested == stored:
+        return stored, None
+    if change_budget:
+        return requested, (f"perception.train: the run's total budget changes from {stored.describe()} to "
+                           f"{requested.describe()} (--change-budget); the LR schedule follows the new budget")
+    raise ValueError(f"this run's total budget is {stored.describe()} ({source}) but the command gives "
+                     f"{requested.describe()}; --max-steps / --max-minutes are the whole run's budget, not this "
+                     f"leg's: repeat them or leave them out to continue on the stored schedule, stop this leg "
+                     f"early with --leg-minutes / --leg-steps, or change the run's total with --change-budget")
+
+
+def recipe_for(args, stored: dict | None, source: Path) -> TrainConfig:
+    """The recipe of this leg. A new run (or one from before recipes were stored): ``--ablation`` (default ``odin``)
+    with the command's overrides. A resumed run keeps its stored recipe; options the command gives must agree with
+    it (a different --ablation / --views / ... is an error naming the fields), options it leaves out are taken from
+    the run."""
+    if not stored:
+        return train_config_from_args(args)
+    names = [f.name for f in dataclasses.fields(TrainConfig)]
+    try:
+        base = TrainConfig(**{key: stored[key] for key in names if key in stored})
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{source}: unreadable field 'train' ({error})") from None
+    wanted = (train_config_from_args(args) if args.ablation is not None
+              else dataclasses.replace(base, **recipe_overrides(args)))
+    ours = dataclasses.asdict(wanted)
+    differing = [f"{key}={stored[key]!r} (this command: {ours[key]!r})" for key in names
+                 if key in stored and stored[key] != ours[key]]
+    if differing:
+        raise ValueError(f"{source}: this run was trained with " + ", ".join(differing) + "; resume it with its "
+                         "own recipe (leave out --ablation / --views / --resolution / --lr / --warmup-steps / "
+                         "--final-lr-fraction / --seed, or give the values it was started with), or start a new --out")
+    return base
+
+
+def trim_losses(csv_path: Path, step: int) -> int:
+    """Drop the rows of ``losses.csv`` after ``step`` (taken after the last checkpoint by a leg that was killed, and
+    taken again by this one); returns how many. A missing or header-less file is started afresh."""
+    if not csv_path.is_file():
+        return 0
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or tuple(rows[0]) != LOSS_COLUMNS:
+        if rows:
+            os.replace(csv_path, csv_path.with_suffix(".old.csv"))
+        return 0
+    kept = [rows[0]] + [row for row in rows[1:] if row and row[0].isdigit() and int(row[0]) <= step]
+    dropped = len(rows) - len(kept)
+    if dropped:
+        tmp = csv_path.with_suffix(".tmp")
+        with open(tmp, "w", newline="") as handle:
+            csv.writer(handle).writerows(kept)
+        os.replace(tmp, csv_path)
+    return dropped
+
+
 # ------------------------------------------------------------------------------------------------- checkpoints
 def checkpoint_paths(out: Path) -> tuple[Path, Path]:
     return out / "last.safetensors", out / "last.trainer.pt"
 
 
-def save_training_state(out: Path, model: Odin, optimizer, step: int, train_seconds: float) -> None:
-    """Weights via safetensors, then optimiser state; both written to temporary names and renamed, so a run killed
-    mid-save leaves the previous checkpoint intact."""
+def save_training_state(out: Path, model: Odin, optimizer, step: int, train_seconds: float,
+                        run_seconds: float | None = None) -> None:
+    """Weights via safetensors, then optimiser state, step and clocks (``train_seconds``: time inside steps;
+    ``run_seconds``: the run's clock that ``--max-minutes`` counts); all written to temporary names and renamed, so a
+    run killed mid-save leaves the previous checkpoint intact."""
     weights, trainer = checkpoint_paths(out)
     tmp_weights = out / "last.tmp.safetensors"
     save_checkpoint(model, tmp_weights)
     torch.save({"optimizer": optimizer.state_dict(), "step": torch.tensor(step),
-                "train_seconds": torch.tensor(train_seconds)}, out / "last.trainer.tmp.pt")
+                "train_seconds": torch.tensor(train_seconds),
+                "run_seconds": torch.tensor(train_seconds if run_seconds is None else run_seconds,
+                                            dtype=torch.float64)}, out / "last.trainer.tmp.pt")
     os.replace(out / "last.tmp.json", weights.with_suffix(".json"))
     os.replace(tmp_weights, weights)
     os.replace(out / "last.trainer.tmp.pt", trainer)
 
 
-def load_training_state(out: Path, model: Odin, optimizer, device) -> tuple[int, float]:
+def read_trainer_state(out: Path, device="cpu") -> dict:
+    """``last.trainer.pt`` with its step and clocks as Python numbers (``run_seconds`` falls back to
+    ``train_seconds`` for checkpoints written before the run's clock was stored)."""
+    _, trainer = checkpoint_paths(out)
+    try:
+        state = torch.load(trainer, map_location=device, weights_only=True)
+        state["step"], state["train_seconds"] = int(state["step"]), float(state["train_seconds"])
+    except Exception as error:  # noqa: BLE001 - any unreadable file is reported with its name
+        raise ValueError(f"{trainer}: unreadable trainer state ({type(error).__name__}: {error})") from None
+    state["run_seconds"] = float(state.get("run_seconds", state["train_seconds"]))
+    return state
+
+
+def load_training_state(out: Path, model: Odin, optimizer, device) -> tuple[int, float, float]:
+    """Restore weights and optimiser from ``out``; returns (step, train_seconds, run_seconds)."""
     weights, trainer = checkpoint_paths(out)
     restored = load_checkpoint(weights, device="cpu", text_embedder=model.text_embedder)
     if restored.config != model.config:
         raise ValueError(f"{weights}: saved with config {restored.config.name!r} differing from this run's "
-                         f"{model.config.name!r}; use another --out")
+                         f"{model.config.name!r}; resume it with --config {restored.config.name} (or a JSON of "
+                         f"its config), or use another --out")
     model.load_state_dict(restored.state_dict())
-    state = torch.load(trainer, map_location=device, weights_only=True)
+    state = read_trainer_state(out, device)
     try:
         optimizer.load_state_dict(state["optimizer"])
     except ValueError as error:  # e.g. a run started before the weight-decay groups of Odin.parameter_groups
         raise ValueError(f"{trainer}: its optimiser state does not fit this version's parameter groups ({error}); "
                          f"start a new run with another --out") from None
-    return int(state["step"]), float(state["train_seconds"])
+    return state["step"], state["train_seconds"], state["run_seconds"]
 
 
 # ------------------------------------------------------------------------------------------------------ main
 LOSS_COLUMNS = ("step", "train_seconds", "kind", "loss", "loss_ce", "loss_mask", "loss_dice", "lr", "step_seconds")
+"""``losses.csv``: ``step`` global optimiser step (1-based); ``train_seconds`` time inside steps so far (all legs);
+``kind`` 3d / 2d batch; ``loss`` the optimised total: the weighted sum (the model config's ``class_weight`` /
+``mask_weight`` / ``dice_weight``, 2 / 15 / 6 as ODIN) over the last decoder layer and every deep-supervision layer; ``loss_ce`` / ``loss_mask`` / ``loss_dice`` the last layer's terms,
+unweighted; ``lr`` the base learning rate of the step (backbone groups scaled by ``backbone_lr_mult``);
+``step_seconds`` wall time of the step."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m perception.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default="small", help=f"model config: one of {sorted(CONFIGS)} or a .json path")
-    parser.add_argument("--ablation", default="odin", choices=sorted(ABLATIONS), help="training recipe")
-    parser.add_argument("--data", type=Path, required=True, help="dataset directory from perception.make_dataset")
-    parser.add_argument("--out", type=Path, required=True, help="run directory (checkpoints, losses.csv)")
+    from envs.cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="python -m perception.train", formatter_class=HelpFormatter,
+        description=__doc__.split("\n")[0] + " A run may span several invocations: rerun the same command (or add "
+        "--resume) to continue it on its stored schedule.")
+    parser.add_argument("--config", default=None,
+                        help=f"model config: one of {sorted(CONFIGS)} or a .json path (default: small; a resumed "
+                             f"run keeps its checkpoint's)")
+    parser.add_argument("--ablation", default=None, choices=sorted(ABLATIONS),
+                        help="training recipe: odin = 8 context views per 3D sample; views-4 = 4 views (the shipped "
+                             "small checkpoint's recipe); no-3d-fusion = 2D batches only; frozen-backbone = odin "
+                             "with a frozen --init-backbone (default: odin; a resumed run keeps its own)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="dataset directory from perception.make_dataset (required for a new run; a resumed "
+                             "run defaults to the one its last leg used)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="run directory (checkpoints, losses.csv, train_config.json, legs.jsonl); a run already "
+                             "there is resumed")
     parser.add_argument("--splits", nargs="+", default=["train"], help="dataset splits to train on")
     parser.add_argument("--views", type=int, default=None, help="override the recipe's views per 3D sample")
-    parser.add_argument("--resolution", type=int, default=None, help="override the recipe's image size")
-    parser.add_argument("--lr", type=float, default=None, help="override the recipe's learning rate")
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this wall time")
-    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps in total")
+    parser.add_argument("--resolution", type=int, default=None,
+                        help="override the recipe's model input size in pixels (recipes: 128)")
+    parser.add_argument("--lr", type=float, default=None, help="override the recipe's learning rate (recipes: 3e-4)")
+    parser.add_argument("--warmup-steps", type=int, default=None,
+                        help="override the recipe's linear LR warmup in steps (recipes: 0)")
+    parser.add_argument("--final-lr-fraction", type=float, default=None,
+                        help="override the recipe's last fraction of the budget trained at LR/10 (recipes: 0.15)")
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="the whole run's time budget in minutes (all legs, data loading included); stored "
+                             "with the run when it starts")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="the whole run's budget of optimiser steps; stored with the run when it starts")
+    parser.add_argument("--change-budget", action="store_true",
+                        help="when resuming, replace the run's stored budget by --max-steps / --max-minutes (the LR "
+                             "schedule follows the new budget from here on)")
+    parser.add_argument("--leg-minutes", type=float, default=None,
+                        help="stop this invocation (saving a checkpoint) after this many minutes; the run's budget "
+                             "and schedule stay as stored, continue later with --resume")
+    parser.add_argument("--leg-steps", type=int, default=None,
+                        help="stop this invocation (saving a checkpoint) after this many steps; as --leg-minutes")
     parser.add_argument("--save-minutes", type=float, default=5.0, help="checkpoint every this many minutes")
-    parser.add_argument("--resume", action="store_true", help="require a checkpoint in --out to resume from")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU)")
+    parser.add_argument("--resume", action="store_true",
+                        help="require a checkpoint in --out to resume from; the budget may then be left out")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU; default: torch's)")
     parser.add_argument("--device", default=None, help="cpu / cuda / cuda:1 (default: cuda if available)")
-    parser.add_argument("--max-scenes", type=int, default=None, help="use only the first N training sequences")
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--max-scenes", type=int, default=None,
+                        help="use only the first N training sequences (default: all)")
+    parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed (recipes: 0)")
     parser.add_argument("--init-backbone", type=Path, default=None, metavar="CHECKPOINT",
                         help="start the ResNet backbone from this .safetensors checkpoint (same config); required "
                              "by --ablation frozen-backbone, whose backbone is then not trained")
     args = parser.parse_args(argv)
-    if args.max_minutes is None and args.max_steps is None:
-        parser.error("give --max-minutes and/or --max-steps")
-    if ABLATIONS[args.ablation].freeze_backbone and args.init_backbone is None:
+    if args.max_minutes is None and args.max_steps is None and not args.resume:
+        parser.error("give --max-minutes and/or --max-steps (the whole run's budget), or --resume to continue a "
+                     "run on its stored budget")
+    if args.change_budget and args.max_minutes is None and args.max_steps is None:
+        parser.error("--change-budget needs the new --max-minutes and/or --max-steps")
+    for name in ("max_steps", "leg_steps", "views", "resolution", "warmup_steps", "threads", "max_scenes"):
+        value = getattr(args, name)
+        if value is not None and value < (0 if name == "warmup_steps" else 1):
+            parser.error(f"--{name.replace('_', '-')} must be >= {0 if name == 'warmup_steps' else 1}, got {value}")
+    for name in ("max_minutes", "leg_minutes", "save_minutes", "lr"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            parser.error(f"--{name.replace('_', '-')} must be > 0, got {value}")
+    if args.ablation is not None and ABLATIONS[args.ablation].freeze_backbone and args.init_backbone is None:
         parser.error("--ablation frozen-backbone needs --init-backbone CHECKPOINT (a frozen random backbone "
                      "measures nothing; e.g. the no-3d-fusion run's last.safetensors as the 2D-pretrained backbone)")
     return args
 
 
+def recipe_overrides(args) -> dict:
+    """The recipe fields the command sets explicitly."""
+    changes = {key: getattr(args, key, None) for key in ("views", "resolution", "lr", "warmup_steps",
+                                                         "final_lr_fraction", "seed")}
+    return {key: value for key, value in changes.items() if value is not None}
+
+
 def train_config_from_args(args) -> TrainConfig:
-    changes = {key: value for key, value in (("views", args.views), ("resolution", args.resolution),
-                                             ("lr", args.lr), ("seed", args.seed)) if value is not None}
-    return dataclasses.replace(ABLATIONS[args.ablation], **changes)
+    return dataclasses.replace(ABLATIONS[args.ablation or "odin"], **recipe_overrides(args))
+
+
+class _StopRequest:
+    """SIGTERM (a scheduler or session ending) or a first Ctrl-C asks the training loop to stop at the next step
+    boundary and save, so no finished step is lost and no half-applied optimiser step is saved; a second Ctrl-C
+    aborts at once. Handlers are restored on exit; only the main thread may install them (elsewhere: no-op)."""
+
+    def __init__(self):
+        self.requested: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        import signal
+
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+        print(f"\nperception.train: {self.requested}: saving after this step (Ctrl-C again to abort)",
+              file=sys.stderr)
+
+    def __exit__(self, *exc):
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        return False
 
 
 def run(args, command: str = "") -> dict:
@@ -297,19 +623,44 @@ def run(args, command: str = "") -> dict:
         torch.set_num_threads(args.threads)
     dist_info = init_distributed()
     device = pick_device(dist_info, args.device)
-    model_config, norm_notice = trainable_norm_config(get_config(args.config), args.init_backbone is not None)
-    if norm_notice and dist_info.is_main:
-        print(norm_notice, file=sys.stderr)
-    config = train_config_from_args(args)
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
     weights, trainer_file = checkpoint_paths(out)
     resuming = weights.is_file() and trainer_file.is_file()
     if args.resume and not resuming:
         raise FileNotFoundError(f"--resume: no checkpoint {weights} + {trainer_file.name} to resume from")
+    if resuming and args.config is None:  # the checkpoint's own config, norm included
+        model_config, norm_notice = OdinConfig.from_json(weights.with_suffix(".json")), None
+    else:
+        model_config, norm_notice = trainable_norm_config(get_config(args.config or "small"),
+                                                          args.init_backbone is not None)
+    if norm_notice and dist_info.is_main:
+        print(norm_notice, file=sys.stderr)
+    requested = (None if args.max_steps is None and args.max_minutes is None
+                 else Budget(args.max_steps, args.max_minutes))
+    stored_budget, stored_recipe, budget_source = stored_run(out) if resuming else (None, None, "")
+    config = recipe_for(args, stored_recipe, out / TRAIN_CONFIG_FILE) if resuming else train_config_from_args(args)
+    budget, budget_notice = resolve_budget(requested, stored_budget, budget_source, resuming,
+                                           getattr(args, "change_budget", False))
+    data = args.data
+    if data is None:
+        data = next((Path(r["data"]) for r in reversed(read_legs(out)) if r.get("data")), None) if resuming else None
+        if data is None:
+            raise ValueError("give --data DIR (a dataset from perception.make_dataset)" + (
+                f"; {out / LEGS_FILE} records none" if resuming else ""))
+    out.mkdir(parents=True, exist_ok=True)
+    if budget_notice and dist_info.is_main:
+        print(budget_notice, file=sys.stderr)
+    step, train_seconds, run_seconds = 0, 0.0, 0.0
+    if resuming:
+        previous = read_trainer_state(out)
+        step, run_seconds = previous["step"], previous["run_seconds"]
+        if budget.spent(step, run_seconds):  # nothing left to do: skip loading the data
+            return {"step": step, "train_seconds": previous["train_seconds"], "run_seconds": run_seconds,
+                    "stop": budget.spent(step, run_seconds), "finished": True, "budget": budget.to_dict(),
+                    "checkpoint": str(weights)}
 
-    directories = sequence_dirs(args.data, args.splits)[:args.max_scenes]
-    vocabulary = dataset_vocabulary(args.data)
+    directories = sequence_dirs(data, args.splits)[:args.max_scenes]
+    vocabulary = dataset_vocabulary(data)
     scenes = load_scenes(directories, config.resolution, progress=dist_info.is_main)
     frame_refs = [(s, f) for s, scene in enumerate(scenes) for f in range(len(scene))]
 
@@ -319,15 +670,29 @@ def run(args, command: str = "") -> dict:
         init_backbone_from(model, args.init_backbone)
     criterion = SetCriterion.from_config(model_config)
     optimizer = build_optimizer(model, config)
-    step, train_seconds = 0, 0.0
     if resuming:
-        step, train_seconds = load_training_state(out, model, optimizer, device)
+        step, train_seconds, run_seconds = load_training_state(out, model, optimizer, device)
+    leg_start_step, leg_run_seconds = step, run_seconds
+    legs = read_legs(out)
+    leg = 1 + max([r.get("leg", 0) for r in legs if isinstance(r.get("leg"), int)], default=0)
+    csv_path = out / "losses.csv"
     if dist_info.is_main:
-        (out / "train_config.json").write_text(json.dumps(
-            {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "data": str(args.data),
-             "splits": args.splits, "sequences": len(scenes), "command": command,
-             "init_backbone": None if args.init_backbone is None else str(args.init_backbone),
-             "norm_notice": norm_notice}, indent=1) + "\n")
+        dropped = trim_losses(csv_path, step)
+        if not resuming:  # a new run (or one whose first leg never reached a checkpoint) describes itself once
+            tmp = out / (TRAIN_CONFIG_FILE + ".tmp")
+            tmp.write_text(json.dumps(
+                {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "budget": budget.to_dict(),
+                 "data": str(data), "splits": args.splits, "sequences": len(scenes), "command": command,
+                 "init_backbone": None if args.init_backbone is None else str(args.init_backbone),
+                 "norm_notice": norm_notice}, indent=1) + "\n")
+            os.replace(tmp, out / TRAIN_CONFIG_FILE)
+        append_leg(out, {"event": "start", "leg": leg, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                         "command": command, "step": step, "run_seconds": round(run_seconds, 1),
+                         "budget": budget.to_dict(), "budget_notice": budget_notice,
+                         "leg_limit": {"steps": args.leg_steps, "minutes": args.leg_minutes},
+                         "data": str(data), "sequences": len(scenes), "device": str(device),
+                         "world_size": dist_info.world_size, "threads": torch.get_num_threads(),
+                         "losses_rows_dropped": dropped})
     trained = model
     if dist_info.world_size > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -336,71 +701,99 @@ def run(args, command: str = "") -> dict:
         trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                           find_unused_parameters=True)
 
-    # The step kind must agree across ranks (DDP), so it comes from a generator seeded by the step alone; batch
-    # contents come from per-rank streams.
-    scene_stream = IndexStream(len(scenes), dist_info, config.seed + step)
-    frame_stream = IndexStream(len(frame_refs), dist_info, config.seed + step + 1)
-    sample_rng = random.Random(config.seed * 7919 + dist_info.rank + step)
-    budget = None if args.max_minutes is None else args.max_minutes * 60.0
-    csv_path = out / "losses.csv"
-    new_csv = not csv_path.is_file()
+    # Everything random in a step is drawn from the global step (and rank): the step kind (which must agree across
+    # ranks for DDP), the streams' positions, view picks, augmentation and the matcher's points. A resumed run
+    # therefore takes exactly the steps an uninterrupted one would.
+    scenes_drawn, frames_drawn = items_drawn(config, step)
+    scene_stream = IndexStream(len(scenes), dist_info, config.seed, drawn=scenes_drawn)
+    frame_stream = IndexStream(len(frame_refs), dist_info, config.seed + 1, drawn=frames_drawn)
+    new_csv = not csv_path.is_file() or csv_path.stat().st_size == 0
     csv_file = open(csv_path, "a", newline="") if dist_info.is_main else None
     writer = csv.writer(csv_file) if csv_file else None
     if writer and new_csv:
         writer.writerow(LOSS_COLUMNS)
     last_save = time.monotonic()
-    progress = tqdm(total=args.max_steps, initial=step, desc=f"train {config.name}", unit="step",
+    progress = tqdm(total=budget.max_steps, initial=step, desc=f"train {config.name}", unit="step",
                     disable=not dist_info.is_main)
-    stop_reason = "max-steps"
+    stop_reason = None
     model.train()
-    while args.max_steps is None or step < args.max_steps:
-        elapsed = time.monotonic() - started
-        if budget is not None and budget_spent(elapsed >= budget, dist_info):
-            stop_reason = "max-minutes"
-            break
-        lr_factor = 0.1 if budget is not None and elapsed >= budget * (1 - config.final_lr_fraction) else 1.0
-        set_lr_factor(optimizer, lr_factor)
-        kind = "3d" if config.use_3d and random.Random(config.seed * 104729 + step).random() < config.p3d else "2d"
-        tic = time.monotonic()
-        if kind == "3d":
-            batch = make_3d_batch(scenes, scene_stream.take(config.scenes_per_batch), config.views, sample_rng)
-        else:
-            batch = make_2d_batch(scenes, [frame_refs[i] for i in frame_stream.take(config.frames_per_2d_batch)],
-                                  sample_rng)
-        images = batch["images"].to(device)
-        xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
-        valid = None if batch["valid"] is None else batch["valid"].to(device)
-        targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
-        outputs = trained(images, vocabulary, xyz, valid)
-        mask_valid = None if valid is None else valid[..., ::4, ::4]
-        losses = criterion(outputs, targets, mask_valid)
-        optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        if config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
-        optimizer.step()
-        step += 1
-        step_seconds = time.monotonic() - tic
-        train_seconds += step_seconds
-        if writer:
-            writer.writerow([step, f"{train_seconds:.1f}", kind] + [f"{float(losses[k].detach()):.4f}" for k in
-                                                                      ("loss", "loss_ce", "loss_mask", "loss_dice")]
-                            + [f"{config.lr * lr_factor:.2e}", f"{step_seconds:.3f}"])
-            csv_file.flush()
-            progress.update(1)
-            progress.set_postfix(kind=kind, loss=f"{float(losses['loss'].detach()):.2f}")
-        if dist_info.is_main and time.monotonic() - last_save >= args.save_minutes * 60.0:
-            save_training_state(out, model, optimizer, step, train_seconds)
-            last_save = time.monotonic()
+
+    def clock() -> float:
+        return leg_run_seconds + (time.monotonic() - started)
+
+    with _StopRequest() as stop_request:
+        while True:
+            now = clock()
+            # Each rank reads its own clock: the time-based decisions are agreed on (any rank decides).
+            out_of_time, leg_over, final_phase, signalled = any_rank(
+                [budget.max_minutes is not None and now >= budget.max_minutes * 60.0,
+                 args.leg_minutes is not None and time.monotonic() - started >= args.leg_minutes * 60.0,
+                 in_final_phase(config, budget, step, now), stop_request.requested is not None], dist_info)
+            if budget.max_steps is not None and step >= budget.max_steps:
+                stop_reason = "max-steps"
+            elif out_of_time:
+                stop_reason = "max-minutes"
+            elif args.leg_steps is not None and step - leg_start_step >= args.leg_steps:
+                stop_reason = "leg-steps"
+            elif leg_over:
+                stop_reason = "leg-minutes"
+            elif signalled:
+                stop_reason = (stop_request.requested or "signal").lower()
+            if stop_reason:
+                break
+            factor = lr_factor(config, step, final_phase)
+            set_lr_factor(optimizer, factor)
+            kind = step_kind(config, step)
+            sample_rng, generator = step_randomness(config, dist_info.rank, step)
+            tic = time.monotonic()
+            if kind == "3d":
+                batch = make_3d_batch(scenes, scene_stream.take(config.scenes_per_batch), config.views,
+                                      sample_rng)
+            else:
+                batch = make_2d_batch(scenes, [frame_refs[i] for i in
+                                               frame_stream.take(config.frames_per_2d_batch)], sample_rng)
+            images = batch["images"].to(device)
+            xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
+            valid = None if batch["valid"] is None else batch["valid"].to(device)
+            targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
+            outputs = trained(images, vocabulary, xyz, valid)
+            mask_valid = None if valid is None else valid[..., ::4, ::4]
+            losses = criterion(outputs, targets, mask_valid, generator=generator)
+            optimizer.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            if config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad],
+                                               config.grad_clip)
+            optimizer.step()
+            step += 1
+            step_seconds = time.monotonic() - tic
+            train_seconds += step_seconds
+            if writer:
+                writer.writerow([step, f"{train_seconds:.1f}", kind]
+                                + [f"{float(losses[k].detach()):.4f}" for k in
+                                   ("loss", "loss_ce", "loss_mask", "loss_dice")]
+                                + [f"{config.lr * factor:.2e}", f"{step_seconds:.3f}"])
+                csv_file.flush()
+                progress.update(1)
+                progress.set_postfix(kind=kind, loss=f"{float(losses['loss'].detach()):.2f}")
+            if dist_info.is_main and time.monotonic() - last_save >= args.save_minutes * 60.0:
+                save_training_state(out, model, optimizer, step, train_seconds, clock())
+                last_save = time.monotonic()
     progress.close()
+    run_seconds = clock()
     if dist_info.is_main:
-        save_training_state(out, model, optimizer, step, train_seconds)
+        save_training_state(out, model, optimizer, step, train_seconds, run_seconds)
         csv_file.close()
+        append_leg(out, {"event": "stop", "leg": leg, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "step": step,
+                         "run_seconds": round(run_seconds, 1), "train_seconds": round(train_seconds, 1),
+                         "stop": stop_reason})
     if dist_info.world_size > 1:
         import torch.distributed as dist
 
         dist.destroy_process_group()
-    return {"step": step, "train_seconds": train_seconds, "stop": stop_reason, "checkpoint": str(weights)}
+    finished = stop_reason in ("max-steps", "max-minutes")
+    return {"step": step, "train_seconds": train_seconds, "run_seconds": run_seconds, "stop": stop_reason,
+            "finished": finished, "budget": budget.to_dict(), "checkpoint": str(weights)}
 
 
 def main(argv=None) -> int:
@@ -412,6 +805,11 @@ def main(argv=None) -> int:
         print(f"perception.train: {error}", file=sys.stderr)
         return 2
     print(json.dumps(summary))
+    if summary["stop"] in ("sigint", "sigterm"):
+        return 130 if summary["stop"] == "sigint" else 143
+    if not summary["finished"]:
+        print(f"perception.train: stopped at step {summary['step']} ({summary['stop']}); the run's budget is not "
+              f"spent: rerun the command (or add --resume) to continue it", file=sys.stderr)
     return 0
 
 

@@ -1,5 +1,6 @@
 """perception.train on a tiny box-world dataset: a few steps write a checkpoint and a loss CSV, a rerun resumes from
-them, the samplers follow ODIN's recipe, and bad arguments fail with a clear message."""
+them on the run's stored schedule (same LR, batches and weights as without a break), the samplers follow ODIN's
+recipe, and bad arguments fail with a clear message."""
 
 import csv
 import json
@@ -68,7 +69,7 @@ def test_training_writes_checkpoint_and_losses_then_resumes(box_dataset, tmp_pat
     assert {r["kind"] for r in rows} <= {"2d", "3d"}
     weights_after_3 = load_checkpoint(out / "last.safetensors").state_dict()
 
-    second = run_train(box_dataset, out, 5)  # same --out: resumes at step 3
+    second = run_train(box_dataset, out, 5, "--change-budget")  # same --out: resumes at step 3, budget 3 -> 5
     assert second["step"] == 5
     assert [int(r["step"]) for r in read_losses(out)] == [1, 2, 3, 4, 5]
     resumed = load_checkpoint(out / "last.safetensors").state_dict()
@@ -92,7 +93,7 @@ def test_no_3d_fusion_ablation_trains_only_2d_and_frozen_backbone_keeps_it(box_d
     init = ("--ablation", "frozen-backbone", "--init-backbone", str(out / "last.safetensors"))
     run_train(box_dataset, frozen_out, 2, *init)
     first = load_checkpoint(frozen_out / "last.safetensors").state_dict()
-    run_train(box_dataset, frozen_out, 4, *init)
+    run_train(box_dataset, frozen_out, 4, *init, "--change-budget")
     later = load_checkpoint(frozen_out / "last.safetensors").state_dict()
     backbone = [n for n in first if n.startswith("backbone.")]
     assert backbone and all(torch.equal(pretrained[n], later[n]) for n in backbone)
@@ -144,3 +145,98 @@ def test_batches_follow_the_recipe(box_dataset):
         assert len(views) == 4 and len(steps) == 1 and steps <= {1, 2}  # consecutive, one stride, wrapping
     dropped = [len(pick_views(10, 4, random.Random(seed), camera_drop=1.0)) for seed in range(30)]
     assert min(dropped) >= 1 and max(dropped) <= 4 and len(set(dropped)) > 1
+
+
+def train_main(data, out, *extra):
+    return train.main(["--config", "tiny", "--data", str(data), "--out", str(out), "--resolution", "64",
+                       "--views", "3", "--threads", "1", *extra])
+
+
+def test_a_run_stopped_and_resumed_follows_the_uninterrupted_schedule(box_dataset, tmp_path, capsys):
+    """Issue 15: a run stopped after 7 steps and resumed twice (the second resume without any budget option) takes
+    the same steps at the same learning rates (warmup, constant, /10 for the last 15 %) to the same final step and
+    weights as one that ran 20 steps without a break; every leg's command is kept, the first train_config.json too."""
+    recipe = ("--max-steps", "20", "--warmup-steps", "3")
+    assert train_main(box_dataset, tmp_path / "whole", *recipe) == 0
+    legs = tmp_path / "legs"
+    assert train_main(box_dataset, legs, *recipe, "--leg-steps", "7") == 0
+    first_config = (legs / "train_config.json").read_text()
+    assert "not spent" in capsys.readouterr().err
+    with open(legs / "losses.csv", "a") as handle:  # a killed leg's steps after its last checkpoint: taken again
+        handle.write("8,9.9,2d,1.0,1.0,1.0,1.0,3.00e-04,0.1\n")
+    assert train_main(box_dataset, legs, "--resume", "--leg-steps", "6") == 0
+    assert train_main(box_dataset, legs, *recipe) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["step"] == 20 and summary["finished"] and summary["stop"] == "max-steps"
+
+    whole, resumed = read_losses(tmp_path / "whole"), read_losses(legs)
+    lrs = [float(r["lr"]) for r in whole]
+    assert lrs == pytest.approx([1e-4, 2e-4] + [3e-4] * 15 + [3e-5] * 3)  # steps 18-20: index >= 0.85 * 20
+    assert [int(r["step"]) for r in resumed] == list(range(1, 21))
+    columns = ("step", "kind", "lr", "loss", "loss_ce", "loss_mask", "loss_dice")
+    assert [[r[c] for c in columns] for r in resumed] == [[r[c] for c in columns] for r in whole]
+    a = load_checkpoint(tmp_path / "whole" / "last.safetensors").state_dict()
+    b = load_checkpoint(legs / "last.safetensors").state_dict()
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+    assert (legs / "train_config.json").read_text() == first_config
+    stored = json.loads(first_config)
+    assert stored["budget"] == {"max_steps": 20, "max_minutes": None} and "--leg-steps 7" in stored["command"]
+    records = train.read_legs(legs)
+    starts = [r for r in records if r["event"] == "start"]
+    assert [r["leg"] for r in starts] == [1, 2, 3] and [r["step"] for r in starts] == [0, 7, 13]
+    assert "--resume --leg-steps 6" in starts[1]["command"] and starts[1]["losses_rows_dropped"] == 1
+    assert [r["stop"] for r in records if r["event"] == "stop"] == ["leg-steps", "leg-steps", "max-steps"]
+
+    # Done: the same command again loads nothing and takes no step.
+    assert train_main(box_dataset, legs, "--resume") == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 20
+
+
+def test_resume_refuses_a_different_budget_or_recipe_unless_asked(box_dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_main(box_dataset, out, "--max-steps", "4", "--leg-steps", "1") == 0
+    capsys.readouterr()
+    assert train_main(box_dataset, out, "--max-steps", "2") == 2  # a leg's length is not the run's budget
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--max-steps 4" in err and "--leg-steps" in err and "--change-budget" in err
+    assert train_main(box_dataset, out, "--resume", "--ablation", "views-4") == 2
+    err = capsys.readouterr().err
+    assert "train_config.json" in err and "name='odin' (this command: 'views-4')" in err and err.count("\n") == 1
+    assert train_main(box_dataset, out, "--max-steps", "2", "--change-budget") == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 2
+    assert train.read_legs(out)[-2]["budget"] == {"max_steps": 2, "max_minutes": None}
+
+
+def test_sigterm_saves_at_the_next_step_boundary(box_dataset, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    real = train.lr_factor
+
+    def signal_at_step_2(config, step, final_phase):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(config, step, final_phase)
+
+    monkeypatch.setattr(train, "lr_factor", signal_at_step_2)
+    assert train_main(box_dataset, tmp_path / "run", "--max-steps", "10") == 143
+    assert train.read_trainer_state(tmp_path / "run")["step"] == 3  # the step under way was finished and saved
+    assert [int(r["step"]) for r in read_losses(tmp_path / "run")] == [1, 2, 3]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_the_schedule_is_a_function_of_the_run_position():
+    config = train.TrainConfig(warmup_steps=4, final_lr_fraction=0.2)
+    steps, minutes = train.Budget(max_steps=100), train.Budget(max_minutes=10)
+    assert [train.lr_factor(config, s, False) for s in range(5)] == [0.25, 0.5, 0.75, 1.0, 1.0]
+    assert not train.in_final_phase(config, steps, 79, 1e9) and train.in_final_phase(config, steps, 80, 0.0)
+    assert not train.in_final_phase(config, minutes, 10**6, 479.0) and train.in_final_phase(config, minutes, 0, 480.0)
+    both = train.Budget(max_steps=100, max_minutes=10)  # whichever budget comes first
+    assert train.in_final_phase(config, both, 80, 0.0) and train.in_final_phase(config, both, 0, 480.0)
+    assert both.spent(99, 599.0) is None and both.spent(100, 0.0) == "max-steps" and both.spent(0, 600.0) == "max-minutes"
+    assert train.lr_factor(config, 90, True) == pytest.approx(0.1)
+    with pytest.raises(ValueError):
+        train.Budget()
+    with pytest.raises(ValueError):
+        train.TrainConfig(final_lr_fraction=1.0)
