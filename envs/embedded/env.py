@@ -8,9 +8,9 @@ and the TEACh custom "simbot" properties are maintained by ``envs.simbot`` after
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
+import warnings
 import zlib
 from typing import Any, Callable
 
@@ -23,17 +23,19 @@ from ..event import Event
 from ..ontology import SLICED_TYPE, WATER_BASINS, load_ontology
 from ..scenes import parse_scene
 from ..simbot import SimbotTracker, custom_metadata_from_state
-from .geometry import object_yaw_from_thor, object_yaw_to_thor
+from ..validation import HORIZON_LIMITS, check_state, invalid_argument
+from .geometry import object_yaw_from_thor, object_yaw_to_thor, wrap_degrees
 from .layout import Scene, build_scene
 from .objects import SimObject
 from .renderer import SceneRenderer
 from .shapes import make_shape
 from .world import GRID_SIZE
 
+STATE_DECIMALS = 6
+"""Decimals of the floats in an exported state (micrometres, micro-degrees)."""
 SLICE_COUNTS = {"Apple": 4, "Bread": 6, "Lettuce": 5, "Potato": 4, "Tomato": 5, "Egg": 1}
 """Pieces per sliced object. AI2-THOR's counts per prefab are not documented (ai2thor.md, UNVERIFIED); these are ours."""
 
-HORIZON_LIMITS = (-30.0, 60.0)
 FLAG_ACTIONS = {
     "DirtyObject": ("dirtyable", "is_dirty", True, "is not dirtyable"),
     "CleanObject": ("dirtyable", "is_dirty", False, "is not dirtyable"),
@@ -77,6 +79,10 @@ class EmbeddedEnv(Env):
         self._pixel_counts: np.ndarray | None = None
         self._version = 0  # bumped whenever the world may have changed; keys the metadata cache
         self._raw_cache: tuple | None = None
+        self.unknown_state_objects: list[str] = []
+        """objectIds of the last ``initial_state`` that this world lacks (left out, with a warning)."""
+        self._static_cache: dict[str, dict] = {}  # per object: metadata fixed by its type and shape
+        self._seg_lut: np.ndarray | None = None  # instance index -> segmentation colour, per scene
         self._handlers: dict[str, Callable[..., Any]] = {
             name: functools.partial(self._set_flag, name) if name in FLAG_ACTIONS else getattr(self, f"_do_{name}")
             for name in ALL_ACTIONS}
@@ -99,10 +105,17 @@ class EmbeddedEnv(Env):
         self.rng = np.random.default_rng(self.seed)
         name = scene or (self.scene.name if self.scene else "FloorPlan1")
         name = str(parse_scene(name))
+        if initial_state is not None:  # checked before anything changes: a refused state leaves the env as it was
+            check_state(initial_state)
+        scene = build_scene(name)
+        if initial_state is not None:
+            _check_agent_fits(initial_state, scene)
         if self.renderer is not None:
             self.renderer.close()
-        self.scene = build_scene(name)
+        self.scene = scene
+        self.unknown_state_objects = []
         self._pixel_counts, self._raw_cache = None, None  # both belong to the previous scene
+        self._static_cache, self._seg_lut = {}, None
         self._add_slice_pieces()
         self.renderer = SceneRenderer(self.scene, self.width, self.height, self.fov)
         self._colours = _instance_colours(self.renderer.instance_names)
@@ -111,6 +124,7 @@ class EmbeddedEnv(Env):
         self.simbot.apply_step_rules(self._raw_objects, self._follow_up)  # TEACh runs its rules at episode start
         if initial_state is not None:
             self._load_state(initial_state)
+            self._report_unknown_objects(initial_state)
         return self._emit("Initialize", True, "", None)
 
     def step(self, action: str | dict | None = None, **args: Any) -> Event:
@@ -122,6 +136,12 @@ class EmbeddedEnv(Env):
                              f"{', '.join(sorted(self._handlers))}")
         for flag in ("renderInstanceSegmentation", "renderDepthImage", "renderImage"):
             args.pop(flag, None)
+        args = {key: value for key, value in args.items() if value is not None}  # None = not given, as in AI2-THOR
+        problem = invalid_argument(name, args)
+        if problem is not None:  # envs.validation: a bad value fails the action and changes nothing
+            event = self._emit(name, False, problem, None)
+            event.metadata["errorCode"] = "InvalidArgument"
+            return event
         interaction = name in INTERACTION_ACTIONS
         held_before = [o.object_id for o in self._held()]
         if interaction:
@@ -141,17 +161,20 @@ class EmbeddedEnv(Env):
 
     def export_state(self) -> dict:
         """The world as a TEACh state: ``agents`` [commander, driver], ``objects`` (metadata with simbot properties)
-        and ``custom_object_metadata``. ``reset(initial_state=...)`` of this dict restores the same world."""
+        and ``custom_object_metadata``, floats rounded to ``STATE_DECIMALS``. The world is first set to that rounded
+        state itself (objects move by less than 1e-6 m), so ``reset(initial_state=state)`` rebuilds exactly the world
+        the state describes: export -> reset -> export gives the same dict to the letter."""
         self.simbot.add_classes(self._raw_objects())  # as TEACh re-derives classes when it captures a state
-        event = self._emit(self.last_event.metadata["lastAction"], self.last_event.metadata["lastActionSuccess"],
-                           self.last_event.metadata["errorMessage"], self.last_event.metadata["actionReturn"])
-        agent = copy.deepcopy(event.metadata["agent"])
-        return {
-            "time_start": 0,
-            "agents": [copy.deepcopy(agent), agent],
-            "objects": copy.deepcopy(event.metadata["objects"]),
-            "custom_object_metadata": copy.deepcopy(self.simbot.custom),
-        }
+        self._load_state(self._captured_state())
+        m = self.last_event.metadata
+        self._emit(m["lastAction"], m["lastActionSuccess"], m["errorMessage"], m["actionReturn"])
+        return self._captured_state()
+
+    def _captured_state(self) -> dict:
+        """The state as the last render shows it: a deep copy, floats rounded to ``STATE_DECIMALS``."""
+        agent = self.last_event.metadata["agent"]
+        return _rounded({"time_start": 0, "agents": [agent, agent], "objects": self.simbot.merged(self._raw_objects()),
+                         "custom_object_metadata": self.simbot.custom})
 
     def close(self) -> None:
         if self.renderer is not None:
@@ -288,14 +311,45 @@ class EmbeddedEnv(Env):
             self._raw_cache = (key, objects)
         return [dict(o) for o in self._raw_cache[1]]
 
+    def _static_metadata(self, o: SimObject) -> dict:
+        """The metadata fields fixed by an object's type and shape (affordances, name, mass): computed once per
+        object and scene, since every step lists every object."""
+        cached = self._static_cache.get(o.object_id)
+        if cached is None:
+            kind = load_ontology().types.get(o.object_type)
+            cached = {
+                "objectId": o.object_id,
+                "objectType": o.object_type,
+                "name": f"{o.object_type}_{zlib.crc32(o.object_id.encode()):08x}",  # stable across processes
+                "pickupable": o.pickupable,
+                "moveable": bool(kind is not None and not o.pickupable
+                                 and o.object_type not in ("Floor", "CounterTop")),
+                "receptacle": o.can("receptacle"),
+                "openable": o.can("openable"),
+                "toggleable": o.can("toggleable"),
+                "sliceable": o.can("sliceable"),
+                "cookable": o.can("cookable"),
+                "dirtyable": o.can("dirtyable"),
+                "canFillWithLiquid": o.can("canFillWithLiquid"),
+                "breakable": o.can("breakable"),
+                "canBeUsedUp": o.can("usedUp"),
+                "isColdSource": o.object_type == "Fridge",
+                "heatSource": o.object_type in ("StoveBurner", "Microwave", "Toaster", "CoffeeMachine", "Candle"),
+                "mass": 0.0 if not o.pickupable else round(float(np.prod(o.shape.half_extents)) * 8000.0, 3),
+            }
+            self._static_cache[o.object_id] = cached
+        return cached
+
     def _object_metadata(self, o: SimObject, pixels: int) -> dict:
         world = self.world
+        static = self._static_metadata(o)
         lo, hi = world.aabb(o)
         thor_lo, thor_hi = THOR_TO_ZUP @ lo, THOR_TO_ZUP @ hi
         centre = (thor_lo + thor_hi) / 2
         size = np.abs(thor_hi - thor_lo)
-        corners = [[float(x), float(y), float(z)] for x in (thor_hi[0], thor_lo[0]) for y in (thor_hi[1], thor_lo[1])
-                   for z in (thor_hi[2], thor_lo[2])]
+        hx, hy, hz = thor_hi.tolist()
+        lx, ly, lz = thor_lo.tolist()
+        corners = [[x, y, z] for x in (hx, lx) for y in (hy, ly) for z in (hz, lz)]
         pose = world.pose(o)
         thor_pos = THOR_TO_ZUP @ pose[:3, 3]
         agent = world.agent
@@ -303,53 +357,54 @@ class EmbeddedEnv(Env):
         dy = max(lo[1] - agent.y, 0.0, agent.y - hi[1])
         horizontal = math.hypot(dx, dy)
         visible = bool(pixels > 0 and horizontal <= self.visibility_distance and not o.disabled)
-        distance = float(np.linalg.norm(THOR_TO_ZUP @ ((lo + hi) / 2) - np.array([agent.x, AGENT_Y, agent.y])))
+        cx, cy, cz = centre.tolist()
+        distance = math.sqrt((cx - agent.x) ** 2 + (cy - AGENT_Y) ** 2 + (cz - agent.y) ** 2)
         parents = world.ancestors(o) if not (o.held or o.disabled) else []  # sliced/cracked originals left the world
-        receptacle = o.can("receptacle")
-        kind = load_ontology().types.get(o.object_type)
+        receptacle = static["receptacle"]
+        px, py, pz = thor_pos.tolist()
+        sx, sy, sz = size.tolist()
         meta = {
-            "objectId": o.object_id,
-            "objectType": o.object_type,
-            "name": f"{o.object_type}_{zlib.crc32(o.object_id.encode()):08x}",  # stable across processes
-            "position": {"x": float(thor_pos[0]), "y": float(thor_pos[1]), "z": float(thor_pos[2])},
+            "objectId": static["objectId"],
+            "objectType": static["objectType"],
+            "name": static["name"],
+            "position": {"x": px, "y": py, "z": pz},
             "rotation": {"x": 0.0, "y": float(object_yaw_to_thor(math.atan2(pose[1, 0], pose[0, 0]))), "z": 0.0},
             "axisAlignedBoundingBox": {"cornerPoints": corners,
-                                       "center": {"x": float(centre[0]), "y": float(centre[1]), "z": float(centre[2])},
-                                       "size": {"x": float(size[0]), "y": float(size[1]), "z": float(size[2])}},
+                                       "center": {"x": cx, "y": cy, "z": cz},
+                                       "size": {"x": sx, "y": sy, "z": sz}},
             "objectOrientedBoundingBox": None,
             "visible": visible,
             "obstructed": not visible,
             "distance": distance,
-            "pickupable": o.pickupable,
+            "pickupable": static["pickupable"],
             "isPickedUp": o.held,
-            "moveable": bool(kind is not None and not o.pickupable and o.object_type not in ("Floor", "CounterTop")),
+            "moveable": static["moveable"],
             "receptacle": receptacle,
             "receptacleObjectIds": [c.object_id for c in world.descendants(o.object_id)] if receptacle else None,
             "parentReceptacles": parents or None,
-            "openable": o.can("openable"),
+            "openable": static["openable"],
             "isOpen": o.is_open,
             "openness": float(o.openness),
-            "toggleable": o.can("toggleable"),
+            "toggleable": static["toggleable"],
             "isToggled": bool(o.is_toggled),
-            "sliceable": o.can("sliceable"),
+            "sliceable": static["sliceable"],
             "isSliced": o.is_sliced,
-            "cookable": o.can("cookable"),
+            "cookable": static["cookable"],
             "isCooked": o.is_cooked,
-            "dirtyable": o.can("dirtyable"),
+            "dirtyable": static["dirtyable"],
             "isDirty": o.is_dirty,
-            "canFillWithLiquid": o.can("canFillWithLiquid"),
+            "canFillWithLiquid": static["canFillWithLiquid"],
             "isFilledWithLiquid": o.is_filled,
             "fillLiquid": o.fill_liquid if o.is_filled else None,
-            "breakable": o.can("breakable"),
+            "breakable": static["breakable"],
             "isBroken": o.is_broken,
-            "canBeUsedUp": o.can("usedUp"),
+            "canBeUsedUp": static["canBeUsedUp"],
             "isUsedUp": o.is_used_up,
             "ObjectTemperature": o.temperature,
             "temperature": o.temperature,
-            "isHeatSource": bool(o.is_toggled and o.object_type in ("StoveBurner", "Microwave", "Toaster",
-                                                                     "CoffeeMachine", "Candle")),
-            "isColdSource": o.object_type == "Fridge",
-            "mass": 0.0 if not o.pickupable else round(float(np.prod(o.shape.half_extents)) * 8000.0, 3),
+            "isHeatSource": bool(o.is_toggled and static["heatSource"]),
+            "isColdSource": static["isColdSource"],
+            "mass": static["mass"],
             "salientMaterials": None,
             "isMoving": False,
         }
@@ -394,10 +449,11 @@ class EmbeddedEnv(Env):
         }
         seg = None
         if self.render_instance_segmentation:
-            lut = np.zeros((n + 1, 3), dtype=np.uint8)
-            for i, name in enumerate(self.renderer.instance_names):
-                lut[i] = self._colours[name]
-            seg = lut[np.where(instance >= 0, instance, n)]
+            if self._seg_lut is None:
+                self._seg_lut = np.zeros((n + 1, 3), dtype=np.uint8)
+                for i, name in enumerate(self.renderer.instance_names):
+                    self._seg_lut[i] = self._colours[name]
+            seg = self._seg_lut[instance]  # index -1 (nothing) reads the last row, black
         self._event = Event(metadata, frame=rgb, depth_frame=depth if self.render_depth else None,
                             instance_segmentation_frame=seg, object_id_to_color=self._colours if seg is not None else None,
                             instance_ids=instance if seg is not None else None,
@@ -432,9 +488,7 @@ class EmbeddedEnv(Env):
             box["id"] = object_id
             return obj
         if args.get("x") is not None and args.get("y") is not None:
-            x, y = float(args["x"]), float(args["y"])
-            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-                raise ActionFailed(f"x and y must be in [0, 1], got x={x}, y={y}")
+            x, y = float(args["x"]), float(args["y"])  # in [0, 1]: envs.validation checked them
             object_id = clicks.resolve_click(self._event, x, y, action)
             if object_id is None:
                 raise ActionFailed("No target found")
@@ -451,7 +505,9 @@ class EmbeddedEnv(Env):
         agent = self.world.agent
         heading = math.radians(agent.yaw + heading_offset)
         nx, ny = agent.x + magnitude * math.sin(heading), agent.y + magnitude * math.cos(heading)
-        if not self.world.segment_free(agent.x, agent.y, nx, ny):
+        rects = self.world.blocking_rects()
+        # The end point first: a long move out of the room fails at once instead of sampling the whole path.
+        if not self.world.is_free(nx, ny, rects) or not self.world.segment_free(agent.x, agent.y, nx, ny, rects):
             raise ActionFailed(f"Agent 0 is blocked from moving {heading_offset:.0f} by an obstacle or a wall")
         agent.x, agent.y = round(nx, 4), round(ny, 4)
 
@@ -468,10 +524,10 @@ class EmbeddedEnv(Env):
         self._move(args, 270.0)
 
     def _do_RotateRight(self, args, box=None):
-        self.world.agent.yaw = (self.world.agent.yaw + float(args.get("degrees", 90.0))) % 360.0
+        self.world.agent.yaw = wrap_degrees(self.world.agent.yaw + float(args.get("degrees", 90.0)))
 
     def _do_RotateLeft(self, args, box=None):
-        self.world.agent.yaw = (self.world.agent.yaw - float(args.get("degrees", 90.0))) % 360.0
+        self.world.agent.yaw = wrap_degrees(self.world.agent.yaw - float(args.get("degrees", 90.0)))
 
     def _look(self, delta: float) -> None:
         new = self.world.agent.horizon + delta
@@ -499,13 +555,14 @@ class EmbeddedEnv(Env):
         x, y = agent.x, agent.y
         if position is not None:
             x, y = float(position["x"]), float(position["z"])
-            if not self.world.is_free(x, y) and not args.get("forceAction", False):
-                raise ActionFailed(f"Teleport to ({x:.2f}, {y:.2f}) failed: the position is blocked or outside the room")
-        if horizon is not None and not HORIZON_LIMITS[0] - 1e-6 <= float(horizon) <= HORIZON_LIMITS[1] + 1e-6:
-            raise ActionFailed(f"horizon {horizon} is outside {HORIZON_LIMITS}")
+            room = self.world.room
+            outside = not (0.0 <= x <= room.width and 0.0 <= y <= room.depth)
+            if outside or (not self.world.is_free(x, y) and not args.get("forceAction", False)):
+                raise ActionFailed(f"Teleport to ({x:.2f}, {y:.2f}) failed: the position is "
+                                   f"{'outside the room' if outside else 'blocked'}")
         agent.x, agent.y = x, y
-        if rotation is not None:
-            agent.yaw = float(rotation["y"] if isinstance(rotation, dict) else rotation) % 360.0
+        if rotation is not None:  # horizon and rotation were checked by envs.validation
+            agent.yaw = wrap_degrees(float(rotation["y"] if isinstance(rotation, dict) else rotation))
         if horizon is not None:
             agent.horizon = float(horizon)
         if "standing" in args:
@@ -635,10 +692,7 @@ class EmbeddedEnv(Env):
         self._require(obj, "openable", f"{obj.object_id} is not an Openable object")
         if obj.object_type == "Microwave" and obj.is_toggled:
             raise ActionFailed("Target must be OFF to open!")
-        openness = float(args.get("openness", 1.0))
-        if not 0.0 < openness <= 1.0:
-            raise ActionFailed(f"openness must be in (0, 1], got {openness}")
-        obj.openness = openness
+        obj.openness = float(args.get("openness", 1.0))
 
     def _do_CloseObject(self, args, box):
         obj = self._target(args, "CloseObject", box)
@@ -693,8 +747,6 @@ class EmbeddedEnv(Env):
         obj = self._target(args, "FillObjectWithLiquid", box)
         self._require(obj, "canFillWithLiquid", f"{obj.object_id} can't be filled with liquid")
         liquid = args.get("fillLiquid", "water")
-        if liquid not in ("water", "coffee", "wine"):
-            raise ValueError(f"InvalidArgument: fillLiquid must be water, coffee or wine, got {liquid!r}")
         obj.is_filled, obj.fill_liquid = True, liquid
         if liquid == "coffee":
             obj.temperature = "Hot"
@@ -720,68 +772,56 @@ class EmbeddedEnv(Env):
 
     # --- state in / out --------------------------------------------------------------------------------------------
     def _load_state(self, state: dict) -> None:
-        """Set the world to a TEACh state: agent pose, then each listed object's pose, parent and states."""
-        if not isinstance(state, dict):
-            raise ValueError(f"initial_state must be a dict (a TEACh state), got {type(state).__name__}")
-        world = self.world
-        objects = state.get("objects")
-        if objects is None or not isinstance(objects, list):
-            raise ValueError("initial_state: field 'objects' must be a list of AI2-THOR object dicts")
+        """Set the world to a TEACh state (checked by ``reset``): the driver's pose, which objects exist,
+        their state flags, then their poses and parents. Openness comes before poses, since a drawer's contents are
+        placed in the frame of the drawer as it stands."""
+        listed = {entry["objectId"]: entry for entry in state["objects"]}
         agents = state.get("agents") or []
         if agents:
-            agent_state = agents[1] if len(agents) > 1 else agents[0]
-            try:
-                pos = agent_state["position"]
-                world.agent.x, world.agent.y = float(pos["x"]), float(pos["z"])
-                world.agent.yaw = float(agent_state["rotation"]["y"]) % 360.0
-                world.agent.horizon = float(agent_state.get("cameraHorizon", 0.0))
-                world.agent.standing = bool(agent_state.get("isStanding", True))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"initial_state: agent entry malformed ({exc!r})") from None
-        listed = {}
-        for i, entry in enumerate(objects):
-            try:
-                listed[entry["objectId"]] = entry
-            except (KeyError, TypeError):
-                raise ValueError(f"initial_state: objects[{i}] has no 'objectId'") from None
-        self.unknown_state_objects = sorted(oid for oid in listed if oid not in world.objects)
-        # Slices listed in the state exist; their originals are cut.
+            self._load_agent(agents[1] if len(agents) > 1 else agents[0])
+        known = {oid: entry for oid, entry in listed.items() if oid in self.world.objects}
+        self._load_presence(known)
+        self._load_flags(known)
+        self.world.invalidate()
+        self._load_poses(known)
+        self.world.invalidate()
+        self._update_physics()
+        self.simbot.reset(self._raw_objects(), custom_metadata_from_state(state))
+        self.simbot.apply_step_rules(self._raw_objects, self._follow_up)
+
+    def _report_unknown_objects(self, state: dict) -> None:
+        """Objects of a state this world lacks (a real AI2-THOR scene's, say) are left out: say which, in
+        ``unknown_state_objects`` and a warning, rather than let them vanish silently."""
+        self.unknown_state_objects = sorted({entry["objectId"] for entry in state["objects"]} - set(self.world.objects))
+        if self.unknown_state_objects:
+            more = len(self.unknown_state_objects) - 5
+            warnings.warn(f"initial_state: {len(self.unknown_state_objects)} object(s) that {self.scene.name} lacks "
+                          f"are left out: {', '.join(self.unknown_state_objects[:5])}"
+                          f"{f' (+{more} more)' if more > 0 else ''}", stacklevel=3)
+
+    def _load_agent(self, entry: dict) -> None:
+        agent = self.world.agent
+        agent.x, agent.y = float(entry["position"]["x"]), float(entry["position"]["z"])
+        agent.yaw = wrap_degrees(float(entry["rotation"]["y"]))
+        agent.horizon = float(entry.get("cameraHorizon", 0.0))
+        agent.standing = bool(entry.get("isStanding", True))
+
+    def _load_presence(self, listed: dict[str, dict]) -> None:
+        """Slices listed in the state exist and their originals are cut; unlisted slices are not cut yet."""
         for oid, entry in listed.items():
-            obj = world.objects.get(oid)
-            if obj is None:
-                continue
+            obj = self.world.objects[oid]
             obj.in_world = True
             obj.disabled = bool(entry.get("isSliced", False)) and obj.object_type in SLICED_TYPE
             if obj.spawned_from is not None:
                 obj.disabled = False
-        for obj in world.objects.values():
+        for obj in self.world.objects.values():
             if obj.spawned_from is not None and obj.object_id not in listed:
                 obj.in_world, obj.disabled = False, True
-        movable = [world.objects[oid] for oid, e in listed.items() if oid in world.objects
-                   and (world.objects[oid].pickupable or e.get("parentReceptacles"))]
-        for obj in movable:
-            entry = listed[obj.object_id]
-            p = entry.get("position")
-            if p is None:
-                continue
-            world_pos = THOR_TO_ZUP @ np.array([float(p["x"]), float(p["y"]), float(p["z"])])
-            yaw = object_yaw_from_thor(float((entry.get("rotation") or {}).get("y", 0.0)))
-            obj.held = bool(entry.get("isPickedUp", False))
-            obj.parent, obj.local = None, None
-            obj.pos, obj.yaw = world_pos, yaw
-        world.invalidate()
-        # Attach after all poses are known, parents before children (parents are never pickup-nested deeply).
-        for obj in sorted(movable, key=lambda o: len(listed[o.object_id].get("parentReceptacles") or [])):
-            entry = listed[obj.object_id]
-            parents = [pid for pid in (entry.get("parentReceptacles") or []) if pid in world.objects]
-            if obj.held or not parents:
-                continue
-            world.relocalise(obj, world.objects[parents[0]], obj.pos, obj.yaw)
+
+    def _load_flags(self, listed: dict[str, dict]) -> None:
         for oid, entry in listed.items():
-            obj = world.objects.get(oid)
-            if obj is None:
-                continue
-            obj.openness = float(entry.get("openness", 1.0 if entry.get("isOpen") else 0.0)) if entry.get("isOpen") else 0.0
+            obj = self.world.objects[oid]
+            obj.openness = float(entry.get("openness", 1.0)) if entry.get("isOpen") else 0.0
             obj.is_toggled = bool(entry.get("isToggled", False))
             obj.is_dirty = bool(entry.get("isDirty", False))
             obj.is_filled = bool(entry.get("isFilledWithLiquid", False))
@@ -791,10 +831,55 @@ class EmbeddedEnv(Env):
             obj.is_broken = bool(entry.get("isBroken", False))
             obj.is_used_up = bool(entry.get("isUsedUp", False))
             obj.temperature = entry.get("ObjectTemperature") or entry.get("temperature") or "RoomTemp"
+
+    def _load_poses(self, listed: dict[str, dict]) -> None:
+        """Every movable object at its world pose first, then attached to its direct parent keeping that pose,
+        parents before children."""
+        world = self.world
+        movable = [world.objects[oid] for oid, entry in listed.items()
+                   if world.objects[oid].pickupable or entry.get("parentReceptacles")]
+        for obj in movable:
+            entry = listed[obj.object_id]
+            p = entry["position"]
+            obj.held = bool(entry.get("isPickedUp", False))
+            obj.parent, obj.local = None, None
+            obj.pos = THOR_TO_ZUP @ np.array([float(p["x"]), float(p["y"]), float(p["z"])])
+            obj.yaw = object_yaw_from_thor(float((entry.get("rotation") or {}).get("y", 0.0)))
         world.invalidate()
-        self._update_physics()
-        self.simbot.reset(self._raw_objects(), custom_metadata_from_state(state))
-        self.simbot.apply_step_rules(self._raw_objects, self._follow_up)
+        for obj in sorted(movable, key=lambda o: len(listed[o.object_id].get("parentReceptacles") or [])):
+            parents = [pid for pid in (listed[obj.object_id].get("parentReceptacles") or []) if pid in world.objects]
+            if not obj.held and parents:
+                world.relocalise(obj, world.objects[parents[0]], obj.pos, obj.yaw)
+
+
+def _check_agent_fits(state: dict, scene: Scene) -> None:
+    """Refuse a (well-formed) TEACh state whose driver stands outside ``scene``'s floor or tilts beyond AI2-THOR's
+    limits, with one ``ValueError`` naming the field."""
+    agents = state.get("agents") or []
+    if not agents:
+        return
+    index = 1 if len(agents) > 1 else 0
+    x, z = float(agents[index]["position"]["x"]), float(agents[index]["position"]["z"])
+    room = scene.world.room
+    if not (0.0 <= x <= room.width and 0.0 <= z <= room.depth):
+        raise ValueError(f"initial_state: field 'agents[{index}].position': x={x:.3f}, z={z:.3f} is outside "
+                         f"{scene.name}'s floor [0, {room.width:.2f}] x [0, {room.depth:.2f}]")
+    horizon = agents[index].get("cameraHorizon", 0.0)
+    if not HORIZON_LIMITS[0] - 1e-6 <= horizon <= HORIZON_LIMITS[1] + 1e-6:
+        raise ValueError(f"initial_state: field 'agents[{index}].cameraHorizon': {horizon} is outside "
+                         f"{list(HORIZON_LIMITS)} degrees")
+
+
+def _rounded(value: Any) -> Any:
+    """A copy of a state with every float rounded to ``STATE_DECIMALS`` (and -0.0 made 0.0): a restored world
+    reproduces poses to about 1e-15 m, so the saved numbers come back to the letter."""
+    if isinstance(value, float):
+        return round(value, STATE_DECIMALS) + 0.0
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(item) for item in value]
+    return value
 
 
 def _instance_colours(names: list[str]) -> dict[str, tuple]:

@@ -65,11 +65,13 @@ class World:
         self.objects: dict[str, SimObject] = {o.object_id: o for o in objects}
         self.agent = agent
         self._pose_cache: dict[str, np.ndarray] = {}
+        self._aabb_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._children_map: dict[str, list[SimObject]] | None = None
 
     # --- poses -------------------------------------------------------------------------------------------------------
     def invalidate(self) -> None:
         self._pose_cache.clear()
+        self._aabb_cache.clear()
         self._children_map = None
 
     def pose(self, obj: SimObject) -> np.ndarray:
@@ -120,11 +122,16 @@ class World:
 
     def aabb(self, obj: SimObject) -> tuple[np.ndarray, np.ndarray]:
         """World axis-aligned box of the object's parts (closed pose), AI2-THOR's ``axisAlignedBoundingBox``."""
+        cached = self._aabb_cache.get(obj.object_id)
+        if cached is not None:
+            return cached
         t = self.pose(obj)
         lo, hi = obj.local_bounds
         centre = t[:3, :3] @ ((lo + hi) / 2) + t[:3, 3]
         extent = np.abs(t[:3, :3]) @ ((hi - lo) / 2)
-        return centre - extent, centre + extent
+        box = (centre - extent, centre + extent)
+        self._aabb_cache[obj.object_id] = box
+        return box
 
     # --- receptacle relations -------------------------------------------------------------------------------------
     def children(self, object_id: str) -> list[SimObject]:
