@@ -26,6 +26,7 @@ from . import clicks
 from .base import INTERACTION_ACTIONS, Env, normalise_step_args
 from .event import Event
 from .simbot import SimbotTracker, custom_metadata_from_state
+from .validation import check_state, invalid_argument
 
 TEACH_INITIALIZE_SETTINGS = {"gridSize": 0.25, "snapToGrid": True, "visibilityDistance": 1.5}
 """The ``Initialize`` parameters TEACh's ``__launch_simulator`` passes (``visibility_distance`` 1.5 m)."""
@@ -150,6 +151,13 @@ class AI2ThorEnv(Env):
         if self._event is None:
             raise RuntimeError("step() before reset(): call reset(scene=...) first")
         name, args = normalise_step_args(action, args)
+        args = {key: value for key, value in args.items() if value is not None}  # None = not given
+        problem = invalid_argument(name, args)
+        if problem is not None:  # envs.validation: reported as a failed action, as the embedded world does
+            self._event = self._convert(self.controller.last_event, {
+                "lastAction": name, "lastActionSuccess": False, "errorMessage": problem,
+                "errorCode": "InvalidArgument", "actionReturn": None})
+            return self._event
         if name in INTERACTION_ACTIONS:
             self._event = self._interact(name, args)
         else:
@@ -261,11 +269,7 @@ class AI2ThorEnv(Env):
     def _restore(self, state: dict) -> list[str]:
         """TEACh's ``load_scene_state``: object poses, then object states, then the driver's pose; then breakables
         made unbreakable and the custom properties loaded. Returns the problems met (empty when all went well)."""
-        if not isinstance(state, dict):
-            raise ValueError(f"initial_state must be a TEACh state dict, got {type(state).__name__}")
-        for key in ("objects", "agents"):
-            if not isinstance(state.get(key), list):
-                raise ValueError(f"initial_state[{key!r}] must be a list")
+        check_state(state)
         errors: list[str] = []
 
         def run(call: dict) -> None:
@@ -301,10 +305,12 @@ class AI2ThorEnv(Env):
                     call["fillLiquid"] = "water"
                 run(call)
 
-        driver = state["agents"][1] if len(state["agents"]) > 1 else state["agents"][0]
-        run({"action": "TeleportFull", "x": driver["position"]["x"], "y": driver["position"]["y"],
-             "z": driver["position"]["z"], "rotation": dict(driver["rotation"]),
-             "horizon": driver["cameraHorizon"], "standing": driver.get("isStanding", True)})
+        agents = state.get("agents") or []  # none listed: the scene's start pose stays, as in the embedded world
+        driver = agents[1] if len(agents) > 1 else agents[0] if agents else None
+        if driver is not None:
+            run({"action": "TeleportFull", "x": driver["position"]["x"], "y": driver["position"]["y"],
+                 "z": driver["position"]["z"], "rotation": dict(driver["rotation"]),
+                 "horizon": driver.get("cameraHorizon", 0.0), "standing": driver.get("isStanding", True)})
 
         if self.teach_settings:  # TEACh: keep Place (PutObject with forceAction) from shattering plates
             for object_type in sorted({o["objectType"] for o in self._current_objects() if o.get("breakable")}):

@@ -17,7 +17,14 @@ def object_yaw_from_thor(rotation_y_deg: float) -> float:
 
 
 def object_yaw_to_thor(yaw_rad: float) -> float:
-    return (-math.degrees(yaw_rad)) % 360.0
+    return wrap_degrees(-math.degrees(yaw_rad))
+
+
+def wrap_degrees(angle: float) -> float:
+    """``angle`` in [0, 360), as AI2-THOR reports rotations. Rounded to 1e-6 degrees (the precision of a saved state)
+    first, so float noise around a whole turn (-1e-15 % 360 is 360.0) comes back as 0.0 and 90.00000000000001 as
+    90.0."""
+    return round(angle % 360.0, 6) % 360.0
 
 
 def rot_z(yaw: float) -> np.ndarray:
