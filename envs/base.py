@@ -2,8 +2,10 @@
 
 ``step(action="MoveAhead", **args)`` returns an :class:`~envs.event.Event` exactly as ``ai2thor.controller.Controller.step``
 does: a failed action is reported by ``metadata["lastActionSuccess"] = False`` and ``metadata["errorMessage"]``, never by
-an exception. Only malformed calls (an unknown action name, a missing required argument) raise ``ValueError``, as
-AI2-THOR's client does for its ``InvalidAction``/``MissingArguments`` error codes.
+an exception. An argument value that cannot be used (a wrong type, NaN, out of range) fails the action too, with
+``errorCode`` ``"InvalidArgument"`` and an ``errorMessage`` naming the argument (:mod:`envs.validation`, the one rule
+both backends apply). Only malformed calls (an unknown action name, a missing required argument) raise ``ValueError``,
+as AI2-THOR's client does for its ``InvalidAction``/``MissingArguments`` error codes.
 """
 
 from __future__ import annotations

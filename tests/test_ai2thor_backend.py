@@ -150,13 +150,13 @@ class FakeUnityServer(ai2thor_server.Server):
         self.world = world
         self.received: list[dict] = []
         self._reply = world.payload({"action": "Initialize"}, (True, "", None, ""))
-        self.stopped = False
+        self.stops = 0
 
     def start(self):
         self.started = True
 
     def stop(self):
-        self.stopped = True
+        self.stops += 1
 
     def unity_params(self):
         return {}
@@ -387,7 +387,24 @@ def test_export_state_round_trips_custom_properties(env, world):
 def test_close_stops_the_controller_once(env):
     env.close()
     env.close()
-    assert env.controller.server.stopped
+    assert env.controller.server.stops == 1
+
+
+def test_bad_argument_values_fail_before_reaching_unity(env):
+    """envs.validation's rule, as on the embedded backend: a failed action naming the argument, nothing sent."""
+    n = len(received(env))
+    for action, args, argument in (("RotateRight", {"degrees": float("nan")}, "degrees"),
+                                   ("PickupObject", {"objectId": ["a"]}, "objectId"),
+                                   ("TeleportFull", {"x": 1.0, "y": 0.9, "z": 1.0, "rotation": 0.0, "horizon": "up"},
+                                    "horizon")):
+        event = env.step(action, **args)
+        assert not event.metadata["lastActionSuccess"] and event.metadata["errorCode"] == "InvalidArgument"
+        assert f"invalid argument {argument}=" in event.metadata["errorMessage"]
+    assert len(received(env)) == n
+    with pytest.raises(ValueError, match="initial_state: field 'agents\\[1\\].position'"):
+        commander = {"position": {"x": 0.0, "y": 0.9, "z": 0.0}, "rotation": {"y": 0.0}}
+        driver = {"position": {"x": float("nan"), "y": 0.9, "z": 0.0}, "rotation": {"y": 0.0}}
+        env.reset("FloorPlan1", initial_state={"agents": [commander, driver], "objects": []})
 
 
 def test_missing_build_gives_one_clear_error_without_network(monkeypatch, tmp_path):
