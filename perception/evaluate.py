@@ -29,19 +29,72 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
+from envs.cli import HelpFormatter
 
-from .cli import command_line
-from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs
-from .dataset.scannet import read_json
-from .metrics import SceneInstances, instance_ap
-from .odin import load_checkpoint
+from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 
 DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
 SKIP_CLASSES = ("Floor", "Wall")
 """Left out of AP as in ODIN's AI2-THOR evaluation (``SKIP_CLASSES``; reference/odin/odin.md section 8)."""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m perception.evaluate", description=__doc__.split("\n")[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument("--checkpoint", type=Path, required=True,
+                        help="ODIN weights (.safetensors, its .json config beside it; the recipe is read from "
+                             "<name>.train.json or the run's train_config.json beside it)")
+    parser.add_argument("--data", type=Path, required=True, help="dataset directory from perception.make_dataset")
+    parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS),
+                        help="dataset splits to evaluate (each must be in DATA/dataset.json, checked first)")
+    parser.add_argument("--mode", choices=("3d", "2d", "both"), default="both",
+                        help="3d = instance AP on fused voxel clouds; 2d = COCO AP per frame; both")
+    parser.add_argument("--fusion", choices=("auto", "on", "off"), default="auto",
+                        help="3D fusion at test time; auto = as trained (off for the no-3d-fusion ablation)")
+    parser.add_argument("--context-views", type=int, nargs="+", default=[0],
+                        help="views per forward; 0 = all views of a sequence; several values = one row each")
+    parser.add_argument("--resolution", type=int, default=None, help="model input size (default: as trained)")
+    parser.add_argument("--voxel", type=float, default=0.05, help="voxel size (m) of the evaluated point cloud")
+    parser.add_argument("--min-region-size", type=int, default=10, help="voxels; smaller instances are ignored")
+    parser.add_argument("--skip-classes", nargs="*", default=list(SKIP_CLASSES),
+                        help="class names left out of AP (ODIN skips Wall and Floor)")
+    parser.add_argument("--max-sequences", type=int, default=None,
+                        help="evaluate only the first N sequences per split (quick checks; default: all)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_EVAL_OUT,
+                        help="directory for eval_<label>.json and eval_<label>.md")
+    parser.add_argument("--label", default=None,
+                        help="file label and table row name (default: the checkpoint's file name without suffix)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace eval_<label>.* even when another command wrote them (without it such files "
+                             "are refused before any work; a rerun of the same command replaces its own)")
+    args = parser.parse_args(argv)
+    if any(v < 0 for v in args.context_views):
+        parser.error(f"--context-views must be >= 0, got {args.context_views}")
+    for name, value, low in (("--threads", args.threads, 1), ("--max-sequences", args.max_sequences, 1),
+                             ("--min-region-size", args.min_region_size, 0), ("--resolution", args.resolution, 32)):
+        if value is not None and value < low:
+            parser.error(f"{name} must be >= {low}, got {value}")
+    if args.resolution is not None and args.resolution % 32:
+        parser.error(f"--resolution must be a multiple of 32, got {args.resolution}")
+    if not args.voxel > 0:
+        parser.error(f"--voxel must be > 0, got {args.voxel}")
+    if args.label is not None and (not args.label or "/" in args.label or args.label in (".", "..")):
+        parser.error(f"--label must be a plain file-name part, got {args.label!r}")
+    return args
+
+
+if __name__ == "__main__":
+    parse_args()  # --help and bad arguments answer before the imports below load torch (about 5 s)
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs  # noqa: E402
+from .dataset.scannet import read_json  # noqa: E402
+from .metrics import SceneInstances, instance_ap  # noqa: E402
+from .odin import load_checkpoint  # noqa: E402
 
 
 def training_settings(checkpoint: str | Path) -> dict:
@@ -278,30 +331,23 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m perception.evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", type=Path, required=True, help=".safetensors (its .json config beside it)")
-    parser.add_argument("--data", type=Path, required=True, help="dataset directory from perception.make_dataset")
-    parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS))
-    parser.add_argument("--mode", choices=("3d", "2d", "both"), default="both")
-    parser.add_argument("--fusion", choices=("auto", "on", "off"), default="auto",
-                        help="3D fusion at test time; auto = as trained (off for the no-3d-fusion ablation)")
-    parser.add_argument("--context-views", type=int, nargs="+", default=[0],
-                        help="views per forward; 0 = all views of a sequence; several values = one row each")
-    parser.add_argument("--resolution", type=int, default=None, help="model input size (default: as trained)")
-    parser.add_argument("--voxel", type=float, default=0.05, help="voxel size (m) of the evaluated point cloud")
-    parser.add_argument("--min-region-size", type=int, default=10, help="voxels; smaller instances are ignored")
-    parser.add_argument("--skip-classes", nargs="*", default=list(SKIP_CLASSES),
-                        help="class names left out of AP (ODIN skips Wall and Floor)")
-    parser.add_argument("--max-sequences", type=int, default=None, help="per split (quick checks)")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--out", type=Path, default=None, help="write eval.json and eval.md here "
-                                                                "(default: beside the checkpoint)")
-    parser.add_argument("--label", default=None, help="row label in the table (default: checkpoint name)")
-    args = parser.parse_args(argv)
-    if any(v < 0 for v in args.context_views):
-        parser.error(f"--context-views must be >= 0, got {args.context_views}")
-    return args
+def check_splits(data_dir: Path, splits: list[str], modes: tuple[str, ...]) -> None:
+    """Every requested split is in ``dataset.json`` with finished sequences (and its COCO file for 2D), checked before
+    any work; one error names everything missing."""
+    from .data import dataset_splits
+
+    known = dataset_splits(data_dir)
+    missing = [split for split in splits if split not in known]
+    if missing:
+        present = [split for split in splits if split in known]
+        raise ValueError(f"{data_dir / 'dataset.json'} has no split {', '.join(map(repr, missing))}; it has "
+                         f"{sorted(known)}" + (f" (evaluate what there is with --splits {' '.join(present)})"
+                                               if present else ""))
+    for split in splits:
+        sequence_dirs(data_dir, [split])  # raises naming the split when none of its sequences is finished
+        if "2d" in modes and not (data_dir / f"coco_{split}.json").is_file():
+            raise FileNotFoundError(f"{data_dir / f'coco_{split}.json'}: missing; rerun perception.make_dataset "
+                                    f"for split {split} (or --mode 3d)")
 
 
 def main(argv=None) -> int:
@@ -309,14 +355,17 @@ def main(argv=None) -> int:
     command = command_line("perception.evaluate", argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    label = args.label or args.checkpoint.stem
+    stem = f"eval_{label}"
+    modes = ("3d", "2d") if args.mode == "both" else (args.mode,)
     try:
+        refuse_to_overwrite([args.out / f"{stem}.json", args.out / f"{stem}.md"], command, args.overwrite)
+        check_splits(args.data, args.splits, modes)
         settings = training_settings(args.checkpoint)
         model = load_checkpoint(args.checkpoint)
         resolution = args.resolution or int(settings.get("resolution", 128))
         fusion = settings.get("use_3d", True) if args.fusion == "auto" else args.fusion == "on"
-        modes = ("3d", "2d") if args.mode == "both" else (args.mode,)
         rows = []
-        label = args.label or args.checkpoint.stem
         for context in args.context_views:
             report = evaluate(model, args.data, args.splits, resolution, fusion, context, modes, voxel=args.voxel,
                               min_region_size=args.min_region_size, max_sequences=args.max_sequences,
@@ -330,9 +379,8 @@ def main(argv=None) -> int:
         return 2
     table = format_table(rows)
     print(table)
-    out = args.out or args.checkpoint.parent
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"eval_{label}"
     (out / f"{stem}.json").write_text(json.dumps({"command": command, "rows": [
         {"setting": name, **report} for name, report in rows]}, indent=1) + "\n")
     (out / f"{stem}.md").write_text(f"`{command}`\n\n{table}\n")

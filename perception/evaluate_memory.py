@@ -57,12 +57,14 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .cli import command_line
+from envs.cli import HelpFormatter
+
+from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 from .dataset.trajectory import TrajectoryError, reachable_positions, spread_positions
 from .providers import segmentation_index_image
 
 DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
-DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
+DEFAULT_OUT = DEFAULT_EVAL_OUT  # a git-ignored run folder; the shipped figures live in perception/checkpoints
 SKIP_CLASSES = ("Floor", "Wall")
 """Left out on both sides, as ``perception.evaluate.SKIP_CLASSES`` (ODIN's AI2-THOR evaluation)."""
 HEADINGS = (0.0, 90.0, 180.0, 270.0)
@@ -342,7 +344,7 @@ def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m perception.evaluate_memory",
                                      description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--provider", default="gt", help="perception provider: gt, odin, odin-2d (make_provider)")
     parser.add_argument("--checkpoint", type=Path, default=None, help="ODIN .safetensors for odin / odin-2d "
                                                                       "(default: the shipped small)")
@@ -352,7 +354,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--spots", type=int, default=4, help="look-around positions per scene")
     parser.add_argument("--horizons", type=float, nargs="+", default=[30.0],
                         help="camera horizons per heading (30 = looking down 30 degrees; 0 = level)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the look-around spots and start headings")
     parser.add_argument("--min-pixels", type=int, default=20, help="pixels in one view for an object to count as seen")
     parser.add_argument("--radius", type=float, default=0.5, help="metres from an instance centroid to the object")
     parser.add_argument("--min-confidence", type=float, default=0.3,
@@ -362,7 +364,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (odin / odin-2d)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for memory_eval_<label>.json/.md")
     parser.add_argument("--label", default=None, help="file label (default: the provider name)")
-    return parser.parse_args(argv)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace memory_eval_<label>.* even when another command wrote them (without it such "
+                             "files are refused before any work)")
+    args = parser.parse_args(argv)
+    for name in ("scenes", "spots", "min_pixels", "min_type_count", "size", "threads", "context_views"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if not args.radius > 0 or not 0 <= args.min_confidence <= 1:
+        parser.error("--radius must be > 0 and --min-confidence in [0, 1]")
+    if args.label is not None and (not args.label or "/" in args.label or args.label in (".", "..")):
+        parser.error(f"--label must be a plain file-name part, got {args.label!r}")
+    return args
 
 
 def main(argv=None) -> int:
@@ -370,6 +384,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     command = command_line("perception.evaluate_memory", argv)
     try:
+        stem = args.out / f"memory_eval_{args.label or args.provider}"
+        refuse_to_overwrite([stem.with_suffix(".json"), stem.with_suffix(".md")], command, args.overwrite)
         config = MemoryEvalConfig(splits=tuple(args.splits), scenes=args.scenes, spots=args.spots,
                                   horizons=tuple(args.horizons), seed=args.seed, min_pixels=args.min_pixels,
                                   radius=args.radius, min_confidence=args.min_confidence,

@@ -115,7 +115,7 @@ def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys
     torch.manual_seed(0)
     weights = save_checkpoint(Odin(CONFIGS["tiny"]), tmp_path / "tiny.safetensors")
     code = evaluate.main(["--checkpoint", str(weights), "--data", str(box_dataset), "--splits", "valid_unseen",
-                          "--resolution", "64", "--context-views", "0", "2", "--threads", "1"])
+                          "--resolution", "64", "--context-views", "0", "2", "--threads", "1", "--out", str(tmp_path)])
     assert code == 0
     table = (tmp_path / "eval_tiny.md").read_text()
     assert "all views/forward" in table and "2 views/forward" in table
@@ -123,5 +123,43 @@ def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys
     for row in report["rows"]:
         assert 0.0 <= row["3d"]["AP"] <= row["3d"]["AP25"] <= 1.0 or math.isnan(row["3d"]["AP"])
         assert row["2d"]["frames"] == {"valid_unseen": 4}
-    code = evaluate.main(["--checkpoint", str(tmp_path / "missing.safetensors"), "--data", str(box_dataset)])
+    code = evaluate.main(["--checkpoint", str(tmp_path / "missing.safetensors"), "--data", str(box_dataset),
+                          "--splits", "valid_unseen", "--out", str(tmp_path)])
     assert code == 2 and "missing.safetensors" in capsys.readouterr().err
+
+
+def test_evaluate_keeps_results_of_other_commands_and_checks_splits_first(box_dataset, tmp_path, capsys):
+    """Issue 15: files another command wrote (the shipped eval_small.*) are refused before any work unless
+    --overwrite; a split missing from dataset.json is reported before the checkpoint is even read."""
+    torch.manual_seed(0)
+    weights = save_checkpoint(Odin(CONFIGS["tiny"]), tmp_path / "tiny.safetensors")
+    out = tmp_path / "results"
+    out.mkdir()
+    shipped = out / "eval_tiny.json"
+    shipped.write_text(json.dumps({"command": "python -m perception.evaluate --label tiny", "rows": []}))
+    argv = ["--checkpoint", str(weights), "--data", str(box_dataset), "--splits", "valid_unseen", "--mode", "3d",
+            "--resolution", "64", "--threads", "1", "--max-sequences", "1", "--out", str(out)]
+    assert evaluate.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(shipped) in err and "--overwrite" in err and "--label" in err
+    assert json.loads(shipped.read_text())["rows"] == []
+    assert evaluate.main(argv + ["--overwrite"]) == 0
+    assert json.loads(shipped.read_text())["rows"]
+    assert evaluate.main(argv + ["--overwrite"]) == 0  # the same command may replace its own files
+
+    code = evaluate.main(["--checkpoint", str(tmp_path / "not_read.safetensors"), "--data", str(box_dataset),
+                          "--splits", "valid_unseen", "test_unseen", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "'test_unseen'" in err and "--splits valid_unseen" in err and "not_read" not in err
+
+
+def test_evaluate_help_and_argument_errors_come_before_torch_loads():
+    import subprocess
+    import sys
+
+    probe = ("import runpy, sys; sys.argv = ['evaluate'] + sys.argv[1:]\n"
+             "try:\n    runpy.run_module('perception.evaluate', run_name='__main__')\n"
+             "except SystemExit as exit:\n    print('exit', exit.code, 'torch' in sys.modules)")
+    for argv, code in ((["--help"], 0), (["--checkpoint", "x", "--data", "y", "--voxel", "0"], 2)):
+        done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
+        assert done.stdout.strip().splitlines()[-1] == f"exit {code} False", done.stdout + done.stderr
