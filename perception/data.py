@@ -4,11 +4,15 @@ A dataset directory is what :mod:`perception.make_dataset` writes (``OUT/dataset
 Each sequence is loaded once with :func:`perception.dataset.scannet.load_sequence` and resized to the training
 resolution: colour by area averaging, world points (zup, from depth and pose through ``envs.camera``) and instance ids
 by nearest neighbour, so every low-resolution pixel carries the exact surface point of the full-resolution pixel it
-samples.
+samples. Mask targets are not taken from those nearest samples: each object's share of every cell of the stride-4
+grid of ``pred_masks`` is measured on the full-resolution instance image (area resampling), so an object of 15 x 15
+pixels in a 300 px frame, which nearest sampling to a 32 x 32 grid would keep as one or two cells or drop, is a soft
+target of the right size and place. This plays the part of Mask2Former's point-sampled mask loss, which reads the
+ground truth at full resolution at each sampled point (Cheng et al., CVPR 2022, section 3.3 / ``point_sample``).
 
 Samples follow ODIN's recipe (``reference/odin/odin.md`` section 7): a 3D sample is V consecutive frames of one scene
 from a random start with a random stride (wrapping around), with p=0.5 a random subset of them kept ("camera drop");
-a 2D sample is one frame. Ground-truth masks are nearest-downsampled to stride 4, the resolution of ``pred_masks``.
+a 2D sample is one frame. Ground-truth masks live on the stride-4 grid of ``pred_masks``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ import cv2
 import numpy as np
 import torch
 
-from .dataset.scannet import load_sequence, read_json
+from envs.jsonfile import read_json
+
+from .dataset.scannet import load_sequence
 
 MASK_STRIDE = 4
+MIN_TARGET_PIXELS = 16  # an object needs this many full-resolution pixels in a frame to be a target there
 
 
 @dataclass
@@ -37,6 +44,9 @@ class SceneArrays:
     valid: np.ndarray  # (T, h, w) bool: depth present
     instance: np.ndarray  # (T, h, w) int32
     class_of_instance: np.ndarray  # (max id + 1,) int64: 0-based index into the vocabulary, -1 = none
+    # per frame: (ids (K,) int32, coverage (K, g, g) uint8, 255 = the cell is all that object), g = ceil(h / 4);
+    # None: targets fall back to the nearest samples of ``instance``
+    coverage: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     def __len__(self) -> int:
         return len(self.color)
@@ -93,7 +103,23 @@ def resize_sequence(directory: str | Path, size: int) -> SceneArrays:
     for index, entry in sequence.instances.items():
         if index < len(classes):
             classes[index] = int(entry["class_id"]) - 1
-    return SceneArrays(Path(directory).name, color, xyz, depth > 0, instance, classes)
+    grid = math.ceil(size / MASK_STRIDE)
+    coverage = [cell_coverage(sequence.instance[i], classes, grid) for i in frames]
+    return SceneArrays(Path(directory).name, color, xyz, depth > 0, instance, classes, coverage)
+
+
+def cell_coverage(instance: np.ndarray, class_of_instance: np.ndarray, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Full-resolution instance ids (H, W) -> (ids (K,), coverage (K, grid, grid) uint8): each labelled object's
+    share of every cell of a ``grid`` x ``grid`` lattice over the frame, for objects with >= ``MIN_TARGET_PIXELS``."""
+    ids, counts = np.unique(instance, return_counts=True)
+    keep = [(int(i), int(c)) for i, c in zip(ids, counts)
+            if 0 < i < len(class_of_instance) and class_of_instance[i] >= 0 and c >= MIN_TARGET_PIXELS]
+    if not keep:
+        return np.zeros(0, dtype=np.int32), np.zeros((0, grid, grid), dtype=np.uint8)
+    shares = [cv2.resize((instance == i).astype(np.float32), (grid, grid), interpolation=cv2.INTER_AREA)
+              for i, _ in keep]
+    return (np.array([i for i, _ in keep], dtype=np.int32),
+            np.round(np.stack(shares) * 255.0).astype(np.uint8))
 
 
 def load_scenes(directories: list[Path], size: int, progress: bool = True) -> list[SceneArrays]:
@@ -123,13 +149,29 @@ def downsample_mask(masks: np.ndarray) -> np.ndarray:
 
 
 def targets_for(scene: SceneArrays, frames: list[int]) -> dict:
-    """Instance labels (N,) and stride-4 masks (N, V, h/4, w/4) of the objects visible in ``frames``."""
+    """Instance labels (N,) and stride-4 masks (N, V, h/4, w/4) of the objects visible in ``frames``: soft (float,
+    each cell's share of the object) when the scene carries full-resolution coverage, else boolean nearest samples."""
+    if scene.coverage is not None:
+        return _soft_targets(scene, frames)
     instance = downsample_mask(scene.instance[frames])
     ids = [i for i in np.unique(instance).tolist() if i > 0 and i < len(scene.class_of_instance)
            and scene.class_of_instance[i] >= 0]
     masks = np.stack([instance == i for i in ids]) if ids else np.zeros((0,) + instance.shape, dtype=bool)
     return {"labels": torch.as_tensor(scene.class_of_instance[ids] if ids else np.zeros(0), dtype=torch.long),
             "masks": torch.from_numpy(masks)}
+
+
+def _soft_targets(scene: SceneArrays, frames: list[int]) -> dict:
+    per_frame = [scene.coverage[f] for f in frames]
+    ids = sorted(set().union(*(frame_ids.tolist() for frame_ids, _ in per_frame)))
+    grid = per_frame[0][1].shape[-1] if per_frame else 0
+    masks = np.zeros((len(ids), len(frames), grid, grid), dtype=np.float32)
+    row = {object_id: k for k, object_id in enumerate(ids)}
+    for v, (frame_ids, shares) in enumerate(per_frame):
+        for object_id, share in zip(frame_ids.tolist(), shares):
+            masks[row[object_id], v] = share / 255.0
+    labels = scene.class_of_instance[ids] if ids else np.zeros(0)
+    return {"labels": torch.as_tensor(labels, dtype=torch.long), "masks": torch.from_numpy(masks)}
 
 
 def random_rotation_z(xyz: np.ndarray, rng: random.Random) -> np.ndarray:
@@ -197,5 +239,9 @@ def make_2d_batch(scenes: list[SceneArrays], frame_refs: list[tuple[int, int]], 
 
 def _flipped(scene: SceneArrays, frame: int) -> SceneArrays:
     instance = scene.instance[[frame]][:, :, ::-1]
+    coverage = None
+    if scene.coverage is not None:
+        ids, shares = scene.coverage[frame]
+        coverage = [(ids, np.ascontiguousarray(shares[:, :, ::-1]))]
     return SceneArrays(scene.name, scene.color[[frame]], scene.xyz[[frame]], scene.valid[[frame]],
-                       np.ascontiguousarray(instance), scene.class_of_instance)
+                       np.ascontiguousarray(instance), scene.class_of_instance, coverage)

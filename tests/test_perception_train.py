@@ -240,3 +240,36 @@ def test_the_schedule_is_a_function_of_the_run_position():
         train.Budget()
     with pytest.raises(ValueError):
         train.TrainConfig(final_lr_fraction=1.0)
+
+
+def test_soft_targets_keep_a_small_object_that_nearest_sampling_drops():
+    """A 9 x 9 px object in a 300 px frame between the pixels that nearest sampling to 128 px and then every 4th pixel
+    reads (columns and rows 196 and 206): nearest sampling misses it, the
+    coverage targets keep it, with its area (in cells) and place, and a horizontal flip mirrors them."""
+    from perception.data import SceneArrays, _flipped, cell_coverage, downsample_mask, targets_for
+
+    full = np.zeros((300, 300), dtype=np.int32)
+    full[:150, :] = 1  # a wall-sized object on the top half
+    full[197:206, 197:206] = 2  # the small one
+    full[250:253, 20:23] = 3  # 9 pixels: below MIN_TARGET_PIXELS, not a target
+    classes = np.array([-1, 4, 7, 9])
+    import cv2
+
+    nearest = cv2.resize(full.astype(np.uint16), (128, 128), interpolation=cv2.INTER_NEAREST).astype(np.int32)
+    assert 2 not in np.unique(downsample_mask(nearest))
+
+    ids, shares = cell_coverage(full, classes, 32)
+    assert ids.tolist() == [1, 2]
+    cell_area = (300 / 32) ** 2
+    assert abs(shares[1].sum() / 255.0 * cell_area - 81) < 3  # the object's 81 pixels, in cells
+    rows, cols = np.nonzero(shares[1])
+    assert 197 / 300 * 32 - 1 <= rows.mean() <= 206 / 300 * 32 and 197 / 300 * 32 - 1 <= cols.mean() <= 206 / 300 * 32
+    assert shares[0][:15].min() == 255 and shares[0][17:].max() == 0  # the big one fills its cells
+
+    scene = SceneArrays("s", np.zeros((1, 128, 128, 3), np.uint8), np.zeros((1, 128, 128, 3), np.float32),
+                        np.ones((1, 128, 128), bool), nearest[None], classes, [(ids, shares)])
+    target = targets_for(scene, [0])
+    assert target["labels"].tolist() == [4, 7] and target["masks"].shape == (2, 1, 32, 32)
+    assert target["masks"].dtype == torch.float32 and float(target["masks"][1].max()) > 0.3
+    mirrored = targets_for(_flipped(scene, 0), [0])
+    assert torch.equal(mirrored["masks"], target["masks"].flip(-1))
