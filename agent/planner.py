@@ -38,7 +38,6 @@ hint or the parameter they name. Hints keep the most recent place first.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
@@ -47,6 +46,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+
+from envs.jsonfile import JsonFileError, read_json
 
 from .lexicon import find_mentions, is_known, tokens
 from .program import FAMILY_NPARAMS, TASK_FAMILIES, Program, ProgramError, TaskIntent
@@ -217,11 +218,9 @@ def load_examples(path: str | Path | None = None) -> list[dict]:
     """The example library: ``{"examples": [{"id", "text" or "dialogue", "family", "params"}]}``, validated."""
     path = Path(path) if path is not None else DEFAULT_EXAMPLES
     try:
-        data = json.loads(path.read_text())
-    except OSError as error:
-        raise PlannerError(f"{path}: cannot read the example library ({error.strerror or error})") from None
-    except json.JSONDecodeError as error:
-        raise PlannerError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+        data = read_json(path)
+    except (OSError, JsonFileError) as error:
+        raise PlannerError(f"cannot read the example library: {error}") from None
     examples = data.get("examples") if isinstance(data, dict) else data
     if not isinstance(examples, list) or not examples:
         raise PlannerError(f"{path}: expected a non-empty 'examples' list")

@@ -7,10 +7,11 @@ Types" table and Unity's ``SimObjType.cs`` ``ReceptacleRestrictions`` (see the f
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from .jsonfile import read_json
 
 DATA_FILE = Path(__file__).with_name("data") / "ai2thor_ontology.json"
 
@@ -126,12 +127,7 @@ class Ontology:
 def load_ontology(path: str | None = None) -> Ontology:
     """Load (once) the ontology data file; a missing or malformed file raises an error naming it."""
     file = Path(path) if path else DATA_FILE
-    try:
-        data = json.loads(file.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"ontology data file not found: {file}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{file}: not valid JSON ({exc})") from None
+    data = read_json(file)
     for key in ("types", "receptacles", "placement_restrictions"):
         if key not in data:
             raise ValueError(f"{file}: missing field {key!r}")

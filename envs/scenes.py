@@ -9,11 +9,12 @@ training data; variant 0 is the plain name. Splits follow ALFRED's floorplan spl
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .jsonfile import read_json
 
 SPLITS = ("train", "valid_seen", "valid_unseen", "test_seen", "test_unseen")
 ROOM_KIND_RANGES = {"Kitchen": (1, 30), "LivingRoom": (201, 230), "Bedroom": (301, 330), "Bathroom": (401, 430)}
@@ -61,7 +62,7 @@ def all_floorplans(kind: str | None = None) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _splits() -> dict[str, list[str]]:
-    data = json.loads((Path(__file__).with_name("data") / "floorplan_splits.json").read_text())
+    data = read_json(Path(__file__).with_name("data") / "floorplan_splits.json")
     return {s: list(data[s]) for s in SPLITS}
 
 

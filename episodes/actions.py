@@ -8,10 +8,11 @@ Which keys an interaction of each action type carries follows ``alexa/teach`` ``
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from envs.jsonfile import read_json
 
 DATA_DIR = Path(__file__).with_name("data") / "teach"
 
@@ -94,11 +95,9 @@ class ActionTable:
 def load_actions(data_dir: str | None = None) -> ActionTable:
     """TEACh's action table from ``default_definitions.json`` and the action_idx files."""
     root = Path(data_dir) if data_dir else DATA_DIR
-    definitions = json.loads((root / "default_definitions.json").read_text())["definitions"]
-    id_to_idx = {int(k): v for k, v in json.loads(
-        (root / "ai2thor_resources" / "action_to_action_idx.json").read_text()).items()}
-    idx_to_name = {int(k): v for k, v in json.loads(
-        (root / "ai2thor_resources" / "action_idx_to_action_name.json").read_text()).items()}
+    definitions = read_json(root / "default_definitions.json")["definitions"]
+    id_to_idx = {int(k): v for k, v in read_json(root / "ai2thor_resources" / "action_to_action_idx.json").items()}
+    idx_to_name = {int(k): v for k, v in read_json(root / "ai2thor_resources" / "action_idx_to_action_name.json").items()}
     actions = []
     for entry in definitions["actions"]:
         action_id, name = entry["action_id"], entry["action_name"]
@@ -113,7 +112,7 @@ def load_actions(data_dir: str | None = None) -> ActionTable:
 
 def default_definitions() -> dict:
     """A fresh copy of TEACh's ``definitions`` block (agents, actions, status), as written into game files."""
-    return json.loads((DATA_DIR / "default_definitions.json").read_text())["definitions"]
+    return read_json(DATA_DIR / "default_definitions.json")["definitions"]
 
 
 def driver_action_record(action_id: int, time_start: float, oid: str | None = None, x: float | None = None,

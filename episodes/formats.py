@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envs import jsonfile
+from envs.jsonfile import JsonFileError
+
 from .actions import default_definitions
 from .schema import EpisodeFormatError, validate_edh_instance, validate_game, validate_tfd_instance
 
@@ -25,17 +28,14 @@ TFD_SUFFIX = ".tfd.json"
 
 
 def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; an unreadable or truncated file raises :class:`EpisodeFormatError` naming it."""
-    path = Path(path)
+    """Parse a JSON file with ``envs.jsonfile.read_json``; a missing, unreadable, binary or truncated file raises
+    :class:`EpisodeFormatError` naming it (field ``<file>``)."""
     try:
-        text = path.read_text()
+        return jsonfile.read_json(path)
+    except JsonFileError as exc:
+        raise EpisodeFormatError(path, "<file>", exc.reason) from None
     except OSError as exc:
         raise EpisodeFormatError(path, "<file>", f"cannot read: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EpisodeFormatError(path, "<file>", f"not valid JSON (truncated?): {exc.msg} at line {exc.lineno} "
-                                                 f"column {exc.colno}") from None
 
 
 def write_json(data: Any, path: str | Path, indent: int | None = 2) -> Path:

@@ -4,22 +4,23 @@ Like TEACh's ``replay/episode_replay.py``: restore the game's ``initial_state``,
 in order, motions as AI2-THOR navigation actions and object interactions as clicks at the recorded ``x, y`` (never by
 object id), so the click resolution runs again. Utterances and Commander actions change nothing and are skipped.
 
-    python -m episodes.replay DATA/games/valid_seen/<game_id>.game.json
+    python -m episodes.replay DATA/games/valid_seen/<game_id>.game.json [MORE.game.json ...]
+
+One line per game: ``<game_id>: reproduced`` on stdout, or a line on stderr naming the file and what differs or why it
+could not be replayed; the exit status is 1 when any game was not reproduced.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
+from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-from .actions import load_actions  # noqa: E402
-from .expert import DRIVER, MOTIONS, OBJECT_ACTIONS, snapshot  # noqa: E402
-from .formats import Game, load_game  # noqa: E402
-from .schema import EpisodeFormatError  # noqa: E402
+from .actions import load_actions
+from .expert import DRIVER, MOTIONS, OBJECT_ACTIONS, snapshot
+from .formats import Game, load_game
+from .schema import EpisodeFormatError
 
 COMPARED_PROPERTIES = ("objectType", "isOpen", "isToggled", "isDirty", "isFilledWithLiquid", "fillLiquid", "isCooked",
                        "isSliced", "isBroken", "isPickedUp", "parentReceptacles")
@@ -101,23 +102,36 @@ def state_differences(expected: dict, actual: dict, limit: int = 20) -> list[str
     return out[:limit]
 
 
+def replay_file(path: str | Path, env) -> tuple[bool, str]:
+    """Replay one game file in ``env``: (reproduced, the one line to print). A file that cannot be replayed (not a
+    valid game, an initial state the world refuses, a step whose outcome diverges from the record, no final state to
+    compare with) gives False and a line naming the file and the reason, never a traceback."""
+    try:
+        game = load_game(path)
+        if game.final_state is None:
+            raise EpisodeFormatError(path, "tasks[0].episodes[0].final_state", "missing; nothing to compare with")
+        differences = state_differences(game.final_state, replay_game(game, env))
+    except EpisodeFormatError as exc:
+        return False, f"error: {exc}"
+    except (ValueError, RuntimeError) as exc:  # a refused initial state, a step that diverged from the record
+        return False, f"error: {path}: {exc}"
+    if differences:
+        return False, f"{path}: DIFFERS: {'; '.join(differences)}"
+    return True, f"{game.game_id}: reproduced"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m episodes.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("games", nargs="+", metavar="GAME", help="<game_id>.game.json files")
     args = parser.parse_args(argv)
+    from envs import make_env
+
     failed = 0
-    for path in args.games:
-        try:
-            game = load_game(path)
-        except EpisodeFormatError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        if game.final_state is None:
-            print(f"error: {path}: field 'final_state' missing; nothing to compare the replay with", file=sys.stderr)
-            return 2
-        differences = state_differences(game.final_state, replay_game(game))
-        print(f"{game.game_id}: {'reproduced' if not differences else 'DIFFERS: ' + '; '.join(differences)}")
-        failed += bool(differences)
+    with make_env() as env:
+        for path in args.games:
+            reproduced, line = replay_file(path, env)
+            print(line, file=sys.stdout if reproduced else sys.stderr, flush=True)
+            failed += not reproduced
     return 1 if failed else 0
 
 

@@ -10,8 +10,12 @@ field path (``tasks[0].episodes[0].interactions[3].action_id``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+from envs.scenes import parse_scene
+from envs.validation import state_problems
 
 from .actions import ACTION_TYPE_KEYS, ActionTable, load_actions
 
@@ -54,6 +58,15 @@ class _Checker:
         allowed = isinstance(value, types) and not (is_bool and bool not in types)
         if not allowed:
             self.fail(field, f"expected {_type_label(types)}, got {type(value).__name__} {_short(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(field, f"expected a finite number, got {value}")
+        return value
+
+    def fraction(self, record: dict, key: str, where: str, required: bool = True, nullable: bool = False) -> Any:
+        """A click coordinate: a number in [0, 1] of the frame's width or height (TEACh's relative x, y)."""
+        value = self.key(record, key, where, _NUMBER + ((type(None),) if nullable else ()), required)
+        if value is not None and not 0.0 <= value <= 1.0:
+            self.fail(_field(where, key), f"expected a fraction of the frame in [0, 1], got {value}")
         return value
 
     def key(self, record: dict, key: str, where: str, types: tuple, required: bool = True) -> Any:
@@ -142,7 +155,11 @@ def _validate_task_record(check: _Checker, task: dict, where: str) -> None:
 def _validate_episode(check: _Checker, episode: Any, where: str, action_types: dict[int, str]) -> None:
     check.value(episode, where, (dict,))
     check.key(episode, "episode_id", where, (str,))
-    check.key(episode, "world", where, (str,))
+    world = check.key(episode, "world", where, (str,))
+    try:
+        parse_scene(world)
+    except ValueError as exc:
+        check.fail(f"{where}.world", str(exc))
     check.key(episode, "world_type", where, (str,))
     check.key(episode, "commander_embodied", where, (str, bool))
     validate_state(check, check.key(episode, "initial_state", where, (dict,)), f"{where}.initial_state")
@@ -155,13 +172,12 @@ def _validate_episode(check: _Checker, episode: Any, where: str, action_types: d
 
 
 def validate_state(check: _Checker, state: dict, where: str) -> None:
-    """A saved simulator state (TEACh ``Initialization``): time_start, agents, objects, custom_object_metadata."""
+    """A saved simulator state (TEACh ``Initialization``): time_start, agents (the commander and the driver, each
+    with a finite pose), objects (each with an objectId, objectType and finite pose; ``envs.validation``, the rule a
+    simulator applies when it restores a state), custom_object_metadata."""
     check.key(state, "time_start", where, _NUMBER)
-    check.list_of(state, "agents", where, (dict,), required=False)
-    objects = check.list_of(state, "objects", where, (dict,), required=False) or []
-    for i, obj in enumerate(objects):
-        check.key(obj, "objectId", f"{where}.objects[{i}]", (str,))
-        check.key(obj, "objectType", f"{where}.objects[{i}]", (str,))
+    for field, problem in state_problems(state, require_agents=True)[:1]:
+        check.fail(f"{where}.{field}", problem)
     custom = check.key(state, "custom_object_metadata", where, (dict,), required=False) or {}
     for object_id, props in custom.items():
         check.value(props, f"{where}.custom_object_metadata.{object_id}", (dict,))
@@ -192,6 +208,8 @@ def validate_interaction(check: _Checker, interaction: Any, where: str, action_t
                 check.fail(_field(where, "pose"), f"expected 6 numbers, got {len(pose)}")
         elif key == "oid":
             check.key(interaction, "oid", where, (str, type(None)))
+        elif action_type == "ObjectInteraction" and key in ("x", "y"):
+            check.fraction(interaction, key, where)
         elif key in ("utterance", "query", "file_name"):
             check.key(interaction, key, where, (str,))
         else:
@@ -231,8 +249,8 @@ def validate_driver_actions(check: _Checker, data: dict, key: str, required: boo
         check.key(action, "time_start", where, _NUMBER)
         check.key(action, "obj_interaction_action", where, (int, bool), required=False)
         check.key(action, "oid", where, (str, type(None)), required=False)
-        check.key(action, "x", where, _NUMBER + (type(None),), required=False)
-        check.key(action, "y", where, _NUMBER + (type(None),), required=False)
+        check.fraction(action, "x", where, required=False, nullable=True)
+        check.fraction(action, "y", where, required=False, nullable=True)
 
 
 def _validate_state_changes(check: _Checker, data: dict, key: str) -> None:

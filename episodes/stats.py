@@ -5,7 +5,8 @@
 Reads ``DATA/games/<split>/``, ``DATA/edh_instances/<split>/`` and ``DATA/tfd_instances/<split>/`` (TEACh's layout).
 Dialogue length is the number of utterances (games: Keyboard/Audio interactions; instances: ``dialog_history``
 turns); expert path length is the driver's action count (games: the Driver's non-utterance interactions; instances:
-``len(driver_actions_future)``, the path-length reference of TEACh's metrics). Malformed files are skipped and listed.
+``len(driver_actions_future)``, the path-length reference of TEACh's metrics). Malformed files (binary ones too) are
+left out of the numbers, and each gets one line on stderr naming the file and field; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -134,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(stats, indent=2) if args.json else _format(stats))
-    return 0
+    skipped = [line for kinds in stats.values() for entry in kinds.values() for line in entry["skipped"]]
+    for line in skipped:
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if skipped else 0
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ key that changes moves to the end of its dict (TEACh deletes and re-inserts it).
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from envs.jsonfile import JsonFileError, read_json
 
 DEFINITIONS_DIR = Path(__file__).with_name("data") / "teach" / "task_definitions"
 
@@ -259,9 +260,9 @@ def load_task_library(directory: str | None = None) -> TaskLibrary:
     definitions = []
     for path in sorted(root.glob("*.json")):
         try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise TaskDefinitionError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            data = read_json(path)
+        except JsonFileError as exc:
+            raise TaskDefinitionError(str(exc)) from None
         definitions.append(parse_task_definition(data, str(path)))
     if not definitions:
         raise TaskDefinitionError(f"{root}: no task definition files (*.json)")

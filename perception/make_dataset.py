@@ -17,9 +17,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from envs.jsonfile import read_json
+
 from .cli import command_line
 from .dataset.coco import build_coco, write_coco
-from .dataset.scannet import read_json
 from .dataset.splits import check_disjoint, resolve_scenes
 from .dataset.trajectory import look_around
 from .dataset.vocabulary import class_vocabulary

@@ -137,6 +137,20 @@ def _broken_game(tmp_path, mutate) -> Path:
     (lambda d: d.pop("definitions"), "definitions", "missing"),
     (lambda d: d["tasks"][0]["episodes"][0]["interactions"][5].update(pose=[1, 2, 3]),
      "tasks[0].episodes[0].interactions[5].pose", "expected 6 numbers"),
+    (lambda d: d["tasks"][0]["episodes"][0].update(world="FloorPlan999"), "tasks[0].episodes[0].world",
+     "outside 1-30"),
+    (lambda d: d["tasks"][0]["episodes"][0]["interactions"][8].update(x=7.5),
+     "tasks[0].episodes[0].interactions[8].x", "in [0, 1], got 7.5"),
+    (lambda d: d["tasks"][0]["episodes"][0]["interactions"][2].update(time_start=float("nan")),
+     "tasks[0].episodes[0].interactions[2].time_start", "finite number"),
+    (lambda d: d["tasks"][0]["episodes"][0]["initial_state"]["objects"][1].update(position={"x": "1", "y": 0, "z": 0}),
+     "tasks[0].episodes[0].initial_state.objects[1].position", "x must be a finite number"),
+    (lambda d: d["tasks"][0]["episodes"][0]["initial_state"]["objects"][0].pop("position"),
+     "tasks[0].episodes[0].initial_state.objects[0].position", "expected a dict"),
+    (lambda d: d["tasks"][0]["episodes"][0]["final_state"].update(agents=[]),
+     "tasks[0].episodes[0].final_state.agents", "empty"),
+    (lambda d: d["tasks"][0]["episodes"][0]["initial_state"]["agents"][1]["position"].update(z=float("nan")),
+     "tasks[0].episodes[0].initial_state.agents[1].position", "z must be a finite number"),
 ])
 def test_malformed_game_names_file_and_field(tmp_path, mutate, field, message):
     path = _broken_game(tmp_path, mutate)
@@ -156,8 +170,17 @@ def test_truncated_file_is_a_clear_error(tmp_path):
     assert caught.value.field == "<file>" and caught.value.path == str(path)
 
 
+def test_binary_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "blob.game.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe" + bytes(range(256)))
+    with pytest.raises(EpisodeFormatError, match="not a UTF-8 text file") as caught:
+        load_game(path)
+    assert caught.value.field == "<file>" and caught.value.path == str(path)
+
+
 @pytest.mark.parametrize("mutate,field", [
     (lambda d: d.pop("instance_id"), "instance_id"),
+    (lambda d: d["driver_actions_future"][0].update(x=-0.5), "driver_actions_future[0].x"),
     (lambda d: d["driver_actions_future"][0].update(action_id=777), "driver_actions_future[0].action_id"),
     (lambda d: d["driver_action_history"][1].update(action_name="Backward"), "driver_action_history[1].action_name"),
     (lambda d: d.update(dialog_history=[["Commander"]]), "dialog_history[0]"),

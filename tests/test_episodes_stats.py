@@ -27,17 +27,27 @@ def test_stats_per_split_on_fixtures():
     assert stats["train"]["tfd_instances"]["expert_path_length"]["mean"] == 3
 
 
-def test_cli_prints_counts_and_lists_skipped_files(tmp_path, capsys):
+def test_cli_prints_counts_and_one_line_per_bad_file(tmp_path, capsys):
     root = tmp_path / "data"
     shutil.copytree(FIXTURES, root)
-    (root / "edh_instances" / "valid_seen" / "zz.edh0.json").write_text("{")
-    assert main([str(root), "--split", "valid_seen"]) == 0
-    out = capsys.readouterr().out
-    assert "== valid_seen" in out and "== train" not in out
-    assert "Coffee" in out and "1 skipped" in out and "zz.edh0.json" in out
-    assert main([str(root), "--json"]) == 0
+    truncated = root / "edh_instances" / "valid_seen" / "zz.edh0.json"
+    truncated.write_text("{")
+    binary = root / "games" / "valid_seen" / "blob.game.json"
+    binary.write_bytes(bytes(range(256)))
+    assert main([str(root), "--split", "valid_seen"]) == 1
+    captured = capsys.readouterr()
+    assert "== valid_seen" in captured.out and "== train" not in captured.out
+    assert "Coffee" in captured.out and "1 skipped" in captured.out and "zz.edh0.json" in captured.out
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 2 and "Traceback" not in captured.err
+    assert any(str(binary) in line and "not a UTF-8 text file" in line for line in errors)
+    assert any(str(truncated) in line and "not valid JSON" in line for line in errors)
+    assert main([str(root), "--json"]) == 1
     parsed = json.loads(capsys.readouterr().out)
     assert parsed["valid_seen"]["edh_instances"]["files"] == 1
+    truncated.unlink()
+    binary.unlink()
+    assert main([str(root)]) == 0
 
 
 def test_cli_bad_dir_exits_non_zero_with_one_line(tmp_path):

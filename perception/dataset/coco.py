@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from envs.jsonfile import read_json
 from pycocotools import mask as mask_utils
 
-from .scannet import _read_png16, read_json
+from .scannet import _read_png16
 from .writer import INSTANCES_FILE, META_FILE
 
 

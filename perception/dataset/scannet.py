@@ -7,7 +7,6 @@ Depth is returned in metres, poses as 4x4 camera-to-world in the zup frame, and 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,20 +15,9 @@ import numpy as np
 from PIL import Image
 
 from envs.camera import intrinsic_matrix, unproject_depth
+from envs.jsonfile import read_json
 
 from .writer import DEPTH_SCALE, INSTANCES_FILE, META_FILE
-
-
-def read_json(path: str | Path, hint: str = ""):
-    """Parse a JSON file of a dataset or run; a missing file raises FileNotFoundError and a malformed one ValueError,
-    both naming the file (``hint`` is appended to the not-found message)."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: not found{hint}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
 
 
 def _read_png16(path: Path) -> np.ndarray:
