@@ -13,15 +13,15 @@ Wall times on a shared machine include other processes' load; the CPU-seconds co
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import time
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 TARGET_SECONDS = 0.250
+WARMUP = 2  # first steps per provider not timed (first-call allocations, caches filling)
+STABLE_STEPS = 10  # timed steps below which provider medians within ~10% of each other are ordered by noise
 WALK = ("MoveAhead", "MoveAhead", "RotateRight", "LookDown", "MoveAhead", "RotateRight", "LookUp", "MoveAhead")
 
 
@@ -56,18 +56,35 @@ def time_provider(provider, events, warmup: int = 2) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.perception_provider", description=__doc__.split("\n")[0])
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m bench.perception_provider", description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", default=None, help="ODIN .safetensors (default: the shipped small)")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--size", type=int, default=300)
-    parser.add_argument("--scene", default="FloorPlan1")
+    parser.add_argument("--steps", type=int, default=30,
+                        help=f"steps of the walk, each observed by every provider; the first {WARMUP} are warm-up "
+                             f"and not timed. Medians of fewer than {STABLE_STEPS} timed steps order providers "
+                             f"within ~10%% of each other by noise")
+    parser.add_argument("--size", type=int, default=300, help="frame width and height in pixels")
+    parser.add_argument("--scene", default="FloorPlan1", help="floorplan to walk in (e.g. FloorPlan201)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1: the CPU column is then the step's own cost)")
-    parser.add_argument("--context-views", type=int, nargs="+", default=[2, 3, 4])
+    parser.add_argument("--context-views", type=int, nargs="+", default=[2, 3, 4],
+                        help="odin windows to time (views per step: the current one + recent posed views)")
     parser.add_argument("--uncached-views", type=int, nargs="*", default=[3, 4],
                         help="also time these windows without the per-view feature cache")
     args = parser.parse_args(argv)
+    if args.steps <= WARMUP:
+        parser.error(f"--steps must be > {WARMUP} (the first {WARMUP} are warm-up), got {args.steps}")
+    if args.size < 32 or args.threads < 1 or min(args.context_views + args.uncached_views, default=1) < 1:
+        parser.error("--size must be >= 32, --threads and every window >= 1")
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as error:  # CheckpointError is a ValueError
+        print(f"bench.perception_provider: {error}", file=sys.stderr)
+        return 2
 
+
+def run(args) -> int:
     import torch
 
     import perception.odin_provider  # noqa: F401  (registers odin / odin-2d)
@@ -87,7 +104,7 @@ def main(argv=None) -> int:
              for n in args.context_views]
     runs += [(f"odin, {n} uncached", make_provider("odin", checkpoint=checkpoint, model=model, context_views=n,
                                                    cache_features=False)) for n in args.uncached_views]
-    results = {name: time_provider(provider, events) for name, provider in runs}
+    results = {name: time_provider(provider, events, WARMUP) for name, provider in runs}
     baseline = results["odin-2d"]["median"]
     print(f"{'provider':<18} {'median ms':>9} {'p90 ms':>7} {'detect ms':>9} {'memory ms':>9} {'cpu ms':>7} "
           f"{'vs 250 ms':>9} {'vs odin-2d':>10} {'objects':>7}")
@@ -97,6 +114,9 @@ def main(argv=None) -> int:
               f"{r['median'] / baseline:10.2f} {r['objects']:7d}")
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} cores (wall times grow with other processes' load)")
+    if args.steps - WARMUP < STABLE_STEPS:
+        print(f"only {args.steps - WARMUP} timed steps: medians within ~10% of each other are not an order "
+              f"(use --steps {STABLE_STEPS + WARMUP} or more)")
     return 0
 
 

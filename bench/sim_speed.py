@@ -20,9 +20,8 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import mujoco  # noqa: E402
+import envs.embedded  # noqa: F401  (sets MUJOCO_GL before MuJoCo loads)
+import mujoco
 
 # MuJoCo's own defaults for <visual><quality>, the reference a bare render is drawn at.
 DEFAULT_QUALITY = {"numslices": 28, "numstacks": 16, "numquads": 4}

@@ -22,28 +22,25 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from envs.nav import interaction_poses
+from envs.ontology import load_ontology
+from envs.scenes import SPLITS, floorplans, parse_scene
 
-from envs.nav import interaction_poses  # noqa: E402
-from envs.ontology import load_ontology  # noqa: E402
-from envs.scenes import SPLITS, floorplans, parse_scene  # noqa: E402
-
-from .checker import check_task, edh_check_task, state_objects  # noqa: E402
-from .dataset import game_path, images_dir, write_edh_instance, write_game, write_tfd_instance  # noqa: E402
-from .dialogue import DialogueWriter  # noqa: E402
-from .expert import Expert, ExpertFailure, Trace, snapshot, solve  # noqa: E402
-from .formats import make_edh_instance, make_game, make_tfd_instance  # noqa: E402
-from .replay import replay_game, state_differences  # noqa: E402
-from .state_diff import diff_between, state_changes_from_initial  # noqa: E402
-from .tasks import TASK_FAMILIES, make_task  # noqa: E402
+from .checker import check_task, edh_check_task, state_objects
+from .dataset import game_path, images_dir, write_edh_instance, write_game, write_tfd_instance
+from .dialogue import DialogueWriter
+from .expert import Expert, ExpertFailure, Trace, snapshot, solve
+from .formats import make_edh_instance, make_game, make_tfd_instance
+from .replay import replay_game, state_differences
+from .state_diff import diff_between, state_changes_from_initial
+from .tasks import TASK_FAMILIES, make_task
 
 log = logging.getLogger("episodes.generate")
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import zlib
@@ -57,7 +56,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from envs.cli import HelpFormatter
+from envs.cli import ArgumentParser
 
 from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 from .dataset.trajectory import TrajectoryError, reachable_positions, spread_positions
@@ -342,9 +341,7 @@ def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m perception.evaluate_memory",
-                                     description=__doc__.split("\n")[0],
-                                     formatter_class=HelpFormatter)
+    parser = ArgumentParser(prog="python -m perception.evaluate_memory", description=__doc__.split("\n")[0])
     parser.add_argument("--provider", default="gt", help="perception provider: gt, odin, odin-2d (make_provider)")
     parser.add_argument("--checkpoint", type=Path, default=None, help="ODIN .safetensors for odin / odin-2d "
                                                                       "(default: the shipped small)")
@@ -380,7 +377,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    os.environ.setdefault("MUJOCO_GL", "egl")
     args = parse_args(argv)
     command = command_line("perception.evaluate_memory", argv)
     try:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import envs.embedded  # noqa: F401  (sets MUJOCO_GL before any test module imports MuJoCo)
 
 BACKENDS = [b.strip() for b in os.environ.get("ENV_BACKENDS", "embedded").split(",") if b.strip()]
 

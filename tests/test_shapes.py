@@ -2,11 +2,8 @@
 its links, and carries the roles the simulator's state rendering needs."""
 
 import math
-import os
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import mujoco
+import mujoco  # MUJOCO_GL: set by envs.embedded, which conftest.py imports first
 import numpy as np
 import pytest
 

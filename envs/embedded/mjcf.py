@@ -11,7 +11,6 @@ sets its hue and the texture only adds pattern; ``shapes.rgba`` nudges the defau
 from __future__ import annotations
 
 import math
-import os
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -184,7 +183,6 @@ def render_grid(cells: list[tuple[ShapeSpec, dict]], columns: int = 6, cell_px: 
     ``toggled``, ``broken``, ``cooked`` — each shows or restyles the parts of the matching role the way the
     simulator will, so a person can check them.
     """
-    os.environ.setdefault("MUJOCO_GL", "egl")
     import mujoco
 
     if not cells:

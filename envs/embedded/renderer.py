@@ -11,16 +11,13 @@ depth shader returns; the conversion from the reversed-Z depth buffer is derived
 from __future__ import annotations
 
 import math
-import os
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import mujoco  # MUJOCO_GL is set by this package's __init__
+import numpy as np
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .geometry import mat_to_quat  # noqa: E402
-from .layout import Scene  # noqa: E402
-from .mjcf import STATE_COLOURS, assets_xml, body_xml  # noqa: E402
+from .geometry import mat_to_quat
+from .layout import Scene
+from .mjcf import STATE_COLOURS, assets_xml, body_xml
 
 Z_NEAR = 0.05
 Z_FAR = 30.0

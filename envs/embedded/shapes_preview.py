@@ -11,8 +11,6 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
