@@ -232,6 +232,20 @@ def init_backbone_from(model: Odin, checkpoint: Path) -> int:
     return len(theirs)
 
 
+def init_weights_from(model: Odin, checkpoint: Path) -> int:
+    """Copy every weight of ``checkpoint`` into ``model`` (fine-tuning); returns tensors copied. Raises
+    ``CheckpointError`` naming the file when it is unreadable or does not fit this model's config."""
+    from .odin.checkpoint import CheckpointError
+
+    source = load_checkpoint(checkpoint, device="cpu", text_embedder=model.text_embedder)
+    theirs, ours = source.state_dict(), model.state_dict()
+    if set(theirs) != set(ours) or any(theirs[k].shape != ours[k].shape for k in ours):
+        raise CheckpointError(f"{checkpoint}: its weights (config {source.config.name!r}) do not fit this model "
+                              f"(config {model.config.name!r})")
+    model.load_state_dict(theirs)
+    return len(theirs)
+
+
 def set_lr_factor(optimizer, factor: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = group["base_lr"] * factor
@@ -495,12 +509,11 @@ unweighted; ``lr`` the base learning rate of the step (backbone groups scaled by
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from envs.cli import HelpFormatter
+    from envs.cli import ArgumentParser
 
-    parser = argparse.ArgumentParser(
-        prog="python -m perception.train", formatter_class=HelpFormatter,
-        description=__doc__.split("\n")[0] + " A run may span several invocations: rerun the same command (or add "
-        "--resume) to continue it on its stored schedule.")
+    parser = ArgumentParser(
+        prog="python -m perception.train", description=__doc__.split("\n")[0] + " A run may span several "
+        "invocations: rerun the same command (or add --resume) to continue it on its stored schedule.")
     parser.add_argument("--config", default=None,
                         help=f"model config: one of {sorted(CONFIGS)} or a .json path (default: small; a resumed "
                              f"run keeps its checkpoint's)")
@@ -547,7 +560,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--init-backbone", type=Path, default=None, metavar="CHECKPOINT",
                         help="start the ResNet backbone from this .safetensors checkpoint (same config); required "
                              "by --ablation frozen-backbone, whose backbone is then not trained")
+    parser.add_argument("--init-weights", type=Path, default=None, metavar="CHECKPOINT",
+                        help="start every weight from this .safetensors checkpoint (same config): fine-tune it, e.g. "
+                             "at another --resolution or on new data; the schedule starts afresh")
     args = parser.parse_args(argv)
+    if args.init_weights is not None and args.init_backbone is not None:
+        parser.error("give --init-weights or --init-backbone, not both")
     if args.max_minutes is None and args.max_steps is None and not args.resume:
         parser.error("give --max-minutes and/or --max-steps (the whole run's budget), or --resume to continue a "
                      "run on its stored budget")
@@ -632,7 +650,8 @@ def run(args, command: str = "") -> dict:
         model_config, norm_notice = OdinConfig.from_json(weights.with_suffix(".json")), None
     else:
         model_config, norm_notice = trainable_norm_config(get_config(args.config or "small"),
-                                                          args.init_backbone is not None)
+                                                          args.init_backbone is not None
+                                                          or getattr(args, "init_weights", None) is not None)
     if norm_notice and dist_info.is_main:
         print(norm_notice, file=sys.stderr)
     requested = (None if args.max_steps is None and args.max_minutes is None
@@ -668,6 +687,8 @@ def run(args, command: str = "") -> dict:
     model = build_model(model_config, config, device)
     if args.init_backbone is not None and not resuming:
         init_backbone_from(model, args.init_backbone)
+    if getattr(args, "init_weights", None) is not None and not resuming:
+        init_weights_from(model, args.init_weights)
     criterion = SetCriterion.from_config(model_config)
     optimizer = build_optimizer(model, config)
     if resuming:
@@ -684,6 +705,7 @@ def run(args, command: str = "") -> dict:
                 {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "budget": budget.to_dict(),
                  "data": str(data), "splits": args.splits, "sequences": len(scenes), "command": command,
                  "init_backbone": None if args.init_backbone is None else str(args.init_backbone),
+                 "init_weights": None if getattr(args, "init_weights", None) is None else str(args.init_weights),
                  "norm_notice": norm_notice}, indent=1) + "\n")
             os.replace(tmp, out / TRAIN_CONFIG_FILE)
         append_leg(out, {"event": "start", "leg": leg, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -273,3 +273,21 @@ def test_soft_targets_keep_a_small_object_that_nearest_sampling_drops():
     assert target["masks"].dtype == torch.float32 and float(target["masks"][1].max()) > 0.3
     mirrored = targets_for(_flipped(scene, 0), [0])
     assert torch.equal(mirrored["masks"], target["masks"].flip(-1))
+
+
+def test_init_weights_fine_tunes_a_checkpoint_at_another_resolution(box_dataset, tmp_path):
+    first = tmp_path / "first"
+    run_train(box_dataset, first, 2)
+    source = load_checkpoint(first / "last.safetensors", device="cpu")
+    tuned = tmp_path / "tuned"
+    argv = ["--config", "tiny", "--data", str(box_dataset), "--out", str(tuned), "--max-steps", "1",
+            "--resolution", "96", "--views", "3", "--threads", "1", "--init-weights", str(first / "last.safetensors")]
+    args = train.parse_args(argv)
+    model = train.build_model(source.config, train.train_config_from_args(args), torch.device("cpu"))
+    assert train.init_weights_from(model, first / "last.safetensors") == len(source.state_dict())
+    for name, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value), name
+    train.run(args)
+    assert json.loads((tuned / "train_config.json").read_text())["init_weights"].endswith("last.safetensors")
+    with pytest.raises(SystemExit):
+        train.parse_args(argv + ["--init-backbone", str(first / "last.safetensors")])
