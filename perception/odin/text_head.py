@@ -47,9 +47,17 @@ class TextEmbedder:
 
     def __init__(self, model: str = "minilm", cache_dir: str | Path | None = None):
         self.model = model
-        self.model_path = str(packaged_minilm_dir()) if model == "minilm" else str(model)
-        self.cache_key = "minilm" if model == "minilm" else self.model_path
+        self._model_path = None if model == "minilm" else str(model)
+        self.cache_key = "minilm" if model == "minilm" else self._model_path
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+    @property
+    def model_path(self) -> str:
+        """Where the encoder loads from; the packaged model is looked up only when something must be encoded, so a
+        machine with every class name in the cache (a GPU box with no such package) needs no text model."""
+        if self._model_path is None:
+            self._model_path = str(packaged_minilm_dir())
+        return self._model_path
 
     def _encoder(self):
         with _LOCK:
