@@ -92,19 +92,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs  # noqa: E402
-from .dataset.scannet import read_json  # noqa: E402
 from .metrics import SceneInstances, instance_ap  # noqa: E402
 from .odin import load_checkpoint  # noqa: E402
-
-
-def training_settings(checkpoint: str | Path) -> dict:
-    """The ``train`` section of ``train_config.json`` beside a run's checkpoint or ``<name>.train.json`` beside a
-    shipped one ({} when neither exists)."""
-    checkpoint = Path(checkpoint)
-    for path in (checkpoint.with_suffix(".train.json"), checkpoint.parent / "train_config.json"):
-        if path.is_file():
-            return read_json(path).get("train", {})
-    return {}
+from .odin.checkpoint import training_settings  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------------- inference

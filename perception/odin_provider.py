@@ -14,7 +14,6 @@ code; a missing, corrupt or mismatched file raises :class:`perception.odin.Check
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -28,7 +27,8 @@ from envs.camera import event_camera_to_world, unproject_depth
 from .dataset.vocabulary import class_vocabulary
 from .detections import Detections
 from .memory import MemoryConfig, SemanticMemory
-from .odin import CheckpointError, ViewFeatures, load_checkpoint
+from .odin import ViewFeatures, load_checkpoint
+from .odin.checkpoint import MIN_RESOLUTION, training_settings
 from .providers import PerceptionProvider, register_provider
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "small.safetensors"
@@ -36,14 +36,9 @@ DEFAULT_RESOLUTION = 128
 
 
 def trained_resolution(checkpoint: Path) -> int:
-    """The input size the checkpoint was trained at (``<name>.train.json`` beside it), else the default."""
-    sidecar = checkpoint.with_suffix(".train.json")
-    if not sidecar.is_file():
-        return DEFAULT_RESOLUTION
-    try:
-        return int(json.loads(sidecar.read_text())["train"]["resolution"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{sidecar}: cannot read train.resolution ({error})") from None
+    """The input size the checkpoint was trained at (its recipe beside it, checked, naming the file when it is
+    bad), else the default."""
+    return int(training_settings(checkpoint).get("resolution", DEFAULT_RESOLUTION))
 
 
 def suppress_duplicates(masks: np.ndarray, scores: np.ndarray, max_overlap: float) -> list[int]:
@@ -95,8 +90,8 @@ class OdinProvider(PerceptionProvider):
         self.model.eval()
         self.device = torch.device(device)
         self.resolution = int(resolution or trained_resolution(checkpoint))
-        if self.resolution < 32:
-            raise ValueError(f"resolution must be >= 32, got {self.resolution}")
+        if self.resolution < MIN_RESOLUTION:
+            raise ValueError(f"odin provider: resolution={self.resolution} is below {MIN_RESOLUTION}")
         self.fusion = bool(fusion)
         self.context_views = int(context_views) if self.fusion else 1
         self.min_score = float(min_score)

@@ -464,6 +464,7 @@ def save_training_state(out: Path, model: Odin, optimizer, step: int, train_seco
                 "run_seconds": torch.tensor(train_seconds if run_seconds is None else run_seconds,
                                             dtype=torch.float64)}, out / "last.trainer.tmp.pt")
     os.replace(out / "last.tmp.json", weights.with_suffix(".json"))
+    os.replace(out / "last.tmp.sha256", weights.with_suffix(".sha256"))
     os.replace(tmp_weights, weights)
     os.replace(out / "last.trainer.tmp.pt", trainer)
 

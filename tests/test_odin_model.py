@@ -1,6 +1,7 @@
 """The ODIN model end to end on the tiny config: shapes in 2D and 3D, one set of weights for both, predictions,
 a few optimisation steps on one synthetic scene, checkpoints and input errors."""
 
+import json
 import math
 
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from perception.odin import (CONFIGS, CheckpointError, Odin, SetCriterion, TextEmbedder, ViewFeatures,
                              load_checkpoint, masks_at_prediction_stride, save_checkpoint)
+from perception.odin.checkpoint import checksum_path_for, file_sha256, training_settings
 
 NAMES = ["Mug", "CounterTop", "Apple"]
 
@@ -146,6 +148,7 @@ def test_checkpoint_round_trip(model, embedder, tmp_path):
         assert torch.equal(model(images, NAMES, xyz)["pred_masks"], loaded(images, NAMES, xyz)["pred_masks"])
 
 
+@pytest.mark.filterwarnings("ignore:.*integrity is not checked")  # hand-made files, no hash beside them
 def test_corrupt_or_mismatched_checkpoint_names_the_file(model, embedder, tmp_path):
     path = save_checkpoint(model, tmp_path / "odin.safetensors")
     corrupt = tmp_path / "corrupt.safetensors"
@@ -162,6 +165,35 @@ def test_corrupt_or_mismatched_checkpoint_names_the_file(model, embedder, tmp_pa
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="broken.json"):
         load_checkpoint(tmp_path / "broken.safetensors", "cpu", embedder)
+
+
+def test_stored_hash_catches_damaged_weights(model, embedder, tmp_path):
+    """Zeroing the last 4 KB of the tensors keeps a valid safetensors file; only the stored SHA-256 notices."""
+    path = save_checkpoint(model, tmp_path / "odin.safetensors")
+    assert checksum_path_for(path).read_text().strip() == file_sha256(path)
+    data = bytearray(path.read_bytes())
+    data[-4096:] = bytes(4096)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="odin.safetensors: its SHA-256 .* differs from odin.sha256"):
+        load_checkpoint(path, "cpu", embedder)
+    checksum_path_for(path).unlink()
+    with pytest.warns(UserWarning, match="no odin.sha256"):
+        load_checkpoint(path, "cpu", embedder)
+
+
+@pytest.mark.parametrize("recipe, complaint", [
+    ([{"train": {"resolution": 128}}], "expected a JSON object with a 'train' object, got list"),
+    ({"train": {"resolution": 0}}, "train.resolution must be an integer >= 32, got 0"),
+    ({"train": {"resolution": "128"}}, "train.resolution must be an integer >= 32"),
+    ({"train": {"use_3d": "yes"}}, "train.use_3d must be true or false"),
+])
+def test_bad_training_recipe_names_the_file(tmp_path, recipe, complaint):
+    weights = tmp_path / "odin.safetensors"
+    recipe_file = tmp_path / "odin.train.json"
+    recipe_file.write_text(json.dumps(recipe))
+    with pytest.raises(CheckpointError) as caught:
+        training_settings(weights)
+    assert str(caught.value).startswith(f"{recipe_file}: ") and complaint in str(caught.value)
 
 
 def test_bad_inputs_get_clear_errors(model):

@@ -1,6 +1,8 @@
 """The odin / odin-2d providers on real embedded Events: well-formed detections at the event's resolution, a bounded
 context window, the base class's memory update, and clear errors for bad checkpoints."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ import perception.odin_provider as odin_provider
 from perception.dataset.vocabulary import class_vocabulary
 from perception.detections import Detections
 from perception.odin import CONFIGS, CheckpointError, Odin, save_checkpoint
+from perception.odin.checkpoint import checksum_path_for, verify_checksum
 from perception.providers import make_provider
 
 
@@ -96,6 +99,7 @@ def test_odin_2d_needs_no_depth_and_filters_by_score(tiny_checkpoint, events):
             first.depth_frame = depth
 
 
+@pytest.mark.filterwarnings("ignore:.*integrity is not checked")  # hand-made files, no hash beside them
 def test_bad_checkpoints_fail_clearly(tiny_checkpoint, tmp_path):
     corrupt = tmp_path / "corrupt.safetensors"
     corrupt.write_bytes(b"not a safetensors file at all")
@@ -116,6 +120,10 @@ def test_bad_checkpoints_fail_clearly(tiny_checkpoint, tmp_path):
 def test_shipped_small_checkpoint_is_the_default_and_fits_the_budget():
     shipped = odin_provider.DEFAULT_CHECKPOINT
     assert shipped.is_file() and shipped.stat().st_size < 25 * 2**20
+    assert checksum_path_for(shipped).is_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        verify_checksum(shipped)  # the shipped small.sha256 matches the shipped weights
     provider = make_provider("odin", update_memory=False)  # no checkpoint given: the shipped one
     assert provider.model.config.name == "small"
     assert provider.resolution == odin_provider.trained_resolution(shipped)

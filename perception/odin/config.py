@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from envs.jsonfile import read_json
+
 LEVELS = ("res2", "res3", "res4", "res5")
 """Backbone outputs, strides 4 / 8 / 16 / 32."""
 
@@ -116,8 +118,8 @@ class OdinConfig:
     @classmethod
     def from_json(cls, path: str | Path) -> "OdinConfig":
         try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            data = read_json(path)
+        except OSError as error:
             raise ValueError(f"{path}: cannot read an OdinConfig JSON ({error})") from error
         if not isinstance(data, dict):
             raise ValueError(f"{path}: an OdinConfig JSON must hold an object, got {type(data).__name__}")
