@@ -281,7 +281,9 @@ def _plot(table: pd.DataFrame, family_ci: dict[str, dict[str, tuple[float, float
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(
         prog="python -m agent.compare",
         description="Compare run directories (each with episodes.jsonl): SR, GC, PLW-SR, PLW-GC with bootstrap 95% "
                     "intervals, per-family success, and a bar chart.")

@@ -8,7 +8,6 @@ with one line naming the file or field and exit status 2.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -44,7 +43,9 @@ def dialogue_from_file(path: str) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agent.plan", description=__doc__.split("\n\n")[0])
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m agent.plan", description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dialogue", help='"Commander: ... | Driver: ..." (plain text is the Commander\'s)')
     source.add_argument("--tfd", help="a TEACh TfD instance JSON (uses its dialog_history)")

@@ -17,6 +17,7 @@ import math
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -136,7 +137,7 @@ def provider_latency(steps: int = 20, size: int = 300, context_views: int = 3) -
     """Per agent step on the embedded world at ``size``: detect + memory update for gt, odin-2d and odin (shipped
     ``small`` checkpoint), recorded by ``bench.perception_provider`` (which prints the fuller table)."""
     import perception.odin_provider  # noqa: F401  (registers odin / odin-2d)
-    from bench.perception_provider import TARGET_SECONDS, record_events, time_provider
+    from bench.perception_provider import TARGET_SECONDS, record_events, time_providers
     from perception.odin import load_checkpoint
     from perception.odin_provider import DEFAULT_CHECKPOINT
     from perception.providers import make_provider
@@ -149,8 +150,7 @@ def provider_latency(steps: int = 20, size: int = 300, context_views: int = 3) -
                  "odin-2d": make_provider("odin-2d", checkpoint=DEFAULT_CHECKPOINT, model=model),
                  "odin": make_provider("odin", checkpoint=DEFAULT_CHECKPOINT, model=model, context_views=context_views)}
     report = {}
-    for name, provider in providers.items():
-        timing = time_provider(provider, events)
+    for name, timing in time_providers(providers, events).items():
         report[name] = {"median_s": timing["median"], "memory_s": timing["memory"],
                         "ratio_to_250ms": timing["median"] / TARGET_SECONDS}
     return report
@@ -173,16 +173,22 @@ def print_section(name: str, numbers: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="small", choices=sorted(CONFIGS))
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m bench.perception_speed", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="small", choices=sorted(CONFIGS),
+                        help="ODIN model width for the knn_attention and model_latency sections")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=list(SECTIONS))
-    parser.add_argument("--json", help="also write the numbers to this file")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per timing; the minimum is reported")
+    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=list(SECTIONS),
+                        help="knn_attention: one k-NN attention layer at 5k / 20k / 80k voxels; model_latency: "
+                             "ODIN forward at 300x300; provider: gt / odin-2d / odin per agent step")
+    parser.add_argument("--json", help="also write the numbers to this file (default: print only)")
     args = parser.parse_args(argv)
     if args.threads <= 0 or args.repeats <= 0:
-        print("perception_speed: --threads and --repeats must be positive", file=sys.stderr)
-        return 2
+        parser.error(f"--threads and --repeats must be positive, got {args.threads} and {args.repeats}")
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        parser.error(f"--json {args.json}: directory {Path(args.json).resolve().parent} does not exist")
     torch.set_num_threads(args.threads)
     report = {"config": args.config, "threads": args.threads}
     for name in args.sections:

@@ -1,4 +1,5 @@
-"""Shared bits of the ``python -m`` commands of every package: ``--help`` that shows defaults.
+"""Shared bits of the ``python -m`` commands of every package: ``--help`` that shows defaults, and bad arguments
+reported on one line.
 
 Every package may import ``envs`` (``../shared/DESIGN.md``), so the commands of ``envs``, ``episodes``,
 ``perception``, ``agent`` and ``bench`` share this one formatter.
@@ -17,3 +18,15 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
             return action.help or ""
         return super()._get_help_string(action)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with :class:`HelpFormatter` by default and bad arguments reported on one line
+    (``prog: error: message (see prog --help)``, exit status 2) instead of the usage block and the message."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -12,7 +12,6 @@ Generation is resumable: an interrupted first use continues where it stopped.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -51,7 +50,9 @@ def ensure_default_set(root: str | Path | None = None, splits: tuple[str, ...] =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m episodes.default_set", description=__doc__.split("\n\n")[0])
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m episodes.default_set", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="where the set lives (default: $TEACH_EMBEDDED_DATA or ~/.cache/odin_teach/)")
     parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: up to 4 cores)")
     args = parser.parse_args(argv)

@@ -18,7 +18,6 @@ instances always list TEACh's image names (``driver.frame.<time_start>.jpeg``) e
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -391,14 +390,17 @@ def generate(splits: list[str], n: int, seed: int, out: str | Path, images: bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m episodes.generate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", action="append", help=f"split to generate (repeatable, or 'all'); one of {SPLITS}")
-    parser.add_argument("--n", type=int, default=12, help="games per split (default 12, one per task family)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m episodes.generate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", action="append",
+                        help=f"split to generate (repeatable, or 'all'); one of {SPLITS} (default: valid_seen)")
+    parser.add_argument("--n", type=int, default=12, help="games per split (12: one per task family)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same games)")
     parser.add_argument("--out", required=True, help="output directory (TEACh layout)")
     parser.add_argument("--images", action="store_true", help="also write driver frames to images/<split>/<game>/")
-    parser.add_argument("--size", type=int, default=300, help="frame width and height in pixels (default 300)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    parser.add_argument("--size", type=int, default=300, help="frame width and height in pixels")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     try:
         args = parser.parse_args(argv)
@@ -437,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "generation_report.json").write_text(json.dumps(report, indent=2))
     for s in summaries:
         print(f"{s['split']}: {s['written']} written, {s['already_on_disk']} already on disk, "
-              f"{len(s['failed_games'])} failed; skipped tasks {s['skipped_tasks']}")
+              f"{len(s['failed_games'])} failed; samples retried (the expert could not solve the sampled task, or "
+              f"replay did not reproduce it; another sample was drawn): {s['skipped_tasks'] or 'none'}")
     return 0
 
 

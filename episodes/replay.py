@@ -12,7 +12,6 @@ could not be replayed; the exit status is 1 when any game was not reproduced.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -121,7 +120,9 @@ def replay_file(path: str | Path, env) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m episodes.replay", description=__doc__.split("\n\n")[0])
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m episodes.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("games", nargs="+", metavar="GAME", help="<game_id>.game.json files")
     args = parser.parse_args(argv)
     from envs import make_env

@@ -11,7 +11,6 @@ left out of the numbers, and each gets one line on stderr naming the file and fi
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -115,7 +114,9 @@ def _format(stats: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m episodes.stats", description=__doc__.split("\n\n")[0])
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m episodes.stats", description=__doc__.split("\n\n")[0])
     parser.add_argument("data_dir", metavar="DIR", help="TEACh-format directory holding games/, edh_instances/, "
                                                         "tfd_instances/")
     parser.add_argument("--split", action="append", help="only this split (repeatable); default: every split found")

@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from envs.cli import HelpFormatter
+from envs.cli import ArgumentParser
 
 from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 
@@ -39,8 +39,7 @@ SKIP_CLASSES = ("Floor", "Wall")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m perception.evaluate", description=__doc__.split("\n")[0],
-                                     formatter_class=HelpFormatter)
+    parser = ArgumentParser(prog="python -m perception.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", type=Path, required=True,
                         help="ODIN weights (.safetensors, its .json config beside it; the recipe is read from "
                              "<name>.train.json or the run's train_config.json beside it)")

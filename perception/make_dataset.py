@@ -71,20 +71,24 @@ def plan_dataset(args, command: str) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m perception.make_dataset", description=__doc__.split("\n")[0])
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m perception.make_dataset", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="embedded", choices=("embedded", "ai2thor"), help="backend for envs.make_env")
     parser.add_argument("--scenes", nargs="+", default=["train", "valid_unseen"],
                         help="split names (train, valid_unseen, test_unseen, ...) and/or scenes (FloorPlan1, "
                              "FloorPlan1_v2); a bare scene goes to its ALFRED split")
-    parser.add_argument("--views", type=int, default=40, help="frames per sequence (one sequence per scene)")
+    parser.add_argument("--views", type=int, default=40,
+                        help="frames per sequence (one sequence per scene); every figure in perception/README.md "
+                             "used 24")
     parser.add_argument("--variants", type=int, default=0,
                         help="extra seeded layouts FloorPlan<N>_v1.. per train floorplan")
     parser.add_argument("--max-scenes-per-split", type=int, default=None, help="keep only the first N scenes per split")
     parser.add_argument("--out", type=Path, default=Path("data/perception/thor_sequences"), help="output directory")
-    parser.add_argument("--width", type=int, default=300)
-    parser.add_argument("--height", type=int, default=300)
-    parser.add_argument("--fov", type=float, default=90.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=int, default=300, help="frame width in pixels")
+    parser.add_argument("--height", type=int, default=300, help="frame height in pixels")
+    parser.add_argument("--fov", type=float, default=90.0, help="vertical field of view in degrees")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the layouts and camera paths (same seed, same data)")
     args = parser.parse_args(argv)
     if args.views < 1:
         parser.error(f"--views must be >= 1, got {args.views}")
