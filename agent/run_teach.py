@@ -19,7 +19,6 @@ malformed episode file is recorded as an error line too. Files are described in 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -326,22 +325,30 @@ def parse_args(argv: list[str] | None) -> RunConfig:
     from episodes.dataset import DIVIDED_SPLITS
     from envs.scenes import SPLITS
 
-    parser = argparse.ArgumentParser(prog="python -m agent.run_teach", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", default="valid_unseen", choices=SPLITS + DIVIDED_SPLITS)
-    parser.add_argument("--mode", default="tfd", choices=("tfd", "edh"))
-    parser.add_argument("--perception", default="gt", choices=PERCEPTIONS)
+    from envs.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="python -m agent.run_teach", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="valid_unseen", choices=SPLITS + DIVIDED_SPLITS,
+                        help="TEACh split to run (the embedded default set has each of them)")
+    parser.add_argument("--mode", default="tfd", choices=("tfd", "edh"),
+                        help="tfd = the whole task from the dialogue; edh = continue after the recorded history")
+    parser.add_argument("--perception", default="gt", choices=PERCEPTIONS,
+                        help="perception provider: gt = the simulator's segmentation (ground-truth ablation), odin "
+                             "= the shipped ODIN checkpoint, odin-2d = its 2D path")
     parser.add_argument("--planner", default="retrieval", choices=PLANNERS,
                         help="retrieval (offline, default), llm (OpenAI-compatible endpoint), oracle (gold task)")
-    parser.add_argument("--env", default="embedded", choices=("embedded", "ai2thor"))
+    parser.add_argument("--env", default="embedded", choices=("embedded", "ai2thor"),
+                        help="simulator backend: embedded (ours) or ai2thor (the real Unity build)")
     parser.add_argument("--data-dir", help="TEACh data root (default: the embedded default set, made on first use)")
     parser.add_argument("--limit", type=int, help="run only the first N episodes (sorted by file name)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed passed to the simulator (envs.make_env)")
     parser.add_argument("--out", help="run directory (default results/<split>_<mode>_<perception>)")
     parser.add_argument("--resume", action="store_true", help="continue a run: skip episodes already recorded")
     parser.add_argument("--model", help="run a TEACh TeachModel class instead: package.module:Class")
     parser.add_argument("--model-args", default="", help="arguments for --model, one string (split on spaces)")
-    parser.add_argument("--max-steps", type=int, default=MAX_TRAJ_STEPS)
-    parser.add_argument("--max-fails", type=int, default=MAX_API_FAILS)
+    parser.add_argument("--max-steps", type=int, default=MAX_TRAJ_STEPS, help="actions per episode (TEACh's limit)")
+    parser.add_argument("--max-fails", type=int, default=MAX_API_FAILS,
+                        help="failed actions that end an episode (TEACh's limit)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for model-based perception")
     parser.add_argument("--save-video", action="store_true", help="write an MP4 per episode to <out>/videos/")
     parser.add_argument("--llm-url", help="chat-completions base URL for --planner llm")
