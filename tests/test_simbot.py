@@ -259,7 +259,16 @@ def test_simbot_is_sliced_is_never_written():
     world = World([obj("Apple|1", sliceable=True)])
     tracker = SimbotTracker()
     tracker.reset(world.objects)
-    step(tracker, world, "SliceObject", True, "Apple|1", change=lambda w: w.get("Apple|1").update(isSliced=True))
+
+    def cut(w):
+        w.get("Apple|1").update(isSliced=True)
+        w.objects.append(obj("Apple|1|AppleSliced_0"))
+
+    step(tracker, world, "SliceObject", True, "Apple|1", change=cut)
+    assert tracker.custom["Apple|1|AppleSliced_0"]["simbotObjectClass"][0] == "Apple"  # the piece took the source's
+    merged = {o["objectId"]: o for o in tracker.merged(world.get_objects())}
+    assert merged["Apple|1"]["isSliced"] is True  # AI2-THOR's own flag, untouched
+    assert all("simbotIsSliced" not in o for o in merged.values())
     assert all("simbotIsSliced" not in props for props in tracker.custom.values())
 
 
