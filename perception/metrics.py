@@ -12,7 +12,7 @@ hand-made cases and against a separate reference written from the same rules.
   predictions lying on skipped classes such as Wall and Floor are ignored rather than false positives. Predictions of
   a class that is not evaluated are dropped.
 * **Sizes.** Ground-truth instances with fewer than ``min_region_size`` points are not counted (neither found nor
-  missed); predictions that small are dropped.
+  missed); predictions that small are dropped, and so are empty predictions whatever ``min_region_size`` (0 means 1).
 * **IoU thresholds** ``np.arange(0.5, 0.95, 0.05)``: nine values, 0.50 to 0.90 (the arange stops before 0.95), with
   their exact floating-point values; AP is their mean, AP50 the first, AP25 the separate threshold 0.25. A match
   needs IoU strictly greater than the threshold.
@@ -162,7 +162,7 @@ def _prepare(scene: SceneInstances, evaluated: set[int], min_region_size: int) -
     void = object_index < 0
 
     pred_sizes = scene.pred_masks.sum(1)
-    kept = np.nonzero(np.isin(scene.pred_classes, list(evaluated)) & (pred_sizes >= min_region_size))[0]
+    kept = np.nonzero(np.isin(scene.pred_classes, list(evaluated)) & (pred_sizes >= max(min_region_size, 1)))[0]
     intersection = np.zeros((len(kept), len(object_ids)), dtype=np.int64)
     void_intersection = np.zeros(len(kept), dtype=np.int64)
     for row, k in enumerate(kept):
@@ -223,8 +223,8 @@ def _class_name(cls: int, class_names: list[str] | None) -> str:
 
 
 def _check_min_region_size(min_region_size: int) -> None:
-    if int(min_region_size) != min_region_size or min_region_size < 1:
-        raise ValueError(f"min_region_size must be an integer >= 1, got {min_region_size!r}")
+    if int(min_region_size) != min_region_size or min_region_size < 0:
+        raise ValueError(f"min_region_size must be an integer >= 0, got {min_region_size!r}")
 
 
 def _class_ap_prepared(prepared: list[_PreparedScene], threshold: float, min_region_size: int,

@@ -32,9 +32,10 @@ def test_false_positive_above_the_hit_and_tied_scores():
 
 
 def test_no_monotone_envelope_and_nothing_past_the_last_recall():
-    # A false positive between two hits lowers the area (a monotone envelope would give 0.5 + 0.5 * 2/3).
-    assert average_precision(np.array([0.9, 0.8, 0.7]), np.array([True, False, True]), 2) == pytest.approx(
-        0.5 + 0.5 * (0.5 + 2 / 3) / 2)
+    # Two false positives between two hits: points (1/2, 1), (1/2, 1/2), (1/2, 1/3), (1, 1/2); the last trapezoid
+    # joins precision 1/3 and 1/2 (a monotone envelope would lift 1/3 to 1/2 and give 0.75).
+    assert average_precision(np.array([0.9, 0.8, 0.7, 0.6]), np.array([True, False, False, True]), 2) == \
+        pytest.approx(0.5 + 0.5 * (1 / 3 + 1 / 2) / 2)
     # A false positive below the last hit costs nothing; an object never found caps the recall.
     assert average_precision(np.array([0.9, 0.5]), np.array([True, False]), 1) == pytest.approx(1.0)
     assert average_precision(np.array([0.9]), np.array([True]), 2) == pytest.approx(0.5)
@@ -139,7 +140,10 @@ def test_class_whose_predictions_are_all_ignored_scores_zero():
 def test_bad_input_names_the_argument():
     gt = [1] * 10
     with pytest.raises(ValueError, match="min_region_size"):
-        instance_ap([scene(gt, {1: 0}, [])], min_region_size=0)
+        instance_ap([scene(gt, {1: 0}, [])], min_region_size=-1)
+    # min_region_size 0 is 1: an empty prediction is dropped, not a false positive.
+    empty = scene(gt, {1: 0}, [([], 0, 0.9), (range(0, 10), 0, 0.5)])
+    assert instance_ap([empty], min_region_size=0)["AP50"] == 1.0
     with pytest.raises(ValueError, match="class_names"):
         instance_ap([scene(gt, {1: 7}, [])], NAMES)
     with pytest.raises(ValueError, match="pred_scores"):
