@@ -197,6 +197,24 @@ def test_knife_slices_and_microwave_toaster_cook(env):
     assert event.get_object(bread_slices[1])["isCooked"]
 
 
+def test_slices_appear_inside_the_sliced_object(env):
+    """A loaf cut inside FloorPlan1's garbage can: every slice within the loaf's box, still in the can (its pieces
+    once spread 0.28 m from the loaf's centre, into the wall)."""
+    event = env.last_event
+    bread, can = ids(event, "Bread")[0], ids(event, "GarbageCan")[0]
+    carry(env, bread, can)
+    event = act(env, "PickupObject", objectId=ids(event, "Knife")[0], forceAction=True)
+    corners = np.asarray(event.get_object(bread)["axisAlignedBoundingBox"]["cornerPoints"])
+    lo, hi = corners.min(0) - 1e-6, corners.max(0) + 1e-6
+    event = act(env, "SliceObject", objectId=bread, forceAction=True)
+    slices = [o for o in event.metadata["objects"] if o["objectId"].startswith(bread + "|BreadSliced_")]
+    assert len(slices) > 1
+    for piece in slices:
+        centre = np.array([piece["axisAlignedBoundingBox"]["center"][k] for k in "xyz"])
+        assert np.all(centre >= lo) and np.all(centre <= hi), piece["objectId"]
+        assert piece["parentReceptacles"][0] == can
+
+
 def test_coffee_machine_fills_mug(env):
     event = env.last_event
     mug, machine = ids(event, "Mug")[0], ids(event, "CoffeeMachine")[0]

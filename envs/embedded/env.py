@@ -211,16 +211,17 @@ class EmbeddedEnv(Env):
                 world.objects[piece.object_id] = piece
 
     def _spawn_pieces(self, obj: SimObject) -> None:
+        """Cut ``obj``: its pieces appear inside its bounds, as AI2-THOR swaps in a sliced prefab at the object's pose
+        (``SliceObject.cs``): side by side along its longer side, overlapping and resting on one another when they do
+        not fit side by side (a small apple's slices lie in a pile)."""
         world = self.world
         pieces = [o for o in world.objects.values() if o.spawned_from == obj.object_id]
         pose = world.pose(obj)
         parent = world.objects.get(obj.parent) if obj.parent else None
-        n = len(pieces)
-        for k, piece in enumerate(pieces):
+        for piece, local in zip(pieces, _piece_spots(obj, pieces)):
             piece.in_world, piece.disabled = True, False
             piece.is_cooked = obj.is_cooked
-            offset = (k - (n - 1) / 2) * 2.1 * piece.shape.half_extents[0] * 0.9
-            world_pos = pose @ np.array([offset, 0.0, 0.0, 1.0])
+            world_pos = pose @ np.append(local, 1.0)
             if obj.held:
                 piece.held = False
             if parent is not None:
@@ -850,6 +851,27 @@ class EmbeddedEnv(Env):
             parents = [pid for pid in (listed[obj.object_id].get("parentReceptacles") or []) if pid in world.objects]
             if not obj.held and parents:
                 world.relocalise(obj, world.objects[parents[0]], obj.pos, obj.yaw)
+
+
+def _piece_spots(obj: SimObject, pieces: list[SimObject]) -> list[np.ndarray]:
+    """Frame origins (bottom centres), in ``obj``'s frame, for its pieces: spread along its longer horizontal side with
+    every piece inside its footprint; where they overlap, each rests on the one before it."""
+    lo, hi = obj.local_bounds
+    axis = 0 if hi[0] - lo[0] >= hi[1] - lo[1] else 1
+    centre = (lo + hi) / 2
+    n = len(pieces)
+    spots = []
+    height = float(lo[2])
+    for k, piece in enumerate(pieces):
+        half = float(piece.shape.half_extents[axis])
+        reach = max(0.0, (hi[axis] - lo[axis]) / 2 - half)  # how far a piece's centre may go and stay inside
+        spacing = min(2.0 * half, 2.0 * reach / (n - 1)) if n > 1 else 0.0
+        spot = np.array([centre[0], centre[1], height])
+        spot[axis] += (k - (n - 1) / 2) * spacing
+        spots.append(spot)
+        if spacing < 2.0 * half - 1e-9:  # the next piece overlaps this one: it lies on top
+            height += 2.0 * float(piece.shape.half_extents[2])
+    return spots
 
 
 def _check_agent_fits(state: dict, scene: Scene) -> None:
