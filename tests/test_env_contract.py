@@ -36,7 +36,8 @@ def test_event_fields(env):
     assert event.depth_frame.shape == (h, w) and event.depth_frame.dtype == np.float32
     assert event.instance_segmentation_frame.shape == (h, w, 3)
     assert event.metadata["lastActionSuccess"] is True and bool(event)
-    for key in ("agent", "cameraPosition", "fov", "objects", "inventoryObjects", "errorMessage"):
+    for key in ("agent", "cameraPosition", "fov", "objects", "inventoryObjects", "errorMessage", "currentTime",
+                "heldObjectPose"):
         assert key in event.metadata
     assert event.metadata["agent"]["position"]["y"] == pytest.approx(0.9009992, abs=0.01)
     for obj in event.metadata["objects"]:

@@ -197,6 +197,23 @@ def test_knife_slices_and_microwave_toaster_cook(env):
     assert event.get_object(bread_slices[1])["isCooked"]
 
 
+def test_metadata_carries_current_time_and_held_object_pose(env):
+    """AI2-THOR's metadata schema (ai2thor/tests/data/metadata-schema.json) requires both."""
+    first = env.last_event.metadata
+    mug = ids(env.last_event, "Mug")[0]
+    event = act(env, "PickupObject", objectId=mug, forceAction=True)
+    meta = event.metadata
+    assert meta["currentTime"] >= first["currentTime"] >= 0.0
+    pose = meta["heldObjectPose"]
+    assert set(pose) == {"position", "rotation", "localPosition", "localRotation"}
+    assert all(pose["position"][k] == pytest.approx(event.get_object(mug)["position"][k]) for k in "xyz")
+    local = pose["localPosition"]
+    assert 0.3 < local["z"] < 1.0 and 0.0 < local["x"] < 0.3, "held ahead of the agent, slightly right"
+    turned = act(env, "RotateRight").metadata["heldObjectPose"]
+    assert all(turned["localPosition"][k] == pytest.approx(local[k]) for k in "xyz"), "the hand turns with the agent"
+    assert turned["position"] != pose["position"]
+
+
 def test_slices_appear_inside_the_sliced_object(env):
     """A loaf cut inside FloorPlan1's garbage can: every slice within the loaf's box, still in the can (its pieces
     once spread 0.28 m from the loaf's centre, into the wall)."""

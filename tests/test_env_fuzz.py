@@ -183,7 +183,6 @@ def run_fuzz(scene: str, actions: int, round_trip_every: int, size: int = 96) ->
                     report.malformed_calls += 1
                     with pytest.raises(ValueError, match=code):
                         env.step(action=action, **args)
-                    continue
                 else:
                     action, args = _valid_call(rng, event, reachable)
                     event = env.step(action=action, **args)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 import warnings
 import zlib
 from typing import Any, Callable
@@ -80,6 +81,7 @@ class EmbeddedEnv(Env):
         self._version = 0  # bumped whenever the world may have changed; keys the metadata cache
         self._raw_cache: tuple | None = None
         self.unknown_state_objects: list[str] = []
+        self._reset_time = time.monotonic()
         """objectIds of the last ``initial_state`` that this world lacks (left out, with a warning)."""
         self._static_cache: dict[str, dict] = {}  # per object: metadata fixed by its type and shape
         self._seg_lut: np.ndarray | None = None  # instance index -> segmentation colour, per scene
@@ -114,6 +116,7 @@ class EmbeddedEnv(Env):
             self.renderer.close()
         self.scene = scene
         self.unknown_state_objects = []
+        self._reset_time = time.monotonic()  # metadata currentTime: seconds since the scene was loaded
         self._pixel_counts, self._raw_cache = None, None  # both belong to the previous scene
         self._static_cache, self._seg_lut = {}, None
         self._add_slice_pieces()
@@ -139,9 +142,7 @@ class EmbeddedEnv(Env):
         args = {key: value for key, value in args.items() if value is not None}  # None = not given, as in AI2-THOR
         problem = invalid_argument(name, args)
         if problem is not None:  # envs.validation: a bad value fails the action and changes nothing
-            event = self._emit(name, False, problem, None)
-            event.metadata["errorCode"] = "InvalidArgument"
-            return event
+            return self._emit(name, False, problem, None, error_code="InvalidArgument")
         interaction = name in INTERACTION_ACTIONS
         held_before = [o.object_id for o in self._held()]
         if interaction:
@@ -413,7 +414,7 @@ class EmbeddedEnv(Env):
             meta["controlledObjects"] = list(o.controls)
         return meta
 
-    def _emit(self, action: str, success: bool, error: str, result: Any) -> Event:
+    def _emit(self, action: str, success: bool, error: str, result: Any, error_code: str = "ActionFailed") -> Event:
         world = self.world
         self.renderer.sync(world)
         rgb, depth, instance = self.renderer.render()
@@ -428,7 +429,7 @@ class EmbeddedEnv(Env):
             "lastAction": action,
             "lastActionSuccess": bool(success),
             "errorMessage": error,
-            "errorCode": "" if success else "ActionFailed",
+            "errorCode": "" if success else error_code,
             "actionReturn": result,
             "agent": {"name": "agent", "position": agent.thor_position(),
                       "rotation": {"x": 0.0, "y": float(agent.yaw), "z": 0.0},
@@ -440,7 +441,8 @@ class EmbeddedEnv(Env):
             "screenHeight": self.height,
             "objects": objects,
             "inventoryObjects": [{"objectId": o.object_id, "objectType": o.object_type} for o in held],
-            "heldObjectPose": None,
+            "heldObjectPose": self._held_object_pose(held),
+            "currentTime": time.monotonic() - self._reset_time,
             "sceneBounds": self._scene_bounds(),
             "colors": [{"name": name, "color": list(colour)} for name, colour in self._colours.items()],
             "collided": False,
@@ -460,6 +462,21 @@ class EmbeddedEnv(Env):
                             instance_ids=instance if seg is not None else None,
                             instance_id_names=self.renderer.instance_names if seg is not None else None)
         return self._event
+
+    def _held_object_pose(self, held: list[SimObject]) -> dict:
+        """AI2-THOR's ``heldObjectPose``: the held object's pose (the empty hand's when nothing is held) in the world
+        and relative to the agent (``localPosition``: x right, y up, z ahead of the agent's position; ``localRotation``
+        y: yaw relative to the agent's)."""
+        world, agent = self.world, self.world.agent
+        pose = world.pose(held[0]) if held else world.hand_pose()
+        x, y, z = (THOR_TO_ZUP @ pose[:3, 3]).tolist()
+        yaw = object_yaw_to_thor(math.atan2(pose[1, 0], pose[0, 0]))
+        heading = math.radians(agent.yaw)
+        dx, dz = x - agent.x, z - agent.y
+        return {"position": {"x": x, "y": y, "z": z}, "rotation": {"x": 0.0, "y": yaw, "z": 0.0},
+                "localPosition": {"x": dx * math.cos(heading) - dz * math.sin(heading), "y": y - AGENT_Y,
+                                  "z": dx * math.sin(heading) + dz * math.cos(heading)},
+                "localRotation": {"x": 0.0, "y": wrap_degrees(yaw - agent.yaw), "z": 0.0}}
 
     def _scene_bounds(self) -> dict:
         room = self.world.room

@@ -104,15 +104,17 @@ class World:
         link = surfaces[surface].link if 0 <= surface < len(surfaces) else "base"
         return self.link_pose(obj, link)
 
-    def hand_pose(self, obj: SimObject) -> np.ndarray:
-        """Held objects float in front of the camera, low and slightly right, upright, as AI2-THOR's hand holds them."""
+    def hand_pose(self, obj: SimObject | None = None) -> np.ndarray:
+        """Held objects float in front of the camera, low and slightly right, upright, as AI2-THOR's hand holds them;
+        without ``obj``, where the empty hand is."""
         cam = self.agent.camera_to_world()
         forward = cam[:3, 2].copy()
         forward[2] = 0.0
         forward /= np.linalg.norm(forward)
         right = cam[:3, 0]
-        hz = obj.shape.half_extents[2]
-        reach = 0.45 + max(obj.shape.half_extents[0], obj.shape.half_extents[1])
+        half = obj.shape.half_extents if obj is not None else (0.0, 0.0, 0.0)
+        hz = half[2]
+        reach = 0.45 + max(half[0], half[1])
         centre = cam[:3, 3] + reach * forward + 0.12 * right
         centre[2] = cam[2, 3] - 0.35 - hz
         return transform(centre, math.atan2(forward[1], forward[0]) - math.pi / 2)
