@@ -6,6 +6,9 @@
   ``color_to_object_id`` map between colours (tuples) and objectIds; ``instance_masks`` {objectId: (H, W) bool} and
   ``instance_detections2D`` {objectId: [x1, y1, x2, y2]} (inclusive pixel box) are derived from it lazily.
 * ``metadata``: AI2-THOR's metadata dict (``agent``, ``objects``, ``lastActionSuccess``, ``errorMessage``, ...).
+* ``instance_index`` and ``instance_index_names`` (ours, optional): an (H, W) int image of indices into
+  ``instance_index_names`` (-1 = nothing), the same segmentation as ``instance_segmentation_frame`` in a form that
+  needs no colour lookup; a backend that renders one hands it over, and masks are then read from it.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ class Event:
         depth_frame: np.ndarray | None = None,
         instance_segmentation_frame: np.ndarray | None = None,
         object_id_to_color: Mapping[str, tuple] | None = None,
-        instance_ids: np.ndarray | None = None,
-        instance_id_names: list[str] | None = None,
+        instance_index: np.ndarray | None = None,
+        instance_index_names: list[str] | None = None,
     ):
         self.metadata = metadata
         self.frame = frame
@@ -61,9 +64,8 @@ class Event:
         self.instance_segmentation_frame = instance_segmentation_frame
         self.object_id_to_color: dict[str, tuple] = dict(object_id_to_color or {})
         self.color_to_object_id: dict[tuple, str] = {tuple(c): o for o, c in self.object_id_to_color.items()}
-        # Optional fast path: an (H, W) int index image and its index -> objectId table (-1 = nothing).
-        self._instance_ids = instance_ids
-        self._instance_id_names = instance_id_names
+        self.instance_index = instance_index
+        self.instance_index_names = instance_index_names
         self._name_index: dict[str, int] | None = None
         self._masks = _LazyMasks(self)
         self._detections: dict[str, list[int]] | None = None
@@ -110,17 +112,17 @@ class Event:
 
     def object_id_at(self, row: int, col: int) -> str | None:
         """objectId whose segmentation colour is at pixel (row, col), or None."""
-        if self._instance_ids is not None:
-            idx = int(self._instance_ids[row, col])
-            return None if idx < 0 else self._instance_id_names[idx]
+        if self.instance_index is not None:
+            idx = int(self.instance_index[row, col])
+            return None if idx < 0 else self.instance_index_names[idx]
         if self.instance_segmentation_frame is None:
             return None
         return self.color_to_object_id.get(tuple(int(c) for c in self.instance_segmentation_frame[row, col]))
 
     def _present_object_ids(self) -> list[str]:
-        if self._instance_ids is not None:
-            present = np.unique(self._instance_ids)
-            return [self._instance_id_names[i] for i in present if i >= 0]
+        if self.instance_index is not None:
+            present = np.unique(self.instance_index)
+            return [self.instance_index_names[i] for i in present if i >= 0]
         if self.instance_segmentation_frame is None:
             return []
         flat = self.instance_segmentation_frame.reshape(-1, 3)
@@ -129,10 +131,10 @@ class Event:
                 if tuple(int(x) for x in c) in self.color_to_object_id]
 
     def _mask_of(self, object_id: str) -> np.ndarray:
-        if self._instance_ids is not None:
+        if self.instance_index is not None:
             if self._name_index is None:
-                self._name_index = {name: i for i, name in enumerate(self._instance_id_names)}
-            return self._instance_ids == self._name_index[object_id]
+                self._name_index = {name: i for i, name in enumerate(self.instance_index_names)}
+            return self.instance_index == self._name_index[object_id]
         colour = np.array(self.object_id_to_color[object_id], dtype=np.uint8)
         return np.all(self.instance_segmentation_frame == colour, axis=-1)
 

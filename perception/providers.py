@@ -55,9 +55,9 @@ def segmentation_index_image(event) -> tuple[np.ndarray, list[str]]:
 
     Colours are packed into one int so a single ``np.unique`` labels the whole frame, which is much cheaper than one
     full-frame comparison per object."""
-    index_image = getattr(event, "_instance_ids", None)
+    index_image = getattr(event, "instance_index", None)
     if index_image is not None:  # the Event's own (H, W) index image, when the backend provides one
-        return np.asarray(index_image), list(event._instance_id_names)
+        return np.asarray(index_image), list(event.instance_index_names)
     seg = np.asarray(event.instance_segmentation_frame)
     packed = (seg[..., 0].astype(np.int32) << 16) | (seg[..., 1].astype(np.int32) << 8) | seg[..., 2].astype(np.int32)
     colours, inverse = np.unique(packed.reshape(-1), return_inverse=True)
@@ -89,7 +89,7 @@ class GroundTruthProvider(PerceptionProvider):
 
     def detect(self, event) -> Detections:
         objects = {o["objectId"]: o for o in event.metadata.get("objects", [])}
-        if event.instance_segmentation_frame is not None or getattr(event, "_instance_ids", None) is not None:
+        if event.instance_segmentation_frame is not None or getattr(event, "instance_index", None) is not None:
             labels, names = segmentation_index_image(event)
             masks_by_id = {name: labels == k for k, name in enumerate(names) if name in objects}
         else:

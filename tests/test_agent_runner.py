@@ -106,7 +106,7 @@ class _GuardedEnv:
         self.real_event = event
         guarded = SimpleNamespace(**{k: getattr(event, k) for k in (
             "frame", "depth_frame", "instance_segmentation_frame", "color_to_object_id", "object_id_to_color",
-            "_instance_ids", "_instance_id_names")})
+            "instance_index", "instance_index_names")})
         guarded.metadata = dict(event.metadata, objects=_Forbidden())
         return guarded
 

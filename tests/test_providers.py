@@ -58,7 +58,7 @@ def test_gt_provider_reads_an_events_index_image_like_its_colours():
     event = scene_event()
     labels, names = segmentation_index_image(event)
     assert sorted(names) == sorted(event.instance_masks)
-    indexed = Event(event.metadata, event.frame, event.depth_frame, instance_ids=labels, instance_id_names=names)
+    indexed = Event(event.metadata, event.frame, event.depth_frame, instance_index=labels, instance_index_names=names)
     by_colour, by_index = GroundTruthProvider().detect(event), GroundTruthProvider().detect(indexed)
     assert by_index.instance_ids == by_colour.instance_ids and np.array_equal(by_index.masks, by_colour.masks)
 

@@ -459,8 +459,8 @@ class EmbeddedEnv(Env):
             seg = self._seg_lut[instance]  # index -1 (nothing) reads the last row, black
         self._event = Event(metadata, frame=rgb, depth_frame=depth if self.render_depth else None,
                             instance_segmentation_frame=seg, object_id_to_color=self._colours if seg is not None else None,
-                            instance_ids=instance if seg is not None else None,
-                            instance_id_names=self.renderer.instance_names if seg is not None else None)
+                            instance_index=instance if seg is not None else None,
+                            instance_index_names=self.renderer.instance_names if seg is not None else None)
         return self._event
 
     def _held_object_pose(self, held: list[SimObject]) -> dict:

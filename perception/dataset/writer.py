@@ -77,8 +77,8 @@ class SequenceWriter:
 
     def _check(self, event) -> None:
         expected = (self.height, self.width)
-        segmentation = ("instance_segmentation_frame" if getattr(event, "_instance_ids", None) is None
-                        else "_instance_ids")
+        segmentation = ("instance_segmentation_frame" if getattr(event, "instance_index", None) is None
+                        else "instance_index")
         for name in ("frame", "depth_frame", segmentation):
             image = getattr(event, name)
             if image is None:
