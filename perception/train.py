@@ -524,11 +524,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "with a frozen --init-backbone (default: odin; a resumed run keeps its own)")
     parser.add_argument("--data", type=Path, default=None,
                         help="dataset directory from perception.make_dataset (required for a new run; a resumed "
-                             "run defaults to the one its last leg used)")
+                             "run: its last leg's)")
     parser.add_argument("--out", type=Path, required=True,
                         help="run directory (checkpoints, losses.csv, train_config.json, legs.jsonl); a run already "
                              "there is resumed")
-    parser.add_argument("--splits", nargs="+", default=["train"], help="dataset splits to train on")
+    parser.add_argument("--splits", nargs="+", default=None,
+                        help="dataset splits to train on (default: train; a resumed run: its last leg's)")
     parser.add_argument("--views", type=int, default=None, help="override the recipe's views per 3D sample")
     parser.add_argument("--resolution", type=int, default=None,
                         help="override the recipe's model input size in pixels (recipes: 128)")
@@ -553,10 +554,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--save-minutes", type=float, default=5.0, help="checkpoint every this many minutes")
     parser.add_argument("--resume", action="store_true",
                         help="require a checkpoint in --out to resume from; the budget may then be left out")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (CPU; default: torch's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads (CPU; default: torch's choice; a resumed run: its last leg's)")
     parser.add_argument("--device", default=None, help="cpu / cuda / cuda:1 (default: cuda if available)")
     parser.add_argument("--max-scenes", type=int, default=None,
-                        help="use only the first N training sequences (default: all)")
+                        help="use only the first N training sequences (default: all; a resumed run: as its last leg)")
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed (recipes: 0)")
     parser.add_argument("--init-backbone", type=Path, default=None, metavar="CHECKPOINT",
                         help="start the ResNet backbone from this .safetensors checkpoint (same config); required "
@@ -638,15 +640,20 @@ def run(args, command: str = "") -> dict:
     from .data import dataset_vocabulary, load_scenes, make_2d_batch, make_3d_batch, sequence_dirs
 
     started = time.monotonic()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    dist_info = init_distributed()
-    device = pick_device(dist_info, args.device)
     out = args.out
     weights, trainer_file = checkpoint_paths(out)
     resuming = weights.is_file() and trainer_file.is_file()
     if args.resume and not resuming:
         raise FileNotFoundError(f"--resume: no checkpoint {weights} + {trainer_file.name} to resume from")
+    last_leg = next((r for r in reversed(read_legs(out)) if r.get("event") == "start"), {}) if resuming else {}
+    # Left out of a resumed leg's command: as its last leg had them (the data a run draws from must not change).
+    threads = args.threads or last_leg.get("threads")
+    splits = args.splits or last_leg.get("splits") or ["train"]
+    max_scenes = args.max_scenes if args.max_scenes is not None else last_leg.get("max_scenes")
+    if threads:
+        torch.set_num_threads(int(threads))
+    dist_info = init_distributed()
+    device = pick_device(dist_info, args.device)
     if resuming and args.config is None:  # the checkpoint's own config, norm included
         model_config, norm_notice = OdinConfig.from_json(weights.with_suffix(".json")), None
     else:
@@ -663,7 +670,7 @@ def run(args, command: str = "") -> dict:
                                            getattr(args, "change_budget", False))
     data = args.data
     if data is None:
-        data = next((Path(r["data"]) for r in reversed(read_legs(out)) if r.get("data")), None) if resuming else None
+        data = Path(last_leg["data"]) if last_leg.get("data") else None
         if data is None:
             raise ValueError("give --data DIR (a dataset from perception.make_dataset)" + (
                 f"; {out / LEGS_FILE} records none" if resuming else ""))
@@ -679,7 +686,7 @@ def run(args, command: str = "") -> dict:
                     "stop": budget.spent(step, run_seconds), "finished": True, "budget": budget.to_dict(),
                     "checkpoint": str(weights)}
 
-    directories = sequence_dirs(data, args.splits)[:args.max_scenes]
+    directories = sequence_dirs(data, splits)[:max_scenes]
     vocabulary = dataset_vocabulary(data)
     scenes = load_scenes(directories, config.resolution, progress=dist_info.is_main)
     frame_refs = [(s, f) for s, scene in enumerate(scenes) for f in range(len(scene))]
@@ -704,7 +711,7 @@ def run(args, command: str = "") -> dict:
             tmp = out / (TRAIN_CONFIG_FILE + ".tmp")
             tmp.write_text(json.dumps(
                 {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "budget": budget.to_dict(),
-                 "data": str(data), "splits": args.splits, "sequences": len(scenes), "command": command,
+                 "data": str(data), "splits": splits, "sequences": len(scenes), "command": command,
                  "init_backbone": None if args.init_backbone is None else str(args.init_backbone),
                  "init_weights": None if getattr(args, "init_weights", None) is None else str(args.init_weights),
                  "norm_notice": norm_notice}, indent=1) + "\n")
@@ -713,7 +720,8 @@ def run(args, command: str = "") -> dict:
                          "command": command, "step": step, "run_seconds": round(run_seconds, 1),
                          "budget": budget.to_dict(), "budget_notice": budget_notice,
                          "leg_limit": {"steps": args.leg_steps, "minutes": args.leg_minutes},
-                         "data": str(data), "sequences": len(scenes), "device": str(device),
+                         "data": str(data), "splits": splits, "max_scenes": max_scenes, "sequences": len(scenes),
+                         "device": str(device),
                          "world_size": dist_info.world_size, "threads": torch.get_num_threads(),
                          "losses_rows_dropped": dropped})
     trained = model

@@ -186,6 +186,7 @@ def test_a_run_stopped_and_resumed_follows_the_uninterrupted_schedule(box_datase
     starts = [r for r in records if r["event"] == "start"]
     assert [r["leg"] for r in starts] == [1, 2, 3] and [r["step"] for r in starts] == [0, 7, 13]
     assert "--resume --leg-steps 6" in starts[1]["command"] and starts[1]["losses_rows_dropped"] == 1
+    assert all(r["threads"] == 1 and r["splits"] == ["train"] and r["data"] == str(box_dataset) for r in starts)
     assert [r["stop"] for r in records if r["event"] == "stop"] == ["leg-steps", "leg-steps", "max-steps"]
 
     # Done: the same command again loads nothing and takes no step.
@@ -291,3 +292,14 @@ def test_init_weights_fine_tunes_a_checkpoint_at_another_resolution(box_dataset,
     assert json.loads((tuned / "train_config.json").read_text())["init_weights"].endswith("last.safetensors")
     with pytest.raises(SystemExit):
         train.parse_args(argv + ["--init-backbone", str(first / "last.safetensors")])
+
+
+def test_a_resumed_leg_takes_what_it_leaves_out_from_the_run(box_dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_main(box_dataset, out, "--max-steps", "4", "--leg-steps", "2", "--max-scenes", "1") == 0
+    assert train.main(["--out", str(out), "--resume"]) == 0  # config, recipe, data, threads, scenes, budget: stored
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 4
+    first, second = [r for r in train.read_legs(out) if r["event"] == "start"]
+    for key in ("data", "splits", "max_scenes", "threads", "budget", "sequences"):
+        assert second[key] == first[key], key
+    assert second["max_scenes"] == 1 and second["threads"] == 1
