@@ -18,6 +18,7 @@ a 2D sample is one frame. Ground-truth masks live on the stride-4 grid of ``pred
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,11 +123,23 @@ def cell_coverage(instance: np.ndarray, class_of_instance: np.ndarray, grid: int
             np.round(np.stack(shares) * 255.0).astype(np.uint8))
 
 
-def load_scenes(directories: list[Path], size: int, progress: bool = True) -> list[SceneArrays]:
+def load_scenes(directories: list[Path], size: int, progress: bool = True, workers: int | None = None) -> list[SceneArrays]:
+    """Every sequence at ``size``, in order. ``workers`` threads (default: the machine's cores, at most 16) share the
+    work: decoding and resampling run in OpenCV and NumPy, which release the GIL."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm import tqdm
 
-    return [resize_sequence(d, size) for d in tqdm(directories, desc="loading sequences", unit="seq",
-                                                  disable=not progress)]
+    workers = max(1, min(16, os.cpu_count() or 1) if workers is None else workers)
+    bar = tqdm(total=len(directories), desc="loading sequences", unit="seq", disable=not progress)
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(resize_sequence, d, size) for d in directories]
+        scenes = []
+        for future in futures:
+            scenes.append(future.result())
+            bar.update()
+    bar.close()
+    return scenes
 
 
 def pick_views(num_frames: int, num_views: int, rng: random.Random, max_stride: int = 2,
