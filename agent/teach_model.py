@@ -1,6 +1,6 @@
 """TEACh's model plug-in interface, and an :class:`~agent.base.EpisodeAgent` that drives any such model.
 
-:class:`TeachModel` mirrors TEACh's ``inference/teach_model.py`` (``reference/teach/teach.md``, section 7), so a model
+:class:`TeachModel` mirrors TEACh's ``src/teach/inference/teach_model.py`` (``alexa/teach`` at 903191e), so a model
 written for TEACh's ``teach_inference`` runs under our runner unchanged (``--model package.module:Class``), and a model
 written here runs under TEACh's. :class:`TeachModelAgent` adapts one to our runner: it turns our frames into PIL images,
 calls the model as TEACh's ``InferenceRunnerBase`` does, and turns its ``(action, obj_relative_coord)`` answer into an

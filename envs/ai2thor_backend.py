@@ -1,7 +1,8 @@
 """The real AI2-THOR backend: an adapter from ``ai2thor.controller.Controller`` (the Unity simulator) to ``Env``.
 
 It drives the controller the way TEACh's wrapper does (``alexa/teach`` ``src/teach/simulators/simulator_THOR.py`` at
-903191e; ``reference/teach/teach.md`` sections 7-8, ``reference/ai2thor/ai2thor.md`` sections 1.1-1.5):
+903191e: ``__launch_simulator``, ``add_interaction``, ``restore_scene_object_locs_and_states``), through the API of the
+``ai2thor`` 3.1.0 / 5.0.0 wheels (``ai2thor/controller.py``, ``ai2thor/server.py``):
 
 * TEACh's controller settings (gridSize 0.25, snapToGrid, visibilityDistance 1.5) plus depth and instance segmentation
   on every step, at the requested frame size and vertical field of view.

@@ -1,8 +1,8 @@
 """TEACh's click resolution: which object an ``(x, y)`` click on the egocentric frame means, and whether it is in reach.
 
 Follows ``SimulatorTHOR.__get_oid_at_frame_xy_with_affordance`` and the reach check in ``SimulatorTHOR.add_interaction``
-of TEACh (``alexa/teach`` ``src/teach/simulators/simulator_THOR.py`` at 903191e; ``reference/teach/teach.md``
-section 7).
+of TEACh (``alexa/teach`` ``src/teach/simulators/simulator_THOR.py`` at 903191e; the 900-pixel window and
+``hotspot_pixel_width`` 10 are its settings).
 Both backends call these functions, so a click means the same object in either world.
 """
 

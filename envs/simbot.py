@@ -4,8 +4,8 @@ TEACh's task checker reads these on top of AI2-THOR's own metadata. The rules fo
 (``alexa/teach`` ``src/teach/simulators/simulator_THOR.py`` at 903191e: ``__check_per_step_custom_properties``,
 ``__update_sink_interaction_outcomes``, ``__update_custom_coffee_prop``, ``__update_custom_property_cooked``,
 ``__update_custom_property_boiled``, ``__transfer_custom_metadata_on_slicing_cracking``, ``get_parent_receptacles`` and
-the Pickup/Place/Pour bookkeeping of ``add_interaction``); see ``reference/teach/teach.md`` section 8 and
-``reference/ai2thor/ai2thor.md`` section 4.
+the Pickup/Place/Pour bookkeeping of ``add_interaction``), on top of AI2-THOR's own state changes
+(ai2thor.allenai.org/ithor/documentation/object-state-changes).
 
 Properties and their values (TEACh's own types, since saved states and EDH ``state_changes`` compare them):
 

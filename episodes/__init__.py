@@ -10,7 +10,9 @@ Layout: ``formats`` (Game/EdhInstance/TfdInstance, read/build/write) over ``sche
 ``checker`` (goal conditions); ``state_diff`` (EDH state changes); ``metrics`` (SR, GC, path-length weighted);
 ``stats`` (the CLI).
 
-Sources: ``alexa/teach`` (HEAD 903191e; MIT) and the fact sheet ``/work/shared/reference/teach/teach.md``.
+Sources: ``alexa/teach`` at 903191e (MIT): ``src/teach/dataset/`` (formats, ``task_THOR.py``), ``src/teach/utils.py``,
+``src/teach/eval/compute_metrics.py`` and the data files of ``src/teach/meta_data_files/`` (shipped in
+``episodes/data/teach``).
 """
 
 from __future__ import annotations

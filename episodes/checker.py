@@ -2,8 +2,8 @@
 
 A re-implementation of ``alexa/teach`` ``src/teach/dataset/task_THOR.py`` (``check_episode_progress``,
 ``check_component_n_instances``, ``check_component_all_instances``, ``check_relation``, ``obj_satisfies_props``,
-``get_parent_receptacles``) and ``src/teach/utils.py:create_task_thor_from_state_diff`` (the EDH check task), with
-the counting rules of ``/work/shared/reference/teach/teach.md`` section 4-5, quirks included:
+``get_parent_receptacles``) and ``src/teach/utils.py:create_task_thor_from_state_diff`` (the EDH check task), both at
+903191e, with their counting rules, quirks included:
 
 - relation counts with tail determiner "a" are not capped; "all" components that succeed without steps add nothing;
 - the "Sliced" rule: a whole object that could be sliced into the primary type sets the instances to check to 1;

@@ -6,8 +6,8 @@ Close, ToggleOn, ToggleOff, Slice, Pour) are clicks ``x, y`` on the current fram
 recorded clicks reproduces the game. The click is a pixel of the target's mask for which TEACh's click resolution
 (``envs.clicks.resolve_click``, ``simulator_THOR.__get_oid_at_frame_xy_with_affordance``) returns that same object and
 the reach check passes. Navigation is the shortest path on the reachable grid (``envs.nav``), as TEACh's own
-navigation graph. Interactions are stored as TEACh's ``Interaction.to_dict`` writes them (``reference/teach/teach.md``
-section 1): motions with ``pose`` = [z, -x, y, 0, horizon, -yaw], object interactions with ``x``, ``y`` and ``oid``.
+navigation graph. Interactions are stored as TEACh's ``Interaction.to_dict`` writes them (``alexa/teach``
+``src/teach/dataset/interaction.py`` and ``actions.py`` at 903191e): motions with ``pose`` = [z, -x, y, 0, horizon, -yaw], object interactions with ``x``, ``y`` and ``oid``.
 
 The expert knows the ground truth (object ids and metadata) to *plan*; only the acting is restricted to clicks.
 """
@@ -15,7 +15,6 @@ The expert knows the ground truth (object ids and metadata) to *plan*; only the 
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -673,16 +672,10 @@ def solve(expert: Expert, task) -> None:
 
 
 def snapshot(env) -> dict:
-    """The TEACh state of ``env`` now (a deep copy).
-
-    Object ``name`` fields are rewritten from a stable digest of the object id: the embedded env derives them from
-    Python's per-process salted ``hash()``, which would make the same seed write different JSON in another process.
-    """
-    state = copy.deepcopy(env.export_state())
-    for obj in state.get("objects", []):
-        digest = hashlib.sha1(obj["objectId"].encode()).hexdigest()[:8]
-        obj["name"] = f"{obj['objectType']}_{digest}"
-    return state
+    """The TEACh state of ``env`` now (a deep copy). Object ``name`` fields are the env's own (the embedded env
+    derives them from a CRC-32 of the object id, the same in every process), so a recorded state names objects as the
+    live events do."""
+    return copy.deepcopy(env.export_state())
 
 
 __all__ = ["Cut", "Expert", "ExpertFailure", "MOTIONS", "OBJECT_ACTIONS", "Trace", "find_click", "snapshot",

@@ -2,7 +2,8 @@
 
     python -m episodes.generate --split valid_seen --n 20 --seed 0 --out DATA [--images]
 
-Per game (TEACh, Padmakumar et al., AAAI 2022; formats in ``reference/teach/teach.md``): a floorplan of the split
+Per game (TEACh, Padmakumar et al., AAAI 2022; formats as ``alexa/teach`` ``src/teach/dataset/`` writes them at
+903191e): a floorplan of the split
 (TEACh's ALFRED split files, ``envs.scenes.floorplans``), an initial state (``InitialRandomSpawn``, some dishes dirty,
 every appliance off and every door shut, the driver at a random reachable pose looking down 30 degrees as TEACh starts
 after a LookDown), a task of one of the 12 families with parameters valid in that scene, a scripted expert solving it
@@ -266,8 +267,7 @@ def generate_game(split: str, seed: int, index: int, keep_frames: bool = False, 
             continue
         for _ in range(SCENE_TRIES):  # a scene may lack what the family needs (a kitchen without a plant)
             scene = fitting[int(rng.integers(len(fitting)))]
-            # A fresh simulator per scene: the embedded env's reset to another floorplan reuses a stale per-pixel
-            # cache (see the report); a fresh one also keeps every game independent of the ones before it.
+            # A fresh simulator per scene keeps every game independent of the games generated before it.
             with make_env(width=width, height=height, seed=seed) as env:
                 params = prepare_world(env, scene, rng, family)
                 if params is None:

@@ -149,3 +149,11 @@ def test_unknown_state_objects_are_reported(small_env):
     assert env.unknown_state_objects == ["Spaceship|+01.00|+00.00|+01.00"]
     env.reset(scene="FloorPlan1")
     assert env.unknown_state_objects == []
+
+
+def test_recorded_states_name_objects_as_live_events(small_env):
+    from episodes.expert import snapshot
+
+    event = small_env.reset(scene="FloorPlan1")
+    live = {o["objectId"]: o["name"] for o in event.metadata["objects"]}
+    assert {o["objectId"]: o["name"] for o in snapshot(small_env)["objects"]} == live

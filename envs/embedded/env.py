@@ -1,7 +1,9 @@
 """``EmbeddedEnv``: our AI2-THOR-compatible household simulator (procedural rooms, MuJoCo rendering, CPU, headless).
 
-Action names, arguments, failure reporting and state changes follow AI2-THOR 3.x as documented in
-``reference/ai2thor/ai2thor.md`` (sections 1.3, 1.4, 4); object interaction by screen coordinates ``x, y`` in [0, 1] is
+Action names, arguments, failure reporting and state changes follow AI2-THOR 3.x as its documentation describes them
+(ai2thor.allenai.org/ithor/documentation: ``navigation``, ``interactive-physics``, ``object-state-changes``) and its
+client reports them (``ai2thor/controller.py`` and ``ai2thor/server.py`` of the ``ai2thor`` 3.1.0 wheel); object
+interaction by screen coordinates ``x, y`` in [0, 1] is
 resolved as TEACh's wrapper resolves clicks (``envs.clicks``: exact pixel first, then a +-10 px square; reach 1.5 m),
 and the TEACh custom "simbot" properties are maintained by ``envs.simbot`` after every interaction, as TEACh does.
 """
