@@ -10,9 +10,9 @@ pixels in a 300 px frame, which nearest sampling to a 32 x 32 grid would keep as
 target of the right size and place. This plays the part of Mask2Former's point-sampled mask loss, which reads the
 ground truth at full resolution at each sampled point (Cheng et al., CVPR 2022, section 3.3 / ``point_sample``).
 
-Samples follow ODIN's recipe (``reference/odin/odin.md`` section 7): a 3D sample is V consecutive frames of one scene
-from a random start with a random stride (wrapping around), with p=0.5 a random subset of them kept ("camera drop");
-a 2D sample is one frame. Ground-truth masks live on the stride-4 grid of ``pred_masks``.
+Samples follow ODIN's recipe (``ayushjain1144/odin`` at 9c67a0b, ``dataset_mapper_scannet.py``): a 3D sample is V
+consecutive frames of one scene from a random start with a random stride (wrapping around), with p=0.5 a random subset
+of them kept ("camera drop"); a 2D sample is one frame. Ground-truth masks live on the stride-4 grid of ``pred_masks``.
 """
 
 from __future__ import annotations

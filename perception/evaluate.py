@@ -4,7 +4,8 @@
     python -m perception.evaluate --checkpoint runs/odin_2d/last.safetensors --data ... --fusion off   # 2D, lifted
     python -m perception.evaluate --checkpoint ... --data ... --context-views 1 4 8 0                 # context ablation
 
-Protocol (``reference/odin/odin.md`` section 9), on unseen floorplans (``valid_unseen`` + ``test_unseen``):
+Protocol (``ayushjain1144/odin`` at 9c67a0b: ``odin/data_video/``), on unseen floorplans (``valid_unseen`` +
+``test_unseen``):
 
 * **3D**: the points of every view with depth, at model resolution, voxelised (``--voxel``, 5 cm) into one cloud per
   sequence. A voxel's ground truth is the instance most of its pixels show (0 = no object). A predicted instance owns
@@ -35,7 +36,7 @@ from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 
 DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
 SKIP_CLASSES = ("Floor", "Wall")
-"""Left out of AP as in ODIN's AI2-THOR evaluation (``SKIP_CLASSES``; reference/odin/odin.md section 8)."""
+"""Left out of AP as in ODIN's AI2-THOR evaluation (``SKIP_CLASSES`` of ``scripts/ai2thor/ai2thor_resnet.sh``)."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:

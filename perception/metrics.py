@@ -1,10 +1,10 @@
 """3D instance-segmentation AP / AP50 / AP25 computed as ScanNet's benchmark evaluator computes them.
 
-The rules below are those of ``BenchmarkScripts/3d_evaluation/evaluate_semantic_instance.py`` in ScanNet/ScanNet
-(commit a3c66b48f6c6c8d64e8b2b25b4f0ae2ffc75252d, the script's last change; functions ``evaluate_matches``,
-``compute_averages`` and ``assign_instances_for_scan``), the evaluator behind ODIN's ScanNet and AI2-THOR figures
-(``reference/odin/odin.md`` section 9). The code here is our own, written from those rules; the tests hold it against
-hand-made cases and against a separate reference written from the same rules.
+The rules below are those of ``BenchmarkScripts/3d_evaluation/evaluate_semantic_instance.py`` in ScanNet/ScanNet (commit
+a3c66b48f6c6c8d64e8b2b25b4f0ae2ffc75252d, the script's last change; functions ``evaluate_matches``, ``compute_averages``
+and ``assign_instances_for_scan``), the evaluator behind ODIN's ScanNet and AI2-THOR figures (``ayushjain1144/odin`` at
+9c67a0b ships it as ``odin/data_video/segmentation_benchmark/``). The code here is our own, written from those rules;
+the tests hold it against hand-made cases and against a separate reference written from the same rules.
 
 * **Points and classes.** Points are the evaluation units (here: the voxels of a sequence's fused cloud). A class is
   *evaluated* unless it is named in ``skip_classes``. Every point whose ground truth is no object, or an object of a

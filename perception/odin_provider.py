@@ -1,12 +1,12 @@
 """``odin`` and ``odin-2d`` perception providers: the ODIN model as the agent's per-step detector.
 
 ``odin`` runs the current view together with a bounded window of recent context views through ODIN's 3D path (views
-posed by ``envs.camera.event_camera_to_world``, points from the depth frame), as HELPER + ODIN runs ODIN on the last
-N egocentric views (``reference/odin/odin.md`` section 11); ``odin-2d`` runs the current frame alone through the 2D path
-of the same weights. ODIN runs incrementally: each view's per-view backbone features (stem, res2, res3 before
-fusion; :meth:`perception.odin.Odin.encode_views`) are computed once, when the view arrives, and cached with the view;
-every step re-runs the cross-view part over the cached window. Both return the current view's instances at the event's resolution; the memory update is the base
-class's.
+posed by ``envs.camera.event_camera_to_world``, points from the depth frame), as HELPER + ODIN runs ODIN on the last N
+egocentric views (``Gabesarch/HELPER`` at 51f1698); ``odin-2d`` runs the current frame alone through the 2D path of the
+same weights. ODIN runs incrementally: each view's per-view backbone features (stem, res2, res3 before fusion;
+:meth:`perception.odin.Odin.encode_views`) are computed once, when the view arrives, and cached with the view; every
+step re-runs the cross-view part over the cached window. Both return the current view's instances at the event's
+resolution; the memory update is the base class's.
 
 The default checkpoint is the shipped ``perception/checkpoints/small.safetensors`` (safetensors: loading runs no
 code; a missing, corrupt or mismatched file raises :class:`perception.odin.CheckpointError` naming it).

@@ -4,15 +4,15 @@
     python -m perception.train --config small --ablation no-3d-fusion --data ... --out runs/odin_small_2d
     torchrun --nproc_per_node 2 -m perception.train --config paper --data ... --out ...      # DDP, one GPU per rank
 
-Recipe (ODIN, Jain et al. 2024; ``reference/odin/odin.md`` sections 6-7): each step is either a 3D batch (V
-consecutive posed RGB-D views of one scene, xyz from depth and pose) or a 2D batch (single frames through the same
-weights without 3D fusion), drawn with probability ``--p3d``; Hungarian-matched class / BCE / dice losses with deep
-supervision; AdamW with weight decay 0.05 (none on norms, biases and embeddings: one rule,
+Recipe (ODIN, Jain et al. 2024; ``ayushjain1144/odin`` at 9c67a0b: ``train_odin.py``, ``scripts/ai2thor/``): each step
+is either a 3D batch (V consecutive posed RGB-D views of one scene, xyz from depth and pose) or a 2D batch (single
+frames through the same weights without 3D fusion), drawn with probability ``--p3d``; Hungarian-matched class / BCE /
+dice losses with deep supervision; AdamW with weight decay 0.05 (none on norms, biases and embeddings: one rule,
 :meth:`Odin.parameter_groups`), gradient-norm clipping, constant learning rate dropped 10x for the last part of the
 budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights), so the backbone learns at the full rate
 (``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
 
-Output in ``--out``: ``last.safetensors`` + ``last.json`` (weights and ``OdinConfig``;
+Output in ``--out``: ``last.safetensors`` + ``last.json`` + ``last.sha256`` (weights, ``OdinConfig``, the weights' hash;
 :mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser, step and clocks; tensors only, read with
 ``weights_only=True``), ``train_config.json`` (recipe, model, total budget and first command; written once, when the
 run starts), ``legs.jsonl`` (one line when each invocation starts and one when it stops: command, step, budget, stop
@@ -216,7 +216,7 @@ def build_model(model_config, train_config: TrainConfig, device) -> Odin:
 def init_backbone_from(model: Odin, checkpoint: Path) -> int:
     """Copy the ResNet backbone weights (``backbone.*``) of ``checkpoint`` into ``model``; returns tensors copied.
 
-    ODIN starts its backbone from 2D-pretrained weights (ImageNet / COCO, ``reference/odin/odin.md`` section 7); here
+    ODIN starts its backbone from 2D-pretrained weights (ImageNet / COCO, as its ``scripts/ai2thor/`` load them); here
     the 2D-pretrained backbone is one of our own checkpoints, e.g. the ``no-3d-fusion`` run's. Raises
     ``CheckpointError`` naming the file when it is unreadable or its backbone does not fit this model's config.
     """

@@ -4,8 +4,8 @@ From the reachable grid (``GetReachablePositions``, positions in ``metadata["act
 over the room (farthest-point sampling from a seeded start), visit them in a greedy nearest-neighbour tour with
 ``TeleportFull``, and at each one turn a full circle in 90 degree steps (``RotateRight``), capturing every heading
 looking down 30 degrees and level (``LookUp``/``LookDown``): up to 8 views per position (views of bare walls or floor
-are skipped). ODIN's AI2-THOR data teleports to
-random positions with random yaw (reference/odin/odin.md, sec. 8); the tour adds overlap between consecutive views.
+are skipped). ODIN's AI2-THOR data teleports to random positions with random yaw (``ayushjain1144/odin`` at 9c67a0b:
+``data_preparation/ai2thor/ai2thor_datagen.py``); the tour adds overlap between consecutive views.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The class vocabulary of exported datasets: every AI2-THOR object type of ``envs.ontology``, sorted, ids 1..N.
 
 Structure (walls, floor, ceiling) is not an object type in metadata and is left out, as ODIN's AI2-THOR evaluation skips
-Wall and Floor (reference/odin/odin.md, sec. 8); id 0 means "no object" in instance and semantic maps.
+Wall and Floor (``ayushjain1144/odin`` at 9c67a0b: ``SKIP_CLASSES`` in ``scripts/ai2thor/ai2thor_resnet.sh``); id 0
+means "no object" in instance and semantic maps.
 """
 
 from __future__ import annotations

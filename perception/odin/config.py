@@ -1,7 +1,7 @@
 """Configurations of the one ODIN model: ``tiny`` (tests), ``small`` (the shipped CPU model), ``paper`` (ODIN R50).
 
 The ``paper`` values follow ODIN's released configs (ayushjain1144/odin ``configs/scannet_context/{base,3d}.yaml`` plus
-the script overrides; see ``reference/odin/odin.md`` sections 1-6). ``small`` keeps the architecture and shrinks the
+the overrides of ``scripts/ai2thor/ai2thor_resnet.sh``, at 9c67a0b). ``small`` keeps the architecture and shrinks the
 widths and depths for CPU training. Measured CPU time of one training step (forward, losses, backward, AdamW) over
 8 views at 192x192 on ONE thread: about 2.1 s with depth (3D path) and 0.8 s without (2D path); the 3D overhead
 is mostly the exact k-NN searches (~0.45 s) and the res3 k-NN attention (~0.3 s per block, forward + backward).

@@ -6,7 +6,7 @@
   over matched pairs and divided by the number of ground-truth instances in the batch (at least 1).
 * Deep supervision: the same losses with equal weight on every decoder output (``loss_ce_0`` ... for the auxiliary
   ones); ``loss`` is the weighted total (class 2, mask 15, dice 6 in ODIN's scripts).
-(``reference/odin/odin.md`` section 6; Cheng et al. CVPR 2022 ``SetCriterion``.)
+(``ayushjain1144/odin`` at 9c67a0b: ``odin/modeling/criterion.py``; Cheng et al. CVPR 2022 ``SetCriterion``.)
 
 Targets per sample: ``labels`` (N,) long in [0, C) and ``masks`` (N, V, ceil(H/4), ceil(W/4)) bool at the stride of
 ``pred_masks``. ``valid`` (B, V, h, w) bool, optional, restricts supervision to pixels with depth (ODIN

@@ -1,11 +1,11 @@
 """Mask2Former-style masked-attention transformer decoder, reading masks out of 2D pixels or 3D voxels.
 
-Follows Cheng et al., "Masked-attention Mask Transformer" (CVPR 2022) as ODIN uses it
-(``odin_transformer_decoder.py``; ``reference/odin/odin.md`` section 4): learnable query features and query positional
-embeddings; per layer masked cross-attention -> self-attention -> FFN (post-norm, dropout 0); memory levels visited
-round-robin res5 -> res4 -> res3; the attention mask comes from the previous prediction (sigmoid < 0.5 is blocked,
-fully blocked rows are unblocked); heads (class + 3-layer mask-embedding MLP, after ``decoder_norm``) run on the
-initial queries and after every layer for deep supervision.
+Follows Cheng et al., "Masked-attention Mask Transformer" (CVPR 2022) as ODIN uses it (``ayushjain1144/odin`` at
+9c67a0b: ``odin/modeling/transformer_decoder/odin_transformer_decoder.py``): learnable query features and query
+positional embeddings; per layer masked cross-attention -> self-attention -> FFN (post-norm, dropout 0); memory levels
+visited round-robin res5 -> res4 -> res3; the attention mask comes from the previous prediction (sigmoid < 0.5 is
+blocked, fully blocked rows are unblocked); heads (class + 3-layer mask-embedding MLP, after ``decoder_norm``) run on
+the initial queries and after every layer for deep supervision.
 
 Masks are dot products of query embeddings with mask features: per pixel at stride 4 in 2D mode
 (:class:`PixelMaskReadout`), per 2 cm voxel in 3D mode (:class:`VoxelMaskReadout`), gathered back to the pixels so all

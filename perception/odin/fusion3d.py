@@ -1,8 +1,8 @@
 """3D cross-view fusion (ODIN's ``CrossViewPAnet``): voxelise the unprojected features of all views of a scene, attend
 over k nearest voxel neighbours with relative-position encodings, and copy the result back to the pixels.
 
-Follows ODIN (Jain et al., CVPR 2024, arXiv 2401.02416) as its code builds it (``reference/odin/odin.md`` section 2):
-``backproject.py voxelization`` / ``interpolate_feats_3d`` and ``cross_view_attention.py`` /
+Follows ODIN (Jain et al., CVPR 2024, arXiv 2401.02416) as its code builds it (``ayushjain1144/odin`` at 9c67a0b,
+``odin/modeling/``): ``backproject.py voxelization`` / ``interpolate_feats_3d`` and ``cross_view_attention.py`` /
 ``self_cross_attention_layers.py``, with pointops2 and torch-scatter replaced by plain PyTorch (``knn.py``,
 ``index_add_``).
 

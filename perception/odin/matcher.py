@@ -3,7 +3,8 @@
 Cost = class_weight * (-p(class)) + mask_weight * mean sigmoid BCE + dice_weight * dice loss (+1 smoothing), the mask
 terms on one random subset of points shared by all queries and targets of a sample (ODIN samples points uniformly in
 3D; there is no importance sampling). ODIN's scripts weigh class 2.0, mask 15.0, dice 6.0
-(``reference/odin/odin.md`` section 6). Assignment: ``scipy.optimize.linear_sum_assignment``.
+(``ayushjain1144/odin`` at 9c67a0b: ``odin/modeling/matcher.py``, ``scripts/ai2thor/ai2thor_resnet.sh``). Assignment:
+``scipy.optimize.linear_sum_assignment``.
 """
 
 from __future__ import annotations

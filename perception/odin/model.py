@@ -1,6 +1,7 @@
 """ODIN: one model for 2D images and multi-view RGB-D scenes (Jain et al., CVPR 2024, arXiv 2401.02416).
 
-The forward pass alternates 2D and 3D fusion as ODIN's code does (``reference/odin/odin.md`` sections 1-4):
+The forward pass alternates 2D and 3D fusion as ODIN's code does (``ayushjain1144/odin`` at 9c67a0b:
+``odin/odin_model.py``, ``odin/modeling/backbone/resnet.py``, ``odin/modeling/meta_arch/cross_view_attention.py``):
 
     images -> ResNet stem, res2, res3 [+3D], res4 [+3D], res5 [+3D]    (3D = voxel k-NN attention across views)
            -> pixel decoder: within-view deformable attention over res3..res5, then one 3D block per level

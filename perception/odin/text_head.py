@@ -1,6 +1,7 @@
 """Open-vocabulary class head: frozen sentence embeddings of class names, projected and compared by cosine similarity.
 
-ODIN's open-vocabulary variant grounds queries in RoBERTa token features (``reference/odin/odin.md`` section 5); we
+ODIN's open-vocabulary variant grounds queries in RoBERTa token features (``ayushjain1144/odin`` at 9c67a0b:
+``odin/modeling/meta_arch/language_encoder.py``); we
 keep its shape - frozen language features, a learned projection, cosine / temperature logits and a no-object logit as
 the last column - with one sentence embedding per class from all-MiniLM-L6-v2 (Reimers & Gurevych, Sentence-BERT,
 2019: mean pooling over tokens, then L2 normalisation). Because class names arrive at run time, the same weights
