@@ -30,11 +30,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def best_time(function: Callable[[], object], repeats: int) -> float:
-    """Minimum wall time over ``repeats`` calls after one warm-up (the minimum is the least noisy on shared CPUs)."""
-    return best_times(function, repeats)[0]
-
-
 def best_times(function: Callable[[], object], repeats: int) -> tuple[float, float]:
     """(minimum wall time, minimum process CPU time) over ``repeats`` calls after one warm-up.
 

@@ -45,11 +45,6 @@ def intrinsic_matrix(width: int, height: int, fov: float) -> np.ndarray:
     return np.array([[focal, 0.0, width / 2.0], [0.0, focal, height / 2.0], [0.0, 0.0, 1.0]])
 
 
-def horizontal_fov(width: int, height: int, fov: float) -> float:
-    """Horizontal field of view (degrees) for a vertical ``fov`` and the frame's aspect ratio."""
-    return math.degrees(2.0 * math.atan(math.tan(math.radians(fov) / 2.0) * width / height))
-
-
 def thor_rotation(yaw: float, horizon: float) -> np.ndarray:
     """Rotation taking Unity camera axes (right, up, forward) to the thor world: R_y(yaw) @ R_x(horizon)."""
     th, h = math.radians(yaw), math.radians(horizon)

@@ -98,9 +98,6 @@ class Ontology:
     def names(self) -> list[str]:
         return sorted(self.types)
 
-    def with_affordance(self, affordance: str) -> list[str]:
-        return sorted(n for n, t in self.types.items() if t.can(affordance))
-
     def teach_classes(self, name: str) -> list[str]:
         """TEACh's ``simbotObjectClass`` for a type: its custom classes plus the type itself."""
         extra = self._data.get("teach_classes_extra", {}).get(name, [])

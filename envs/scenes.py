@@ -52,14 +52,6 @@ def parse_scene(name: str) -> SceneName:
     return SceneName(number, variant)
 
 
-def all_floorplans(kind: str | None = None) -> list[str]:
-    kinds = [kind] if kind else list(ROOM_KIND_RANGES)
-    for k in kinds:
-        if k not in ROOM_KIND_RANGES:
-            raise ValueError(f"unknown room kind {k!r}; expected one of {tuple(ROOM_KIND_RANGES)}")
-    return [f"FloorPlan{n}" for k in kinds for n in range(ROOM_KIND_RANGES[k][0], ROOM_KIND_RANGES[k][1] + 1)]
-
-
 @lru_cache(maxsize=1)
 def _splits() -> dict[str, list[str]]:
     data = read_json(Path(__file__).with_name("data") / "floorplan_splits.json")

@@ -18,7 +18,6 @@ offers no objects to relations (TEACh adds None to a list).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -446,14 +445,3 @@ def edh_check_task(state_changes: dict) -> Task:
     # TEACh runs parameter substitution (with no params) on this task too; it turns all-digit strings into ints.
     return Task(task_id=0, task_name="edh_custom", task_params=[], task_anchor_object=None, desc="custom EDH task",
                 components=_substitute_in_dict(components, []), relations=[], task_nparams=0)
-
-
-def agent_distance(agent_positions: list[dict]) -> Callable[[dict], float]:
-    """Distance from an object to the nearest agent position (TEACh ``obj_dist_to_nearest_agent``), for ordering."""
-
-    def distance(obj: dict) -> float:
-        p = obj.get("position") or {}
-        return min(math.dist((p.get("x", 0), p.get("y", 0), p.get("z", 0)), (a["x"], a["y"], a["z"]))
-                   for a in agent_positions)
-
-    return distance

@@ -189,9 +189,6 @@ class EmbeddedEnv(Env):
     def world(self):
         return self.scene.world
 
-    def _obj(self, object_id: str) -> SimObject:
-        return self.world.objects[object_id]
-
     def _held(self) -> list[SimObject]:
         return [o for o in self.world.objects.values() if o.held]
 

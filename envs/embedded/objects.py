@@ -30,11 +30,6 @@ def make_object_id(object_type: str, thor_position) -> str:
     return f"{object_type}|{format_coordinate(x)}|{format_coordinate(y)}|{format_coordinate(z)}"
 
 
-def parent_id_prefix(object_id: str) -> str:
-    """The id of the object a sub-object or slice belongs to (``Sink|..|SinkBasin`` -> ``Sink|..``)."""
-    return object_id.rsplit("|", 1)[0]
-
-
 @dataclass
 class SimObject:
     object_id: str

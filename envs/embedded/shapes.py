@@ -90,9 +90,6 @@ class ShapeSpec:
                 return link
         raise KeyError(f"{self.object_type} has no link {name!r}; links: {[l.name for l in self.links]}")
 
-    def parts_with_role(self, role: str) -> list[Part]:
-        return [p for p in self.parts if p.role == role]
-
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Rotations
