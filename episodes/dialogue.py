@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from .expert import COMMANDER, DRIVER, Cut, Expert, snapshot
+from .tasks import BreakfastParams
 
 TEXT_ACTION_ID = 100
 
@@ -120,17 +121,18 @@ def task_phrasings(task_name: str, params: list[str]) -> list[str]:
         return [f"make a sandwich: {listing} on a plate", f"I'd like a sandwich with {listing}, served on a plate",
                 f"we're making a sandwich, put {listing} on a clean plate"]
     if task_name == "Breakfast":
+        wanted = BreakfastParams.from_params(p)
         items = []
-        if int(p[0]):
+        if wanted.coffee:
             items.append("a coffee")
-        if int(p[1]):
+        if wanted.toast:
             items.append("a plate of toast")
-        if int(p[4]):
+        if wanted.apple:
             items.append("an apple slice on a plate")
-        if int(p[9]):
+        if wanted.salad:
             items.append("a salad")
         listing = ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
-        spot = spoken(p[13])
+        spot = spoken(wanted.serving_spot)
         return [f"prepare breakfast: {listing}, everything on the {spot}", f"let's make breakfast, {listing}, "
                 f"served on the {spot}", f"breakfast time! I need {listing} on the {spot}"]
     return [f"please do this: {task_name.lower()}"]

@@ -25,6 +25,7 @@ from envs import clicks
 from envs.nav import interaction_poses, pose_of, shortest_path
 
 from .actions import driver_action_record, load_actions
+from .tasks import BreakfastParams
 
 DRIVER, COMMANDER = 1, 0
 
@@ -611,8 +612,7 @@ def serve_on_spot(expert: Expert, task) -> None:
         movers = [oid for sub in status.subgoals if sub.kind == "relation" for oid in sub.problems]
         if status.success or not movers:
             return
-        spot_type = task.task_params[13]
-        spot = expert.nearest(spot_type)["objectId"]
+        spot = expert.nearest(BreakfastParams.from_params(task.task_params).serving_spot)["objectId"]
         expert.fetch(movers[0])
         expert.put_into(spot)
 
@@ -653,16 +653,17 @@ def solve(expert: Expert, task) -> None:
         serve(expert, [toast_slice(expert, exclude=(first,))], plate)
         salad_parts(expert, plate, int(params[0]), int(params[1]), 0)
     elif name == "Breakfast":
-        if int(params[0]):
+        wanted = BreakfastParams.from_params(params)
+        if wanted.coffee:
             make_coffee(expert)
-        if int(params[1]) or int(params[4]) or int(params[9]):
+        if wanted.toast or wanted.apple or wanted.salad:
             plate = _clean_receptacle(expert, "Plate")
-            if int(params[1]):
+            if wanted.toast:
                 serve(expert, [toast_slice(expert)], plate)
-            if int(params[4]):
+            if wanted.apple:
                 serve(expert, expert.slices("Apple", 1)[:1], plate)
-            if int(params[9]):
-                salad_parts(expert, plate, int(params[10]), int(params[11]), int(params[12]))
+            if wanted.salad:
+                salad_parts(expert, plate, wanted.salad_lettuce, wanted.salad_tomato, wanted.salad_potato)
         serve_on_spot(expert, task)
     else:
         raise ExpertFailure(f"no expert for task {name!r}")

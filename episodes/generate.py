@@ -40,7 +40,7 @@ from .expert import Expert, ExpertFailure, Trace, snapshot, solve
 from .formats import make_edh_instance, make_game, make_tfd_instance
 from .replay import replay_game, state_differences
 from .state_diff import diff_between, state_changes_from_initial
-from .tasks import TASK_FAMILIES, make_task
+from .tasks import TASK_FAMILIES, BreakfastParams, make_task
 
 log = logging.getLogger("episodes.generate")
 
@@ -150,8 +150,9 @@ def sample_params(family: str, objects: list[dict], rng: np.random.Generator,
             return None
         if extra == "salad" and not has("Tomato"):
             return None
-        return ["1", "1" if extra == "toast" else "0", "0", "Plate", "1" if extra == "apple" else "0", "Plate",
-                "0", "1", "1", "1" if extra == "salad" else "0", "0", "2", "0", spot]
+        return BreakfastParams(coffee=1, toast=int(extra == "toast"), apple=int(extra == "apple"), sandwich_lettuce=1,
+                               sandwich_tomato=1, salad=int(extra == "salad"), salad_tomato=2,
+                               serving_spot=spot).to_params()
     raise ValueError(f"unknown task family {family!r}")
 
 

@@ -14,6 +14,7 @@ key that changes moves to the end of its dict (TEACh deletes and re-inserts it).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,41 @@ TASK_FAMILIES: dict[int, str] = {
     301: "Breakfast",
 }
 """The 12 task families of the TEACh dataset (task id -> task name); the other definitions are their sub-tasks."""
+
+
+
+@dataclass(frozen=True)
+class BreakfastParams:
+    """Breakfast's 14 ``task_params`` by name: ``#0``..``#13`` of TEACh's ``301__breakfast.json``, in that order. Each
+    served item has a count (0 or 1) and then the parameters of its sub-task; ``serving_spot`` is the receptacle type
+    every item must end up on."""
+
+    coffee: int = 0
+    toast: int = 0
+    potatoes: int = 0
+    potato_dish: str = "Plate"
+    apple: int = 0
+    apple_dish: str = "Plate"
+    sandwich: int = 0
+    sandwich_lettuce: int = 0
+    sandwich_tomato: int = 0
+    salad: int = 0
+    salad_lettuce: int = 0
+    salad_tomato: int = 0
+    salad_potato: int = 0
+    serving_spot: str = "CounterTop"
+
+    def to_params(self) -> list[str]:
+        """The task_params list, as TEACh stores it (all strings)."""
+        return [str(getattr(self, f.name)) for f in dataclasses.fields(self)]
+
+    @classmethod
+    def from_params(cls, params: list[str] | tuple) -> "BreakfastParams":
+        fields = dataclasses.fields(cls)
+        if len(params) != len(fields):
+            raise TaskDefinitionError(f"Breakfast takes {len(fields)} params, got {len(params)}")
+        return cls(**{f.name: int(value) if f.type == "int" else str(value) for f, value in zip(fields, params)})
+
 
 _REQUIRED_KEYS = ("task_id", "task_name", "task_nparams", "task_anchor_object", "desc", "components", "relations")
 _ATOMIC_KEYS = ("determiner", "primary_condition", "instance_shareable", "conditions", "condition_failure_descs")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from episodes import TASK_FAMILIES, TaskDefinitionError, load_task_library, make_task, task_record
-from episodes.tasks import DEFINITIONS_DIR, parse_task_definition
+from episodes.tasks import DEFINITIONS_DIR, BreakfastParams, parse_task_definition
 
 BREAKFAST_PARAMS = ["1", "2", "1", "Bowl", "0", "Plate", "1", "3", "1", "0", "1", "1", "1", "DiningTable"]
 
@@ -88,3 +89,21 @@ def test_library_rejects_unknown_subtask_and_duplicates(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps({**coffee, "task_name": "Coffee 2"}))
     with pytest.raises(TaskDefinitionError, match="duplicate task_id 102"):
         load_task_library(str(tmp_path))
+
+
+def test_breakfast_params_are_named_as_teachs_definition_numbers_them():
+    """Each count is the determiner of the component of that name; a sub-task's own params follow it; #13 is the
+    serving spot's objectType (301__breakfast.json)."""
+    names = [f.name for f in dataclasses.fields(BreakfastParams)]
+    components = json.loads(next(DEFINITIONS_DIR.glob("301__*.json")).read_text())["components"]
+    for component in ("coffee", "toast", "potatoes", "apple", "sandwich", "salad"):
+        assert names[int(components[component]["determiner"][1:])] == component
+    assert [names[int(p[1:])] for p in components["salad"]["task_params"]] == ["salad_lettuce", "salad_tomato",
+                                                                               "salad_potato"]
+    assert names[int(components["potatoes"]["task_params"][3][1:])] == "potato_dish"
+    assert names[int(components["serving_spot"]["conditions"]["objectType"][1:])] == "serving_spot"
+    wanted = BreakfastParams.from_params(BREAKFAST_PARAMS)
+    assert (wanted.toast, wanted.potato_dish, wanted.serving_spot) == (2, "Bowl", "DiningTable")
+    assert wanted.to_params() == BREAKFAST_PARAMS
+    with pytest.raises(TaskDefinitionError, match="14 params"):
+        BreakfastParams.from_params(BREAKFAST_PARAMS[:3])
