@@ -30,8 +30,7 @@ import torch
 from envs.jsonfile import read_json
 
 from .dataset.scannet import load_sequence
-
-MASK_STRIDE = 4
+from .odin.config import MASK_STRIDE
 MIN_TARGET_PIXELS = 16  # an object needs this many full-resolution pixels in a frame to be a target there
 
 

@@ -43,6 +43,7 @@ import torch
 
 from .cli import command_line
 from .odin import CONFIGS, Odin, OdinConfig, SetCriterion, get_config, load_checkpoint, save_checkpoint
+from .odin.config import MASK_STRIDE
 
 
 @dataclass(frozen=True)
@@ -788,7 +789,7 @@ def run(args, command: str = "") -> dict:
             valid = None if batch["valid"] is None else batch["valid"].to(device)
             targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
             outputs = trained(images, vocabulary, xyz, valid)
-            mask_valid = None if valid is None else valid[..., ::4, ::4]
+            mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
             losses = criterion(outputs, targets, mask_valid, generator=generator)
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()

@@ -19,6 +19,9 @@ from envs.jsonfile import read_json
 
 LEVELS = ("res2", "res3", "res4", "res5")
 """Backbone outputs, strides 4 / 8 / 16 / 32."""
+MASK_STRIDE = 4
+"""Stride of the res2 level, where ``pred_masks`` live: (H, W) inputs give (ceil(H/4), ceil(W/4)) masks, and targets
+and validity are sampled on that grid."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import MASK_STRIDE
 from .matcher import HungarianMatcher, sample_points
 
 
@@ -96,7 +97,7 @@ class SetCriterion(nn.Module):
         return losses
 
 
-def masks_at_prediction_stride(masks: torch.Tensor, stride: int = 4) -> torch.Tensor:
+def masks_at_prediction_stride(masks: torch.Tensor, stride: int = MASK_STRIDE) -> torch.Tensor:
     """Full-resolution instance masks (N, V, H, W) -> (N, V, ceil(H/4), ceil(W/4)) on the grid of ``pred_masks``.
 
     Nearest sampling at the top-left pixel of each stride-4 cell, the pixel whose xyz the model's res2 level uses

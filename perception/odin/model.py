@@ -40,14 +40,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbone import ResNetBackbone, group_count
-from .config import LEVELS, OdinConfig
+from .config import LEVELS, MASK_STRIDE, OdinConfig
 from .decoder import (MaskedTransformerDecoder, PixelMaskReadout, VoxelMaskReadout, pixel_memory, voxel_memory)
 from .fusion2d import DeformableFusion2D
 from .fusion3d import CrossViewFusion, SceneGeometry, knn_interpolate
 from .position_encoding import AbsolutePosition3D, sine_position_encoding_2d
 from .text_head import TextClassHead, TextEmbedder, readable_class_name
 
-STRIDES = {"res2": 4, "res3": 8, "res4": 16, "res5": 32}
+STRIDES = {"res2": MASK_STRIDE, "res3": 8, "res4": 16, "res5": 32}
 FUSED_LEVELS = ("res3", "res4", "res5")
 PAD_MULTIPLE = 32
 
@@ -268,7 +268,7 @@ class Odin(nn.Module):
                 memories.append(voxel_memory(level_maps[name], position, geometry, name))
             readout = VoxelMaskReadout(mask_features, geometry, order, "res2", self.config.interpolation_k)
         outputs = self.decoder(memories, readout, text)
-        return self._crop(outputs, math.ceil(height / 4), math.ceil(width / 4))
+        return self._crop(outputs, math.ceil(height / MASK_STRIDE), math.ceil(width / MASK_STRIDE))
 
     @staticmethod
     def _crop(outputs: dict, height: int, width: int) -> dict:
@@ -311,7 +311,7 @@ def postprocess(outputs: dict, class_names: list[str], image_size, top_k: int) -
         class_scores, flat = probabilities.flatten().topk(k)
         queries, labels = flat // num_classes, flat % num_classes
         selected = mask_logits[queries]  # (K, V, h, w)
-        upsampled = F.interpolate(selected.flatten(0, 1)[:, None], scale_factor=4.0, mode="bilinear",
+        upsampled = F.interpolate(selected.flatten(0, 1)[:, None], scale_factor=float(MASK_STRIDE), mode="bilinear",
                                   align_corners=False)[:, 0, :height, :width]
         upsampled = upsampled.reshape(k, -1, height, width)
         masks = upsampled > 0
