@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
         return 2
+    if args.root and Path(args.root).exists() and not Path(args.root).is_dir():
+        parser.error(f"--root {args.root} exists and is not a directory")
     print(ensure_default_set(args.root, workers=args.workers))
     return 0
 

@@ -373,6 +373,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--radius must be > 0 and --min-confidence in [0, 1]")
     if args.label is not None and (not args.label or "/" in args.label or args.label in (".", "..")):
         parser.error(f"--label must be a plain file-name part, got {args.label!r}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} exists and is not a directory")
     return args
 
 

@@ -92,6 +92,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.views < 1:
         parser.error(f"--views must be >= 1, got {args.views}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} exists and is not a directory")
     return args
 
 

@@ -573,6 +573,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.max_minutes is None and args.max_steps is None and not args.resume:
         parser.error("give --max-minutes and/or --max-steps (the whole run's budget), or --resume to continue a "
                      "run on its stored budget")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} exists and is not a directory")
     if args.change_budget and args.max_minutes is None and args.max_steps is None:
         parser.error("--change-budget needs the new --max-minutes and/or --max-steps")
     for name in ("max_steps", "leg_steps", "views", "resolution", "warmup_steps", "threads", "max_scenes"):
@@ -833,7 +835,7 @@ def main(argv=None) -> int:
     command = command_line("perception.train", argv)
     try:
         summary = run(args, command)
-    except (FileNotFoundError, ValueError) as error:
+    except (OSError, ValueError) as error:  # OSError: a file that cannot be read or written, named
         print(f"perception.train: {error}", file=sys.stderr)
         return 2
     print(json.dumps(summary))
