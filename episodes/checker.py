@@ -276,56 +276,51 @@ def _check_relation(scene: _Scene, relation: dict, satisfied: dict, candidates: 
     """TEACh ``check_relation`` for one tail entity: tail "a" (any tail object) or "the" (one tail object per task
     instance holds all heads)."""
     prop = relation["property"]
-    heads = list(zip(relation["head_entity_list"], relation["head_determiner_list"]))
-    total = 0
-    for entity, determiner in heads:
-        if determiner == "a":
-            total += m
-        elif determiner == "all":
-            total += m * len(_entity_objects(entity, satisfied, candidates))
-        else:
-            total += m * int(determiner)
+    heads = [(_entity_objects(entity, satisfied, candidates), determiner)
+             for entity, determiner in zip(relation["head_entity_list"], relation["head_determiner_list"])]
+    total = sum(m * (1 if determiner == "a" else len(objects) if determiner == "all" else int(determiner))
+                for objects, determiner in heads)
     tails = _entity_objects(relation["tail_entity_list"][0], satisfied, candidates)
-    tail_ids = {t["objectId"] for t in tails}
-    if not tail_ids:
+    if not tails:
         return _ComponentResult(False, total, 0, [], [], {})
 
     def holders(head: dict) -> list:
         values = scene.parent_receptacles(head) if prop == "parentReceptacles" else head.get(prop)
         return values or []
 
-    if relation["tail_determiner_list"][0] == "a":
-        success, count, held, problems = True, 0, [], {}
-        for entity, determiner in heads:
-            if determiner == "0":
-                continue
-            ok, bad = _partition(_entity_objects(entity, satisfied, candidates),
-                                 lambda h: any(v in tail_ids for v in holders(h)))
-            count += len(ok)
-            held += ok
-            needed = len(ok) + len(bad) if determiner == "all" else m * (1 if determiner == "a" else int(determiner))
-            if (determiner == "all" and bad) or len(ok) < needed:
-                success = False
-                for h in bad[: max(0, needed - len(ok))]:
-                    problems.setdefault(h["objectId"], []).append(prop)
-        return _ComponentResult(success, total, count, held, [], problems)
+    heads = [(objects, determiner) for objects, determiner in heads if determiner != "0"]
+    tail_determiner = relation["tail_determiner_list"][0]
+    if tail_determiner == "a":
+        return _any_tail_holds_the_heads(prop, heads, {t["objectId"] for t in tails}, holders, total, m)
+    if tail_determiner != "the":
+        raise TaskDefinitionError(f"tail determiner {tail_determiner!r} is not 'a' or 'the'")
+    return _one_tail_holds_all_heads(prop, heads, tails, holders, total, m)
 
-    if relation["tail_determiner_list"][0] != "the":
-        raise TaskDefinitionError(f"tail determiner {relation['tail_determiner_list'][0]!r} is not 'a' or 'the'")
+
+def _any_tail_holds_the_heads(prop: str, heads: list, tail_ids: set, holders: Callable, total: int,
+                              m: int) -> _ComponentResult:
+    """Tail determiner "a": each head object counts when any tail object holds it."""
+    success, count, held, problems = True, 0, [], {}
+    for objects, determiner in heads:
+        ok, bad = _partition(objects, lambda h: any(v in tail_ids for v in holders(h)))
+        count += len(ok)
+        held += ok
+        needed = len(ok) + len(bad) if determiner == "all" else m * (1 if determiner == "a" else int(determiner))
+        if (determiner == "all" and bad) or len(ok) < needed:
+            success = False
+            for h in bad[: max(0, needed - len(ok))]:
+                problems.setdefault(h["objectId"], []).append(prop)
+    return _ComponentResult(success, total, count, held, [], problems)
+
+
+def _one_tail_holds_all_heads(prop: str, heads: list, tails: list, holders: Callable, total: int,
+                              m: int) -> _ComponentResult:
+    """Tail determiner "the": ``m`` tail objects must each hold all the heads; the tails that come closest count
+    towards the goal conditions and name the problems."""
     satisfied_tails, ranked_tails = [], []
     for tail in tails:
-        per_head = []
-        for entity, determiner in heads:
-            if determiner == "0":
-                continue
-            objects = _entity_objects(entity, satisfied, candidates)
-            ok, bad = _partition(objects, lambda h: tail["objectId"] in holders(h))
-            needed = len(objects) if determiner == "all" else 1 if determiner == "a" else int(determiner)
-            per_head.append({"ok": ok, "bad": bad, "needed": needed, "gc": min(needed, len(ok)),
-                             "success": len(ok) >= needed})
-        status = {"tail": tail, "heads": per_head,
-                  "n_heads": sum(h["success"] for h in per_head), "n_instances": sum(h["gc"] for h in per_head)}
-        if all(h["success"] for h in per_head):
+        status = _tail_status(tail, heads, holders)
+        if all(h["success"] for h in status["heads"]):
             satisfied_tails.append(status)
             if len(satisfied_tails) >= m:
                 break
@@ -344,6 +339,18 @@ def _check_relation(scene: _Scene, relation: dict, satisfied: dict, candidates: 
             for obj in h["bad"][: max(0, h["needed"] - len(h["ok"]))]:
                 problems.setdefault(obj["objectId"], []).append(prop)
     return _ComponentResult(len(satisfied_tails) >= m, total, count, held, [], problems)
+
+
+def _tail_status(tail: dict, heads: list, holders: Callable) -> dict:
+    """How far one tail object is from holding every head: per head the objects it holds and lacks."""
+    per_head = []
+    for objects, determiner in heads:
+        ok, bad = _partition(objects, lambda h: tail["objectId"] in holders(h))
+        needed = len(objects) if determiner == "all" else 1 if determiner == "a" else int(determiner)
+        per_head.append({"ok": ok, "bad": bad, "needed": needed, "gc": min(needed, len(ok)),
+                         "success": len(ok) >= needed})
+    return {"tail": tail, "heads": per_head,
+            "n_heads": sum(h["success"] for h in per_head), "n_instances": sum(h["gc"] for h in per_head)}
 
 
 # ---------------------------------------------------------------- tasks

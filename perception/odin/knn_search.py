@@ -105,7 +105,6 @@ def _cell_keys(cells, batch, pad, dims=None):
 def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source_batch, cell, k, reach=1):
     """One search of the (2 reach + 1)^3 cells around each query on a grid of edge ``cell`` -> index, distance and
     a per-query 'proven exact' flag."""
-    device = query_rel.device
     source_cells = torch.floor(source_rel / cell).long()
     query_cells = torch.floor(query_rel / cell).long()
     top = torch.maximum(source_cells.max(0).values, query_cells.max(0).values) + 2 * reach + 1
@@ -117,26 +116,45 @@ def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source
     # Visiting queries in cell order keeps the gathered candidates close in memory (matters above ~50k points).
     query_order = torch.argsort(query_keys)
     query_rel, query_cells, query_keys = query_rel[query_order], query_cells[query_order], query_keys[query_order]
-    query_xyz = query_xyz[query_order]
+    order, cell_counts, cell_starts = _window_cells(source_keys, query_keys, dims, reach)
+    index, distance = _nearest_in_windows(query_xyz[query_order], source_xyz, order, cell_counts, cell_starts, k)
+    found = cell_counts.sum(1).clamp_max(k)
+
+    # Distance from each query to the nearest face of its window; anything outside is at least that far.
+    low = (query_cells - reach).to(query_rel.dtype) * cell
+    high = (query_cells + reach + 1).to(query_rel.dtype) * cell
+    clearance = torch.minimum(query_rel - low, high - query_rel).min(1).values
+    # The margin absorbs float rounding between the cell frame and the caller's frame.
+    proven = (found == k) & (distance[:, -1] < clearance - 1e-5 * (cell + query_rel.abs().max(1).values))
+    restore = torch.empty_like(query_order)
+    restore[query_order] = torch.arange(query_order.numel(), device=query_order.device)
+    return index[restore], distance[restore], proven[restore]
+
+
+def _window_cells(source_keys, query_keys, dims, reach):
+    """The sources sorted by cell (``order``) and, per query and cell of its window, how many sources the cell holds
+    and where they start in ``order`` -> (order, counts (Q, cells), starts (Q, cells))."""
     order = torch.argsort(source_keys)
     unique_keys, counts = torch.unique_consecutive(source_keys[order], return_counts=True)
     starts = torch.cumsum(counts, 0) - counts
-
-    steps = torch.arange(-reach, reach + 1, device=device)
+    steps = torch.arange(-reach, reach + 1, device=query_keys.device)
     offsets = torch.cartesian_prod(steps, steps, steps)
     offset_keys = (offsets[:, 0] * dims[1] + offsets[:, 1]) * dims[2] + offsets[:, 2]
     neighbour_keys = query_keys[:, None] + offset_keys[None, :]
     slot = torch.searchsorted(unique_keys, neighbour_keys).clamp_max(unique_keys.numel() - 1)
     present = unique_keys[slot] == neighbour_keys
-    cell_counts = torch.where(present, counts[slot], torch.zeros_like(slot))
-    cell_starts = starts[slot]
-    per_query = cell_counts.sum(1)
+    return order, torch.where(present, counts[slot], torch.zeros_like(slot)), starts[slot]
 
-    num_queries = query_rel.shape[0]
+
+def _nearest_in_windows(query_xyz, source_xyz, order, cell_counts, cell_starts, k):
+    """The k nearest sources among each query's window cells -> index (Q, k) (-1: fewer found), distance (Q, k).
+    Rows are padded to the longest candidate list of their chunk; chunks keep rows * width under the budget."""
+    device = query_xyz.device
+    num_queries = query_xyz.shape[0]
+    per_query = cell_counts.sum(1)
     index = torch.full((num_queries, k), -1, dtype=torch.long, device=device)
-    distance = torch.full((num_queries, k), float("inf"), dtype=query_rel.dtype, device=device)
+    distance = torch.full((num_queries, k), float("inf"), dtype=query_xyz.dtype, device=device)
     slot_in_query = torch.cumsum(cell_counts, 1) - cell_counts  # where each cell's points start in the query's row
-    # Rows are padded to the longest candidate list of their chunk; chunks keep rows * width under the budget.
     start = 0
     while start < num_queries:
         width_so_far = torch.cummax(per_query[start:], 0).values.clamp_min(1)
@@ -146,38 +164,37 @@ def _grid_pass(query_xyz, query_rel, query_batch, source_xyz, source_rel, source
         rows = slice(start, stop)
         width = int(per_query[rows].max())
         if width > 0:
-            counts_rows = cell_counts[rows].reshape(-1)
-            nonempty = counts_rows > 0
-            pair_counts = counts_rows[nonempty]
-            pair_starts = cell_starts[rows].reshape(-1)[nonempty]
-            pair_slots = slot_in_query[rows].reshape(-1)[nonempty]
-            pair_query = torch.arange(stop - start, device=device).repeat_interleave(offsets.shape[0])[nonempty]
-            pair_of_candidate = torch.repeat_interleave(torch.arange(pair_counts.numel(), device=device), pair_counts)
-            first_candidate = torch.cumsum(pair_counts, 0) - pair_counts
-            within = torch.arange(pair_of_candidate.numel(), device=device) - first_candidate[pair_of_candidate]
-            candidate_source = order[pair_starts[pair_of_candidate] + within]
-            candidate_query = pair_query[pair_of_candidate]
-            candidate_slot = pair_slots[pair_of_candidate] + within
-            table = torch.full((stop - start, width), float("inf"), dtype=query_rel.dtype, device=device)
-            sources = torch.full((stop - start, width), -1, dtype=torch.long, device=device)
-            table[candidate_query, candidate_slot] = pair_distance(query_xyz[candidate_query + start],
-                                                                   source_xyz[candidate_source])
-            sources[candidate_query, candidate_slot] = candidate_source
-            best = torch.topk(table, min(k, width), dim=1, largest=False, sorted=True)
-            index[rows, :best.indices.shape[1]] = torch.gather(sources, 1, best.indices)
-            distance[rows, :best.values.shape[1]] = best.values
+            sources, found = _chunk_nearest(query_xyz[rows], source_xyz, order, cell_counts[rows], cell_starts[rows],
+                                            slot_in_query[rows], width, k)
+            index[rows, :sources.shape[1]] = sources
+            distance[rows, :found.shape[1]] = found
         start = stop
-    found = per_query.clamp_max(k)
+    return index, distance
 
-    # Distance from each query to the nearest face of its window; anything outside is at least that far.
-    low = (query_cells - reach).to(query_rel.dtype) * cell
-    high = (query_cells + reach + 1).to(query_rel.dtype) * cell
-    clearance = torch.minimum(query_rel - low, high - query_rel).min(1).values
-    # The margin absorbs float rounding between the cell frame and the caller's frame.
-    proven = (found == k) & (distance[:, -1] < clearance - 1e-5 * (cell + query_rel.abs().max(1).values))
-    restore = torch.empty_like(query_order)
-    restore[query_order] = torch.arange(num_queries, device=device)
-    return index[restore], distance[restore], proven[restore]
+
+def _chunk_nearest(query_xyz, source_xyz, order, cell_counts, cell_starts, slot_in_query, width, k):
+    """For a chunk of queries: lay each query's candidates out in a (rows, width) table (inf where it has fewer) and
+    keep the k smallest distances -> (source indices, distances), each (rows, min(k, width))."""
+    device = query_xyz.device
+    rows, cells = cell_counts.shape
+    counts = cell_counts.reshape(-1)
+    nonempty = counts > 0
+    pair_counts = counts[nonempty]
+    pair_starts = cell_starts.reshape(-1)[nonempty]
+    pair_slots = slot_in_query.reshape(-1)[nonempty]
+    pair_query = torch.arange(rows, device=device).repeat_interleave(cells)[nonempty]
+    pair_of_candidate = torch.repeat_interleave(torch.arange(pair_counts.numel(), device=device), pair_counts)
+    first_candidate = torch.cumsum(pair_counts, 0) - pair_counts
+    within = torch.arange(pair_of_candidate.numel(), device=device) - first_candidate[pair_of_candidate]
+    candidate_source = order[pair_starts[pair_of_candidate] + within]
+    candidate_query = pair_query[pair_of_candidate]
+    candidate_slot = pair_slots[pair_of_candidate] + within
+    table = torch.full((rows, width), float("inf"), dtype=query_xyz.dtype, device=device)
+    sources = torch.full((rows, width), -1, dtype=torch.long, device=device)
+    table[candidate_query, candidate_slot] = pair_distance(query_xyz[candidate_query], source_xyz[candidate_source])
+    sources[candidate_query, candidate_slot] = candidate_source
+    best = torch.topk(table, min(k, width), dim=1, largest=False, sorted=True)
+    return torch.gather(sources, 1, best.indices), best.values
 
 
 def knn(query_xyz: torch.Tensor, query_batch: torch.Tensor, source_xyz: torch.Tensor, source_batch: torch.Tensor,
