@@ -11,7 +11,9 @@ numbers as an uninterrupted one. A repeated ``instance_id`` keeps its last line,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import math
 import os
@@ -349,6 +351,17 @@ class ResultsWriter:
             os.fsync(handle.fileno())
         self._done.add(record["instance_id"])
 
+    def rewrite_in_order(self, order: list[str]) -> None:
+        """Rewrite ``episodes.jsonl`` atomically with one line per episode (the last one recorded), ordered as
+        ``order`` lists instance ids (ids not in it follow in file order). Parallel runs append lines as episodes
+        finish; rewritten at the end, their file is the one a serial run writes."""
+        if not self.episodes_path.is_file():
+            return
+        rank = {instance_id: k for k, instance_id in enumerate(order)}
+        records = self.records()
+        records.sort(key=lambda r: rank.get(r["instance_id"], len(rank)))  # stable: unknown ids keep file order
+        _write_atomic(self.episodes_path, "".join(_to_json_text(r) + "\n" for r in records))
+
     def records(self) -> list[dict]:
         """The recorded episodes, re-read from ``episodes.jsonl`` and deduplicated."""
         if not self.episodes_path.is_file():
@@ -363,3 +376,32 @@ class ResultsWriter:
         _write_atomic(self.out_dir / SUMMARY_MD,
                       summary_markdown(summary, title=f"Run summary: {self.out_dir.name}", config=self.config))
         return summary
+
+
+class RunDirectoryBusy(FileExistsError):
+    """Another live process holds the run directory."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path | str):
+    """Hold ``run_dir/.lock`` (an advisory ``flock``) for a run's duration, so two runs never append to one
+    ``episodes.jsonl`` (a resume started while the first run still lives would repeat its episodes). The kernel
+    releases the lock when the holder dies, however it dies. Raises :class:`RunDirectoryBusy` naming the holder."""
+    path = Path(run_dir) / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise RunDirectoryBusy(f"{run_dir} is in use by another run (pid {holder}); wait for it to end or choose "
+                                   f"another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield path
+    finally:
+        handle.close()

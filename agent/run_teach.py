@@ -15,11 +15,21 @@ Results go to ``--out`` (default ``results/<split>_<mode>_<perception>``): ``con
 ``episodes.jsonl`` (appended and flushed; ``--resume`` skips finished episodes), ``summary.json`` / ``summary.md``
 recomputed from the lines. An exception inside an episode is recorded with ``error`` and scored, never dropped; a
 malformed episode file is recorded as an error line too. Files are described in ``results/README.md``.
+
+Parallel and distributed runs (``parallel.run_jobs``): ``--workers N`` runs episodes on N spawned processes, each with
+its own simulator, perception and agent; ``--ray local|auto|ADDRESS`` runs them on Ray actors (one per cluster CPU
+unless ``--workers`` says). An episode that raises (``error = 1``, a malformed file aside), runs past ``--episode-timeout`` or kills its worker
+is retried once on a fresh worker; the record kept is the last attempt's, with ``attempts`` and ``first_error``; an
+episode whose worker died twice is recorded unscored (the start state's counts, ``error = 1``). Lines are appended in
+the order episodes finish; when every episode is done the file is rewritten (atomically) in the split's file-name
+order, one line per episode, so a parallel, distributed or resumed run leaves the same file as a serial one, timing
+fields aside. Ctrl-C stops the workers and prints the command that resumes.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 import traceback
@@ -35,7 +45,7 @@ from episodes.schema import EpisodeFormatError  # noqa: E402
 
 from .base import EpisodeAgent, EpisodeInput, InvalidAction  # noqa: E402
 from .observation import THOR_NAMES, AgentAction, build_observation  # noqa: E402
-from .results import ResultsWriter  # noqa: E402
+from .results import ResultsWriter, run_lock  # noqa: E402
 
 PRIVATE_INSTANCE_KEYS = ("driver_actions_future", "driver_images_future", "interactions", "state_changes",
                          "expected_init_goal_conditions_total",
@@ -75,6 +85,12 @@ class RunConfig:
     llm_model: str | None = None
     width: int = 300
     height: int = 300
+    workers: int | None = 1
+    """Local worker processes (1: this process); with ``ray``, Ray actors (None: one per cluster CPU)."""
+    ray: str | None = None
+    """``local``, ``auto`` or a Ray cluster address; None for no Ray."""
+    episode_timeout: float | None = None
+    """Seconds an episode may run before it is stopped, recorded and retried (None: no limit)."""
 
     def run_dir(self) -> Path:
         if self.out:
@@ -143,11 +159,11 @@ def make_planner(config: RunConfig):
     return RetrievalPlanner()
 
 
-def make_agent(config: RunConfig) -> EpisodeAgent:
+def make_agent(config: RunConfig, process_index: int = 0, num_processes: int = 1) -> EpisodeAgent:
     if config.model:
         from .teach_model import TeachModelAgent
 
-        return TeachModelAgent(config.model, list(config.model_args))
+        return TeachModelAgent(config.model, list(config.model_args), process_index, num_processes)
     from .agent import DialogueAgent
 
     return DialogueAgent(make_planner(config))
@@ -274,8 +290,96 @@ def run_episode(env, provider, agent: EpisodeAgent, episode: EpisodeFile, config
     return record
 
 
+# ---------------------------------------------------------------------------------------------- workers
+def unscored_record(episode: EpisodeFile, config: RunConfig, message: str) -> dict:
+    """The record of an episode that produced none (its worker died, or was killed past the time limit): ``error =
+    1`` and the message, scored as if the agent had done nothing (the start's goal-condition counts stay in the
+    denominators, as for any failed episode); a file that cannot be read scores 0 with ``gt_path_len = 0``."""
+    from episodes.checker import check_task, prepare_objects
+    from episodes.metrics import evaluate_traj
+    from episodes.tasks import make_task
+
+    record = new_traj_metrics(episode.instance_id, episode.game_id)
+    record.update(task="(unknown)", split=config.split, mode=config.mode, steps=0, failed_actions=0, wall_time_s=0.0,
+                  cpu_time_s=0.0)
+    try:
+        if config.mode == "edh":
+            instance = load_edh_instance(episode.path)
+            total, satisfied = instance.expected_init_goal_conditions or (0, 0)
+        else:
+            instance = load_tfd_instance(episode.path)
+        game = load_game(game_path(episode.path.parents[2], config.split, instance.game_id))
+        record["task"] = game.task_name
+        if config.mode != "edh":
+            start = check_task(make_task(game.task_id, game.task_params),
+                               prepare_objects(game.initial_state.get("objects", []),
+                                               game.initial_state.get("custom_object_metadata")))
+            total, satisfied = start.goal_conditions_total, start.goal_conditions_satisfied
+        record.update(evaluate_traj(False, len(instance.driver_actions_future or []), 0, total, satisfied, total,
+                                    satisfied))
+        record["init_success"] = 1
+    except Exception:  # noqa: BLE001 - the record stays the zero record
+        pass
+    record.update(instance_id=episode.instance_id, error=1, error_message=message)
+    return record
+
+
+@dataclass
+class _Worker:
+    """What one worker keeps between episodes: its simulator, perception and agent."""
+
+    config: RunConfig
+    env: object
+    provider: object
+    agent: EpisodeAgent
+    video: object = None
+
+
+def worker_setup(config: RunConfig, info) -> _Worker:
+    from envs import make_env
+
+    env = make_env(backend=config.env, width=config.width, height=config.height, seed=config.seed)
+    video = None
+    if config.save_video:
+        from .video import EpisodeVideo
+
+        video = EpisodeVideo(config.run_dir() / "videos")
+    return _Worker(config, env, make_perception(config), make_agent(config, info.index, info.count), video)
+
+
+def worker_run(worker: _Worker, episode: EpisodeFile) -> dict:
+    return run_episode(worker.env, worker.provider, worker.agent, episode, worker.config, worker.video)
+
+
+def worker_teardown(worker: _Worker) -> None:
+    try:
+        worker.agent.close()
+    finally:
+        worker.env.close()
+
+
+def episode_failure(record: dict) -> str | None:
+    """Why an episode record counts as a failed attempt (retried once on a fresh worker), or None. A malformed
+    episode file is a finished episode: reading it again would fail again."""
+    message = record.get("error_message") or "error"
+    if record.get("error") == 1 and not message.startswith(EpisodeFormatError.__name__ + ":"):
+        return message
+    return None
+
+
+def resume_command(argv: list[str] | None) -> str:
+    args = list(argv if argv is not None else sys.argv[1:])
+    if "--resume" not in args:
+        args.append("--resume")
+    return "python -m agent.run_teach " + shlex.join(args)
+
+
 # ---------------------------------------------------------------------------------------------- the run
-def run(config: RunConfig, log=print, progress: bool = True) -> dict:
+def run(config: RunConfig, log=print, progress: bool = True, argv: list[str] | None = None, stats=None) -> dict:
+    """Run (or resume) the configured episodes and return the summary; ``stats`` (a ``parallel.PoolStats``) is filled
+    with the workers' figures (peak memory, retries)."""
+    from parallel import Job, run_jobs
+
     data_dir = ensure_data(config, log)
     episodes = list_episodes(data_dir, config.split, config.mode)
     if not episodes:
@@ -285,35 +389,55 @@ def run(config: RunConfig, log=print, progress: bool = True) -> dict:
     out = config.run_dir()
     stored = asdict(config)
     stored["data_dir"] = str(data_dir)
-    stored.pop("resume", None)  # how this invocation started, not what the run is
-    writer = ResultsWriter(out, stored, resume=config.resume)
-    done = writer.done_ids()
-    todo = [e for e in episodes if e.instance_id not in done]
-    if done:
-        log(f"run_teach: resuming {out}: {len(done)} episodes done, {len(todo)} to go")
-    from envs import make_env
+    for how in ("resume", "workers", "ray", "episode_timeout"):  # how this invocation runs, not what the run is
+        stored.pop(how, None)
+    out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out):
+        writer = ResultsWriter(out, stored, resume=config.resume)
+        done = writer.done_ids()
+        todo = [e for e in episodes if e.instance_id not in done]
+        if done:
+            log(f"run_teach: resuming {out}: {len(done)} episodes done, {len(todo)} to go")
+        if config.model:  # a bad --model spec is one error line here, not one per worker
+            from .teach_model import load_model_class
 
-    import tqdm
+            load_model_class(config.model)
+        import tqdm
 
-    video = None
-    if config.save_video:
-        from .video import EpisodeVideo
+        successes = sum(r.get("success", 0) for r in writer.records())
+        finished = len(done)
+        by_id = {e.instance_id: e for e in todo}
 
-        video = EpisodeVideo(out / "videos")
-    provider = make_perception(config)
-    agent = make_agent(config)
-    successes = sum(r.get("success", 0) for r in writer.records())
-    finished = len(done)
-    bar = tqdm.tqdm(todo, disable=not progress, desc=f"{config.split} {config.mode}", unit="ep")
-    with make_env(backend=config.env, width=config.width, height=config.height, seed=config.seed) as env:
-        for episode in bar:
-            record = run_episode(env, provider, agent, episode, config, video)
-            writer.append(record)
-            finished += 1
-            successes += int(record.get("success", 0))
-            bar.set_postfix(SR=f"{successes / finished:.1%}", last=record.get("task", "")[:12])
-    agent.close()
-    summary = writer.write_summary()
+        def retrying(outcome) -> None:
+            log(f"run_teach: {outcome.key}: {outcome.error}; retrying on a fresh worker")
+
+        bar = tqdm.tqdm(total=len(todo), disable=not progress, desc=f"{config.split} {config.mode}", unit="ep")
+        outcomes = run_jobs([Job(e.instance_id, e) for e in todo], worker_setup, worker_run, config,
+                            workers=config.workers, ray=config.ray, timeout=config.episode_timeout,
+                            failure=episode_failure, teardown=worker_teardown, on_retry=retrying, stats=stats)
+        try:
+            for outcome in outcomes:
+                record = outcome.value
+                if record is None:
+                    record = unscored_record(by_id[outcome.key], config, outcome.error or "no result")
+                if outcome.attempts > 1:
+                    record.update(attempts=outcome.attempts, first_error=outcome.first_error)
+                writer.append(record)
+                finished += 1
+                successes += int(record.get("success", 0))
+                bar.update(1)
+                bar.set_postfix(SR=f"{successes / finished:.1%}", last=record.get("task", "")[:12])
+        except KeyboardInterrupt:
+            bar.close()
+            writer.write_summary()
+            log(f"run_teach: interrupted; {len(writer.done_ids())} of {len(done) + len(todo)} episodes are recorded "
+                f"in {writer.episodes_path}. Continue with:\n  {resume_command(argv)}")
+            raise
+        finally:
+            outcomes.close()  # stops the workers if we leave early
+            bar.close()
+        writer.rewrite_in_order([e.instance_id for e in episodes])
+        summary = writer.write_summary()
     headline = summary.get("success", {})
     log(f"run_teach: {out}: SR {headline.get('success_rate', 0.0):.1%} ({headline.get('num_successes', 0)}/"
         f"{headline.get('num_evals', 0)}), GC {summary['goal_condition_success']['goal_condition_success_rate']:.1%}; "
@@ -353,30 +477,58 @@ def parse_args(argv: list[str] | None) -> RunConfig:
     parser.add_argument("--save-video", action="store_true", help="write an MP4 per episode to <out>/videos/")
     parser.add_argument("--llm-url", help="chat-completions base URL for --planner llm")
     parser.add_argument("--llm-model", help="model name for --planner llm")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="run episodes on N worker processes, each with its own simulator and model (default 1: "
+                             "this process); with --ray, the number of Ray workers (default: one per cluster CPU)")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="run episodes as Ray tasks: 'local' (a private Ray on this machine), 'auto' (the cluster "
+                             "this machine joined) or a cluster address HOST:PORT / ray://HOST:PORT; needs the "
+                             "'distributed' extra")
+    parser.add_argument("--episode-timeout", type=float, metavar="SECONDS",
+                        help="stop an episode after this many seconds, record it and retry it once (default: no limit)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    for name in ("limit", "max_steps", "max_fails", "threads"):
+    for name in ("limit", "max_steps", "max_fails", "threads", "workers"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if args.episode_timeout is not None and not args.episode_timeout > 0:
+        parser.error(f"--episode-timeout must be > 0 seconds, got {args.episode_timeout}")
+    if args.ray is not None and not valid_ray_address(args.ray):
+        parser.error(f"--ray must be 'local', 'auto', HOST:PORT or ray://HOST:PORT, got {args.ray!r}")
     config = RunConfig(split=args.split, mode=args.mode, perception=args.perception, planner=args.planner,
                        env=args.env, data_dir=args.data_dir, limit=args.limit, seed=args.seed, out=args.out,
                        resume=args.resume, model=args.model, model_args=args.model_args.split(),
                        max_steps=args.max_steps, max_fails=args.max_fails, threads=args.threads,
-                       save_video=args.save_video, llm_url=args.llm_url, llm_model=args.llm_model)
+                       save_video=args.save_video, llm_url=args.llm_url, llm_model=args.llm_model,
+                       workers=args.workers if args.workers is not None or args.ray else 1, ray=args.ray,
+                       episode_timeout=args.episode_timeout)
     config.quiet = args.quiet  # type: ignore[attr-defined]
     return config
 
 
+def valid_ray_address(address: str) -> bool:
+    if address in ("local", "auto"):
+        return True
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    return bool(host) and port.isdigit()
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The CLI. Ctrl-C stops the run, prints how to resume and re-raises KeyboardInterrupt (exit status 130)."""
+    from parallel import RayUnavailable, WorkerSetupError
+
     config = parse_args(argv)
     try:
-        run(config, progress=not getattr(config, "quiet", False))
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        run(config, progress=not getattr(config, "quiet", False), argv=argv)
+    except (FileNotFoundError, FileExistsError, ValueError, RayUnavailable, WorkerSetupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

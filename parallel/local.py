@@ -95,6 +95,23 @@ def _thread_caps(threads: int):
             os.environ.pop(name, None)
 
 
+@contextmanager
+def _sigint_ignored():
+    """Start children with SIGINT ignored from their first instruction (an ignored signal stays ignored across exec,
+    and Python then installs no KeyboardInterrupt handler): a Ctrl-C that reaches the whole process group while a
+    worker is still importing must not kill it with a traceback; the parent stops the workers itself."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @dataclass
 class _Handle:
     process: multiprocessing.process.BaseProcess
@@ -114,7 +131,7 @@ class LocalBackend:
             target=worker_main, name=slot.name, daemon=True,
             args=(child_end, os.getpid(), self.setup, self.work, self.teardown, self.config,
                   WorkerInfo(slot.index, self.workers), self.timeout))
-        with _thread_caps(self.threads):
+        with _thread_caps(self.threads), _sigint_ignored():
             process.start()
         child_end.close()
         return _Handle(process, parent_end)
