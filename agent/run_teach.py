@@ -494,6 +494,8 @@ def parse_args(argv: list[str] | None) -> RunConfig:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.episode_timeout is not None and not args.episode_timeout > 0:
         parser.error(f"--episode-timeout must be > 0 seconds, got {args.episode_timeout}")
+    from parallel import valid_ray_address
+
     if args.ray is not None and not valid_ray_address(args.ray):
         parser.error(f"--ray must be 'local', 'auto', HOST:PORT or ray://HOST:PORT, got {args.ray!r}")
     config = RunConfig(split=args.split, mode=args.mode, perception=args.perception, planner=args.planner,
@@ -505,13 +507,6 @@ def parse_args(argv: list[str] | None) -> RunConfig:
                        episode_timeout=args.episode_timeout)
     config.quiet = args.quiet  # type: ignore[attr-defined]
     return config
-
-
-def valid_ray_address(address: str) -> bool:
-    if address in ("local", "auto"):
-        return True
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    return bool(host) and port.isdigit()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -331,60 +331,85 @@ def write_generated(generated: GeneratedGame, out: Path, split: str) -> None:
     if generated.frames:
         from PIL import Image
 
-        directory = images_dir(out, split, generated.game.game_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, frame in generated.frames:
-            Image.fromarray(frame).save(directory / name, quality=90)
+        from parallel import atomic_directory
+
+        # Frames go to a hidden partial directory renamed into place when all are written: a kill leaves no
+        # half-written image under the real name.
+        with atomic_directory(images_dir(out, split, generated.game.game_id)) as directory:
+            for name, frame in generated.frames:
+                Image.fromarray(frame).save(directory / name, quality=90)
     write_game(generated.game, out, split)
 
 
 def _run_job(job: tuple) -> tuple:
-    """One game, in this process or a worker: (split, index, outcome, error, skipped task counts)."""
+    """One game, in this process or a worker: (split, index, outcome, error, skipped task counts). A game no sampled
+    task of which the expert could solve is a finished ("failed") game; any other exception propagates, so that the
+    job runner records it and retries the game once on a fresh worker."""
     split, index, seed, out, images, width, height = job
     if game_path(out, split, game_id_for(split, seed, index)).exists():
         return split, index, "already_on_disk", None, {}
     skipped: dict = {}
     try:
         generated = generate_game(split, seed, index, images, skipped, width, height)
-        write_generated(generated, Path(out), split)
-        return split, index, "written", None, skipped
-    except Exception as exc:  # one bad game must never stop the run or lose finished ones
+    except ExpertFailure as exc:
         return split, index, "failed", f"{type(exc).__name__}: {exc}"[:500], skipped
+    write_generated(generated, Path(out), split)
+    return split, index, "written", None, skipped
+
+
+def _worker_setup(config, info) -> None:
+    """Workers keep no state: every game builds its own simulator (see :func:`generate_game`)."""
+    return None
+
+
+def _worker_run(state, job: tuple) -> tuple:
+    return _run_job(job)
 
 
 def generate(splits: list[str], n: int, seed: int, out: str | Path, images: bool = False, width: int = 300,
-             height: int = 300, workers: int = 1, progress: bool = True) -> list[dict]:
-    """Generate games 0..n-1 of each split into ``out`` (skipping those on disk), over ``workers`` processes.
-    Returns one summary per split: written, already on disk, failed games, skipped (unsolved) tasks by family."""
+             height: int = 300, workers: int | None = 1, progress: bool = True, ray: str | None = None,
+             timeout: float | None = None) -> list[dict]:
+    """Generate games 0..n-1 of each split into ``out`` (skipping those on disk), over ``workers`` processes (or Ray
+    workers with ``ray``, see :func:`parallel.run_jobs`); a game that raises, runs past ``timeout`` seconds or kills
+    its worker is retried once on a fresh worker, then listed among the failed games with its error. Returns one
+    summary per split: written, already on disk, failed games, skipped (unsolved) tasks by family."""
     from tqdm import tqdm
 
+    from parallel import Job, remove_partials, run_jobs
+
+    remove_partials(out)  # hidden partial files of a killed earlier run
     jobs = [(split, index, seed, str(out), images, width, height) for split in splits for index in range(n)]
     summaries = {split: {"split": split, "written": 0, "already_on_disk": 0, "failed_games": [], "skipped_tasks": {}}
                  for split in splits}
     bar = tqdm(total=len(jobs), desc="generate", disable=not progress, file=sys.stderr)
-    if workers > 1:
-        import multiprocessing
 
-        pool = multiprocessing.get_context("spawn").Pool(workers)
-        results = pool.imap_unordered(_run_job, jobs)
-    else:
-        pool, results = None, map(_run_job, jobs)
+    def retrying(outcome) -> None:
+        log.warning("game %s: %s; retrying on a fresh worker", outcome.key, outcome.error)
+
+    outcomes = run_jobs([Job(f"{job[0]}/{job[1]}", job) for job in jobs], _worker_setup, _worker_run, None,
+                        workers=workers, ray=ray, timeout=timeout, on_retry=retrying)
     try:
-        for split, index, outcome, error, skipped in results:
+        for result in outcomes:
+            if result.value is None:  # raised, timed out or lost its worker, twice
+                split, index = result.key.rsplit("/", 1)
+                split, index, outcome, error, skipped = split, int(index), "failed", result.error, {}
+            else:
+                split, index, outcome, error, skipped = result.value
             summary = summaries[split]
             if outcome == "failed":
                 log.warning("game %d of %s skipped: %s", index, split, error)
-                summary["failed_games"].append({"index": index, "error": error})
+                failed = {"index": index, "error": error}
+                if result.attempts > 1:
+                    failed.update(attempts=result.attempts, first_error=result.first_error)
+                summary["failed_games"].append(failed)
             else:
                 summary[outcome] += 1
             for key, count in skipped.items():
                 summary["skipped_tasks"][key] = summary["skipped_tasks"].get(key, 0) + count
             bar.update(1)
     finally:
+        outcomes.close()
         bar.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
     for summary in summaries.values():
         summary["failed_games"].sort(key=lambda f: f["index"])
     return [summaries[s] for s in splits]
@@ -392,6 +417,7 @@ def generate(splits: list[str], n: int, seed: int, out: str | Path, images: bool
 
 def main(argv: list[str] | None = None) -> int:
     from envs.cli import ArgumentParser
+    from parallel import valid_ray_address
 
     parser = ArgumentParser(prog="python -m episodes.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", action="append",
@@ -401,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output directory (TEACh layout)")
     parser.add_argument("--images", action="store_true", help="also write driver frames to images/<split>/<game>/")
     parser.add_argument("--size", type=int, default=300, help="frame width and height in pixels")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel processes (default 1); with --ray, Ray workers (default: one per cluster CPU)")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="generate games as Ray tasks: 'local', 'auto' or a cluster address HOST:PORT (needs the "
+                             "'distributed' extra; --out must be on storage every node shares)")
+    parser.add_argument("--game-timeout", type=float, metavar="SECONDS",
+                        help="stop a game after this many seconds and retry it once (default: no limit)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     try:
         args = parser.parse_args(argv)
@@ -420,8 +452,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed < 0:
         print(f"error: --seed must be >= 0, got {args.seed}", file=sys.stderr)
         return 2
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         print(f"error: --workers must be >= 1, got {args.workers}", file=sys.stderr)
+        return 2
+    if args.ray is not None and not valid_ray_address(args.ray):
+        print(f"error: --ray must be 'local', 'auto', HOST:PORT or ray://HOST:PORT, got {args.ray!r}", file=sys.stderr)
+        return 2
+    if args.game_timeout is not None and not args.game_timeout > 0:
+        print(f"error: --game-timeout must be > 0 seconds, got {args.game_timeout}", file=sys.stderr)
         return 2
     if not 64 <= args.size <= 1024:
         print(f"error: --size must be in [64, 1024], got {args.size}", file=sys.stderr)
@@ -432,12 +470,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.time()
-    summaries = generate(splits, args.n, args.seed, out, args.images, args.size, args.size, args.workers,
-                         progress=not args.quiet)
+    from parallel import RayUnavailable, WorkerSetupError, write_text_atomic
+
+    workers = args.workers if args.workers is not None or args.ray else 1
+    try:
+        summaries = generate(splits, args.n, args.seed, out, args.images, args.size, args.size, workers,
+                             progress=not args.quiet, ray=args.ray, timeout=args.game_timeout)
+    except (RayUnavailable, WorkerSetupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("episodes.generate: interrupted; the games written so far are complete. Run the same command again "
+              "to continue (games on disk are skipped).", file=sys.stderr)
+        return 130
     report = {"seed": args.seed, "n": args.n, "images": args.images, "seconds": round(time.time() - started, 1),
               "splits": summaries}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "generation_report.json").write_text(json.dumps(report, indent=2))
+    write_text_atomic(out / "generation_report.json", json.dumps(report, indent=2))
     for s in summaries:
         print(f"{s['split']}: {s['written']} written, {s['already_on_disk']} already on disk, "
               f"{len(s['failed_games'])} failed; samples retried (the expert could not solve the sampled task, or "

@@ -8,9 +8,9 @@ fault isolation; and atomic file writes for the generators.
 This package imports nothing of ours, so every room of the house may use it (``envs/`` excepted, which needs it not).
 """
 
-from .atomic import atomic_directory, atomic_file, remove_partials
+from .atomic import atomic_directory, atomic_file, remove_partials, write_text_atomic
 from .jobs import Job, JobTimeout, Outcome, PoolStats, WorkerInfo, WorkerSetupError, run_jobs
-from .ray_backend import RayUnavailable
+from .ray_backend import RayUnavailable, valid_ray_address
 
 __all__ = ["Job", "JobTimeout", "Outcome", "PoolStats", "RayUnavailable", "WorkerInfo", "WorkerSetupError",
-           "atomic_directory", "atomic_file", "remove_partials", "run_jobs"]
+           "atomic_directory", "atomic_file", "remove_partials", "run_jobs", "valid_ray_address", "write_text_atomic"]

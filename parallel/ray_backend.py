@@ -50,6 +50,14 @@ class RayWorker:
         return True
 
 
+def valid_ray_address(address: str) -> bool:
+    """``local``, ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``."""
+    if address in ("local", "auto"):
+        return True
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    return bool(host) and port.isdigit()
+
+
 def import_ray():
     try:
         import ray

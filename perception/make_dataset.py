@@ -5,6 +5,12 @@
 Layout: ``OUT/dataset.json`` (settings, splits, vocabulary, command lines), ``OUT/<split>/<scene>/`` one sequence per
 scene (see :mod:`perception.dataset.writer`), ``OUT/coco_<split>.json``. Finished sequences are skipped on a rerun;
 floorplans never appear in two splits, also across reruns into the same ``OUT``.
+
+``--workers N`` records scenes on N processes (each with its own simulator), ``--ray ADDRESS`` on Ray workers
+(``parallel.run_jobs``); every scene's camera path depends on (seed, scene) alone, so the files are the same as a
+serial run's (the recorded commands leave out these options). A sequence is written into a hidden partial directory
+and renamed into place when complete, so a kill leaves no half sequence; a scene that raises, runs past
+``--scene-timeout`` or kills its worker is retried once on a fresh worker, then reported (exit status 1).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import argparse
 import json
 import sys
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -35,12 +42,62 @@ def scene_seed(seed: int, scene: str) -> int:
 
 
 def export_scene(env, scene: str, split: str, directory: Path, n_views: int, seed: int, command: str = "") -> dict:
-    """Record one look-around sequence of ``scene`` into ``directory``; returns its meta."""
-    writer = SequenceWriter(directory, env.width, env.height, env.fov, class_vocabulary())
-    for event in look_around(env, scene, n_views, scene_seed(seed, scene)):
-        writer.add(event)
-    return writer.close({"scene": scene, "split": split, "seed": seed, "scene_seed": scene_seed(seed, scene),
-                         "command": command})
+    """Record one look-around sequence of ``scene`` into ``directory`` (whole or not at all: written beside it under
+    a hidden partial name, then renamed); returns its meta."""
+    from parallel import atomic_directory
+
+    with atomic_directory(directory) as partial:
+        writer = SequenceWriter(partial, env.width, env.height, env.fov, class_vocabulary())
+        for event in look_around(env, scene, n_views, scene_seed(seed, scene)):
+            writer.add(event)
+        meta = writer.close({"scene": scene, "split": split, "seed": seed, "scene_seed": scene_seed(seed, scene),
+                             "command": command})
+    return meta
+
+
+@dataclass(frozen=True)
+class _Settings:
+    env: str
+    width: int
+    height: int
+    fov: float
+    seed: int
+    views: int
+    command: str
+
+
+def _worker_setup(settings: _Settings, info):
+    from envs import make_env
+
+    # Both backends render depth and instance segmentation by default.
+    return make_env(backend=settings.env, width=settings.width, height=settings.height, fov=settings.fov,
+                    seed=settings.seed)
+
+
+def _worker_run(env, job: tuple) -> str:
+    settings, split, scene, directory = job
+    export_scene(env, scene, split, Path(directory), settings.views, settings.seed, settings.command)
+    return scene
+
+
+def _worker_teardown(env) -> None:
+    env.close()
+
+
+EXECUTION_OPTIONS = ("--workers", "--ray", "--scene-timeout")
+"""How an invocation runs, not what it makes: left out of the commands recorded with the data."""
+
+
+def recorded_argv(argv: list[str]) -> list[str]:
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in EXECUTION_OPTIONS:
+            skip = True
+        elif not arg.startswith(tuple(option + "=" for option in EXECUTION_OPTIONS)):
+            kept.append(arg)
+    return kept
 
 
 def _load_dataset_file(out: Path) -> dict | None:
@@ -89,27 +146,58 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--height", type=int, default=300, help="frame height in pixels")
     parser.add_argument("--fov", type=float, default=90.0, help="vertical field of view in degrees")
     parser.add_argument("--seed", type=int, default=0, help="seed of the layouts and camera paths (same seed, same data)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="record scenes on N processes (default 1); with --ray, Ray workers (default: one per "
+                             "cluster CPU)")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="record scenes as Ray tasks: 'local', 'auto' or a cluster address HOST:PORT (needs the "
+                             "'distributed' extra; --out must be on storage every node shares)")
+    parser.add_argument("--scene-timeout", type=float, metavar="SECONDS",
+                        help="stop a scene after this many seconds and retry it once (default: no limit)")
     args = parser.parse_args(argv)
     if args.views < 1:
         parser.error(f"--views must be >= 1, got {args.views}")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.scene_timeout is not None and not args.scene_timeout > 0:
+        parser.error(f"--scene-timeout must be > 0 seconds, got {args.scene_timeout}")
+    from parallel import valid_ray_address
+
+    if args.ray is not None and not valid_ray_address(args.ray):
+        parser.error(f"--ray must be 'local', 'auto', HOST:PORT or ray://HOST:PORT, got {args.ray!r}")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} exists and is not a directory")
     return args
 
 
-def run(args, command: str) -> dict:
-    from envs import make_env
+def run(args, command: str, failed: list | None = None) -> dict:
+    """Record the planned scenes not yet complete and write the COCO files; scenes that failed twice are appended to
+    ``failed`` as (split, scene, error)."""
+    from parallel import Job, remove_partials, run_jobs, write_text_atomic
 
     plan = plan_dataset(args, command)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / DATASET_FILE).write_text(json.dumps(plan, indent=1))
+    remove_partials(args.out)  # hidden partial sequences of a killed earlier run
+    write_text_atomic(args.out / DATASET_FILE, json.dumps(plan, indent=1))
     todo = [(split, scene) for split, scenes in plan["splits"].items() for scene in scenes
             if not sequence_is_complete(args.out / split / scene)]
-    if todo:
-        # Both backends render depth and instance segmentation by default.
-        with make_env(backend=args.env, width=args.width, height=args.height, fov=args.fov, seed=args.seed) as env:
-            for split, scene in tqdm(todo, desc="sequences", unit="seq"):
-                export_scene(env, scene, split, args.out / split / scene, args.views, args.seed, command)
+    settings = _Settings(args.env, args.width, args.height, args.fov, args.seed, args.views, command)
+    workers = getattr(args, "workers", None)
+    ray = getattr(args, "ray", None)
+    outcomes = run_jobs([Job(f"{split}/{scene}", (settings, split, scene, str(args.out / split / scene)))
+                         for split, scene in todo], _worker_setup, _worker_run, settings,
+                        workers=workers if workers is not None or ray else 1, ray=ray,
+                        timeout=getattr(args, "scene_timeout", None), teardown=_worker_teardown,
+                        on_retry=lambda o: print(f"{o.key}: {o.error}; retrying on a fresh worker", file=sys.stderr))
+    try:
+        for outcome in tqdm(outcomes, total=len(todo), desc="sequences", unit="seq"):
+            if outcome.value is None:
+                split, scene = outcome.key.split("/", 1)
+                print(f"{outcome.key}: failed twice: {outcome.error}", file=sys.stderr)
+                if failed is not None:
+                    failed.append((split, scene, outcome.error))
+    finally:
+        outcomes.close()
     written = {}
     for split, scenes in plan["splits"].items():
         done = [args.out / split / s for s in scenes if sequence_is_complete(args.out / split / s)]
@@ -120,14 +208,23 @@ def run(args, command: str) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    command = command_line("perception.make_dataset", argv)
+    command = command_line("perception.make_dataset", recorded_argv(sys.argv[1:] if argv is None else list(argv)))
+    failed: list = []
     try:
-        written = run(args, command)
+        written = run(args, command, failed)
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:  # RuntimeError: backend cannot start
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)  # (and parallel.WorkerSetupError, parallel.RayUnavailable)
         return 2
+    except KeyboardInterrupt:
+        print("perception.make_dataset: interrupted; finished sequences are complete. Run the same command again to "
+              "continue (they are skipped).", file=sys.stderr)
+        return 130
     for split, path in written.items():
         print(f"{split}: {path}")
+    if failed:
+        print(f"error: {len(failed)} scene(s) failed twice and are left out: "
+              + ", ".join(f"{split}/{scene}" for split, scene, _ in failed), file=sys.stderr)
+        return 1
     return 0
 
 
