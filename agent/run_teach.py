@@ -18,12 +18,13 @@ malformed episode file is recorded as an error line too. Files are described in 
 
 Parallel and distributed runs (``parallel.run_jobs``): ``--workers N`` runs episodes on N spawned processes, each with
 its own simulator, perception and agent; ``--ray local|auto|ADDRESS`` runs them on Ray actors (one per cluster CPU
-unless ``--workers`` says). An episode that raises (``error = 1``, a malformed file aside), runs past ``--episode-timeout`` or kills its worker
-is retried once on a fresh worker; the record kept is the last attempt's, with ``attempts`` and ``first_error``; an
-episode whose worker died twice is recorded unscored (the start state's counts, ``error = 1``). Lines are appended in
-the order episodes finish; when every episode is done the file is rewritten (atomically) in the split's file-name
-order, one line per episode, so a parallel, distributed or resumed run leaves the same file as a serial one, timing
-fields aside. Ctrl-C stops the workers and prints the command that resumes.
+unless ``--workers`` says). An episode that raises (``error = 1``; a malformed file aside), runs past
+``--episode-timeout`` or kills its worker is retried once on a fresh worker; the record kept is the last attempt's,
+with ``attempts`` and ``first_error``; an episode whose worker died twice is recorded unscored (the start state's
+counts, ``error = 1``). Lines are appended in the order episodes finish; when every episode is done the file is
+rewritten (atomically) in the split's file-name order, one line per episode, so a parallel, distributed or resumed
+run leaves the same file as a serial one, timing fields aside. Ctrl-C stops the workers and prints the command that
+resumes; a lock on the run directory keeps a second run from writing into it at the same time.
 """
 
 from __future__ import annotations

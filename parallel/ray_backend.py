@@ -73,7 +73,7 @@ class RayBackend:
         if not ray.is_initialized():
             try:
                 if address == "local":
-                    ray.init(num_cpus=workers if workers and workers > 1 else None, include_dashboard=False,
+                    ray.init(num_cpus=workers or None, include_dashboard=False,
                              log_to_driver=False, configure_logging=True, logging_level="warning")
                 else:
                     ray.init(address=address, log_to_driver=False, logging_level="warning")
@@ -81,7 +81,7 @@ class RayBackend:
                 raise RayUnavailable(f"--ray {address}: cannot start or reach Ray: {describe(error)}") from None
             self.started_ray = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.workers = workers if workers and workers > 1 else max(1, cpus)
+        self.workers = workers or max(1, cpus)
         self.setup, self.work, self.teardown, self.config, self.timeout = setup, work, teardown, config, timeout
         env = {name: os.environ[name] for name in ("MUJOCO_GL", "PYOPENGL_PLATFORM") if name in os.environ}
         if self.started_ray and address == "local":
