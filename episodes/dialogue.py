@@ -1,20 +1,34 @@
-"""Commander-Driver dialogue for generated games, in the style of TEACh's chat (Padmakumar et al., AAAI 2022, sec. 3).
+"""Commander-Driver dialogue for generated games, in the style of TEACh's chat (Padmakumar et al., AAAI 2022, sec. 3)
+and labelled with TEACh-DA's dialogue acts (Gella et al., SIGDIAL 2022).
 
-The Driver greets and asks what to do, the Commander states the task (several phrasings per family and argument),
-the Driver asks where things are and the Commander answers with a location ("the mug is in the cabinet left of the
-sink"), sometimes first naming a wrong place and correcting itself; acknowledgements and thanks close the loop.
-Utterances are TEACh ``Text`` interactions (action_id 100, agent 0 Commander / 1 Driver, key ``utterance``), inserted
-between the expert's actions at its milestones, so the dialogue follows what the Driver is doing.
+The writer is compositional: an utterance is one to three :class:`episodes.language.Segment` (act, text), each text
+built from a frame for its intent ("could you {task}?", "{object} is {where}", "now {step}") filled with phrases
+(several per task family and step, object names drawn per game from every name of the type, counts as words or
+digits, location hints at three precisions: "in the cabinet left of the stove", "near the sink" / "behind you",
+"somewhere in the kitchen"), then typed in a per-game, per-speaker style (casing, punctuation, short forms, typos;
+``episodes.language.render``). The conversation follows the expert's milestones: greetings and the task statement
+(precise, vague then made precise on request, or as a list of steps), step instructions that refer back to what was
+just named ("rinse it", "the other one"), location questions and answers, the Commander's own slips and corrections,
+corrections of a Driver who guessed the wrong place, progress checks, small talk and remarks about the interface.
+
+What is written (TEACh's fields, ``alexa/teach`` README and data notebook at 903191e): each utterance is a Keyboard
+``Text`` interaction (action_id 100, agent 0 Commander / 1 Driver) with ``utterance`` (as typed),
+``corrected_utterance`` (typos undone) and ``da_metadata`` {``das``, ``text_segments``}, three each, padded with "".
+The :class:`Turn` records also give the instances' ``dialog_history`` (typed), ``dialog_history_cleaned`` (corrected,
+remarks about the interface removed) and ``dialog_history_with_das``. Commander turns that start new work (an
+``Instruction`` segment) after the Driver's first action are EDH cut candidates: each records the world state there.
 """
 
 from __future__ import annotations
 
 import math
-import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from .expert import COMMANDER, DRIVER, Cut, Expert, snapshot
+from .language import (Segment, TypingStyle, join_list, names_of, number, plain_name, plural, render,
+                       with_article)
 from .tasks import BreakfastParams
 
 TEXT_ACTION_ID = 100
@@ -23,245 +37,660 @@ LANDMARKS = ("Sink", "StoveBurner", "Fridge", "CoffeeMachine", "Microwave", "Toa
              "TVStand", "Desk", "Dresser", "Toilet", "Bathtub", "Window", "ArmChair", "CoffeeTable", "GarbageCan")
 """Big, fixed things the Commander describes positions against."""
 
-SPOKEN = {"CounterTop": "counter", "SinkBasin": "sink", "StoveBurner": "stove", "StoveKnob": "stove knob",
-          "DiningTable": "table", "CoffeeMachine": "coffee maker", "HousePlant": "plant", "TVStand": "tv stand",
-          "BathtubBasin": "bathtub", "GarbageCan": "bin", "RemoteControl": "remote", "CellPhone": "phone",
-          "BreadSliced": "bread slice", "PotatoSliced": "potato slice", "TomatoSliced": "tomato slice",
-          "LettuceSliced": "lettuce slice", "AppleSliced": "apple slice", "ButterKnife": "butter knife",
-          "KeyChain": "keys", "SideTable": "side table", "CoffeeTable": "coffee table", "ArmChair": "armchair",
-          "Tableware": "tableware", "Drinkware": "drinkware", "Dishware": "dishes", "Cookware": "cookware",
-          "Silverware": "silverware", "SmallHandheldObjects": "small items", "WateringCan": "watering can",
-          "SaltShaker": "salt shaker", "PepperShaker": "pepper shaker", "SoapBar": "soap bar",
-          "SoapBottle": "soap bottle", "ToiletPaper": "toilet paper", "DishSponge": "sponge",
-          "PaperTowelRoll": "paper towels", "CreditCard": "credit card", "AlarmClock": "alarm clock",
-          "WineBottle": "wine bottle", "SprayBottle": "spray bottle", "HandTowel": "hand towel",
-          "LaundryHamper": "laundry hamper", "FloorLamp": "floor lamp", "DeskLamp": "desk lamp"}
+INSIDE = ("Cabinet", "Drawer", "Fridge", "Microwave", "SinkBasin", "Sink", "Box", "GarbageCan", "Pot", "Pan", "Bowl",
+          "Mug", "Cup", "Toaster", "LaundryHamper", "BathtubBasin", "Bathtub", "CoffeeMachine", "Safe")
 
-NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four"}
+INSTRUCTION_ACTS = ("Instruction",)
+"""Acts of a Commander turn that starts new work (an EDH cut candidate)."""
 
 
 def spoken(object_type: str) -> str:
-    """How people say an AI2-THOR type or TEACh class: ``CounterTop`` -> "counter", ``SprayBottle`` ->
-    "spray bottle"."""
-    if object_type in SPOKEN:
-        return SPOKEN[object_type]
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", object_type).lower()
-
-
-INSIDE = ("Cabinet", "Drawer", "Fridge", "Microwave", "SinkBasin", "Sink", "Box", "GarbageCan", "Pot", "Pan", "Bowl",
-          "Mug", "Cup", "Toaster", "LaundryHamper", "BathtubBasin", "Bathtub", "CoffeeMachine", "Safe")
+    """The plain spoken name of an AI2-THOR type or TEACh class (``CounterTop`` -> "counter")."""
+    return plain_name(object_type)
 
 
 def preposition(receptacle_type: str) -> str:
     return "in" if receptacle_type in INSIDE else "on"
 
 
-def with_article(noun: str) -> str:
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+def pick(rng: np.random.Generator, options) -> str:
+    return options[int(rng.integers(len(options)))]
 
 
-def plural(word: str) -> str:
-    if word.endswith(("s", "sh", "ch")):
-        return word + "es"
-    if word.endswith("y") and word[-2:-1] not in "aeiou":
-        return word[:-1] + "ies"
-    return word + "s"
+def maybe(rng: np.random.Generator, p: float, text: str, otherwise: str = "") -> str:
+    return text if rng.random() < p else otherwise
 
 
-def slices_of(n: int, what: str) -> str:
-    return f"{NUMBERS.get(n, str(n))} slice{'s' if n != 1 else ''} of {what}"
+# ---------------------------------------------------------------- phrase banks (written for this generator)
+
+GREET = ["hi", "hello", "hey", "hi there", "hello there", "hey there", "good morning", "good afternoon", "hiya",
+         "howdy", "greetings", "morning", "hello partner", "hi again", "yo"]
+DRIVER_ASK_TASK = ["what should I do?", "what's my task?", "what can I do for you?", "how can I help?",
+                   "what are we doing today?", "what do you need?", "ready for instructions", "what's first?",
+                   "tell me what to do", "what's the task today?", "what would you like me to do?",
+                   "I'm ready, what's up?", "any tasks for me?", "where do we start?", "what do we need to do?"]
+REQUEST_FRAMES = ["{t}.", "please {t}.", "can you {t}?", "could you {t}?", "could you please {t}?",
+                  "I need you to {t}.", "I'd like you to {t}.", "we need to {t}.", "we have to {t}.",
+                  "today we'll {t}.", "your task is to {t}.", "the task is to {t}.", "let's {t}.",
+                  "would you {t} for me?", "help me {t}.", "go ahead and {t}.", "I want you to {t}.",
+                  "first task: {t}.", "our job today is to {t}.", "you need to {t}.", "can you please {t}?",
+                  "we're going to {t}.", "mind if you {t}?", "it'd be great if you could {t}.",
+                  "how about you {t}?", "so, {t}."]
+TASK_INTROS = ["", "", "", "ok so ", "alright, ", "so ", "first, ", "right, ", "well, ", "today ", "okay, "]
+ACK = ["ok", "okay", "got it", "on it", "sure", "alright", "will do", "sure thing", "roger", "understood",
+       "okay, on my way", "ok, going", "cool", "k", "sounds good", "alright, doing it now", "no problem",
+       "ok, let me see", "yep", "gotcha"]
+ACK_AFTER_INFO = ["thanks", "thank you", "found it", "ok I see it", "got it, thanks", "ah there it is", "perfect",
+                  "ok thx", "great, thanks", "ok, heading there", "I see it now", "ok"]
+AFFIRM = ["yes", "yep", "yeah", "correct", "that's right", "exactly", "yes please", "right", "yes, that one",
+          "yup", "mhm", "that's the one"]
+DENY = ["no", "nope", "not that one", "no, wrong one", "negative", "no, not there", "nah", "no sorry"]
+FEEDBACK_POS = ["great", "good job", "nice", "perfect", "awesome", "well done", "excellent", "nice work",
+                "that's it", "good", "super", "great job", "looks good", "brilliant", "yes, good", "wonderful",
+                "fantastic", "amazing", "sweet", "cool", "nicely done", "good stuff", "spot on", "yay", "terrific",
+                "right on", "lovely", "outstanding"]
+FEEDBACK_NEG = ["that's not the right one", "hmm, that's not it", "wrong one", "not quite", "no, that's the wrong "
+                "place", "that's not where it is", "oops, not that"]
+PROCEED = ["now", "next", "then", "after that", "ok now", "next up,", "moving on,", "for the next part,",
+           "second,", "following that,", "afterwards", "okay great, now", "alright so", "right, so", "go on and", "and now", "alright, now",
+           "good, now", "next step:", "once that's done,"]
+DONE_DRIVER = ["done", "all done", "finished", "I think that's it", "that's done", "done!", "it's done",
+               "ok, finished that", "task done I think", "all set"]
+NEXT_DRIVER = ["anything else?", "what next?", "what's next?", "is there anything else?", "what else?",
+               "next task?", "anything more?", "what now?", "more to do?", "did that work?"]
+CLOSE_COMMANDER = ["that's all", "we're done", "that's everything", "that's it for today", "task complete",
+                   "nothing else", "all finished", "we are all done here", "that was the last thing",
+                   "that completes the task", "the task shows as finished", "mission accomplished",
+                   "everything is checked off", "you finished it", "it says complete on my side",
+                   "that wraps it up", "job done"]
+THANKS = ["thank you", "thanks", "thanks a lot", "thank you so much", "cheers", "many thanks", "appreciate it",
+          "thanks for the help"]
+BYE = ["bye", "see you", "have a nice day", "take care", "goodbye", "see ya", "have a good one"]
+WHERE_FRAMES = ["where is the {x}?", "where can I find {a_x}?", "do you know where the {x} is?", "where's the {x}?",
+                "any idea where {a_x} is?", "I can't find the {x}, where is it?", "which way to the {x}?",
+                "where would the {x} be?", "can you help me find the {x}?", "where do I get {a_x}?",
+                "is there {a_x} around?", "I don't see {a_x}, where should I look?", "where are the {xs}?",
+                "could you tell me where the {x} is?", "hmm, where is the {x}?"]
+LOCATE_FRAMES = ["the {x} is {w}", "there's {a_x} {w}", "you can find {a_x} {w}", "check {w}",
+                 "look {w}", "{a_x} should be {w}", "{w} there's {a_x}", "try {w}", "I see {a_x} {w}",
+                 "the {x} is sitting {w}", "grab the {x} from {w}", "the {x}? it's {w}", "it's {w}",
+                 "{a_x} is {w}", "should be one {w}", "get the {x}, it's {w}", "you'll find the {x} {w}",
+                 "there is {a_x} {w}", "the one {w}", "{w}, I think"]
+HEDGES = ["I think ", "pretty sure ", "looks like ", "if I'm not mistaken, ", "according to my map, ", "hmm, ",
+          "from what I see, ", "I believe ", "okay, ", "right, ", "so ", "my screen says ", "probably ",
+          "as far as I can tell, ", "apparently ", "the map shows ", "last I saw, ", "if memory serves, "]
+VAGUE_PLACES = ["somewhere in the {room}", "around the {room} somewhere", "in the {room}", "not far from you",
+                "close by", "nearby", "in one of the {rs}", "in a {r} somewhere", "{p} one of the {rs}",
+                "around here", "somewhere close"]
+WHICH_ONE = ["which {r}?", "which one?", "which {r} exactly?", "there are a few {rs}, which one?",
+             "can you be more specific?", "where exactly?", "sorry, where?"]
+CORRECT_SELF = ["sorry, my mistake: {w}", "oops, I meant {w}", "actually it's {w}, sorry", "wait no, {w}",
+                "correction: {w}", "sorry, I was wrong, it's {w}", "no wait, it's {w}", "my bad, {w}"]
+DRIVER_GUESS = ["is it {w}?", "the one {w}?", "do you mean {w}?", "should I look {w}?", "{w}?",
+                "is that {w}?"]
+WHERE_TO = ["where should I put it?", "where does it go?", "where do you want it?", "where should it go?",
+            "and where do I put this?", "put it where?", "where do I place it?"]
+PLACE_ANSWERS = ["put it {spot}", "{spot}", "place it {spot}", "it goes {spot}", "just set it {spot}",
+                 "{spot} would be great", "leave it {spot}", "it belongs {spot}", "drop it {spot}",
+                 "{spot}, please", "how about {spot}", "let's put it {spot}", "you can put it {spot}"]
+SMALL_TALK_D = ["how are you today?", "how's your day going?", "nice place!", "how are you?",
+                "lovely day, isn't it?", "hope you're well", "this place is big", "how's it going?",
+                "happy friday!", "ready to work", "did you have a good weekend?", "nice to meet you"]
+SMALL_TALK_C = ["good thanks, you?", "doing well, thanks for asking", "not bad! let's get going", "I'm great",
+                "all good here", "good, good", "fine thanks", "pretty good, busy day though", "great, thank you",
+                "tired but fine", "likewise!", "can't complain"]
+APOLOGY = ["sorry,", "oops,", "argh,", "ugh,", "hmm,", "", "one sec,", "hang on,", "bear with me,"]
+INTERFACE_C = ["my screen froze for a sec", "my connection is slow today", "the page is loading slowly",
+               "I was checking the task list", "I was looking at the map", "my browser lagged",
+               "I clicked the wrong thing", "I had to refresh", "the camera view jumped", "the progress check is slow",
+               "let me check what's left", "searching for the next item on my end", "my laptop is acting up",
+               "the overhead view is confusing", "I'm reading the instructions again"]
+INTERFACE_D = ["sorry, I'm a bit slow", "one moment", "my controls are laggy", "sorry, the view is loading",
+               "hold on", "give me a sec"]
+MISC = ["hmm", "lol", "haha", "oh", "ah", "well", "uh", "ok ok"]
+TAKE_TIME = ["take your time", "no rush", "no worries", "you're doing fine", "keep going", "go on",
+             "that's alright", "happens to me too", "don't worry about it", "we have plenty of time", "all good",
+             "no problem at all"]
+VAGUE_GOALS = {
+    "Coffee": ["I could really use some caffeine", "I'm so sleepy today", "I need something to wake me up",
+               "it's coffee time"],
+    "Water Plant": ["the {plant} looks a bit dry", "the {plant} is wilting", "my {plant} looks thirsty",
+                    "the {plant} needs some attention"],
+    "Boil X": ["I'm in the mood for a boiled {x}", "let's get the {x} cooking", "I'd like a {x} for dinner"],
+    "Plate Of Toast": ["I'm hungry", "I fancy something crunchy for breakfast", "let's have a snack"],
+    "Clean All X": ["the {xs} are all dirty", "there are dirty {xs} everywhere", "look at all these dirty {xs}"],
+    "Put All X On Y": ["the {xs} are all over the place", "let's tidy up the {xs}", "the {xs} need sorting out"],
+    "Put All X In One Y": ["the {xs} are scattered around", "let's keep the {xs} together",
+                           "I keep losing the {xs}"],
+    "N Cooked Slices Of X In Y": ["I'm hungry for some cooked {x}", "let's fry some {x}",
+                                  "how about some fried {x}"],
+    "N Slices Of X In Y": ["I'd like a snack", "I want some fresh {x}", "let's cut some {x}"],
+    "Salad": ["I'm in the mood for something fresh", "let's eat healthy today", "I'd love some greens"],
+    "Sandwich": ["I'm hungry, lunch time", "let's make lunch", "I want something for lunch"],
+    "Breakfast": ["it's breakfast time", "good morning! I'm starving", "let's get breakfast going"],
+}
+ASK_MORE = ["what would you like me to do?", "what do you need exactly?", "ok, what should I make?",
+            "how can I help with that?", "what should I do about it?", "sure, what exactly?", "so what's the task?"]
+CONFIRM_D = ["so {t}?", "just to confirm: {t}?", "you want me to {t}, right?", "{t}, correct?", "ok, {t}?"]
+RESULT_D = {"coffee": ["making the coffee now", "ok, coffee coming up", "on my way to the coffee maker"],
+            "tap": ["rinsing it now", "washing it", "ok, to the sink then"],
+            "toast": ["toasting it now", "into the toaster it goes", "ok, toasting"],
+            "slice": ["slicing it now", "ok, cutting it", "let me cut it"],
+            "pour": ["pouring now", "ok, pouring the water", "here goes the water"],
+            "stove": ["turning the stove on", "ok, lighting the burner", "switching it on now"]}
+"""What the Driver says it is about to do (milestones come before the action)."""
 
 
-def task_phrasings(task_name: str, params: list[str]) -> list[str]:
-    """Several natural ways a Commander states a task with its arguments."""
+# ---------------------------------------------------------------- task statements
+
+
+def _slices(n: int, what: str, rng) -> str:
+    count = number(n, rng)
+    if n == 1 and rng.random() < 0.4:
+        count = pick(rng, ["a", "one", "a single"])
+    piece = pick(rng, ["slice", "piece"]) + ("s" if n != 1 else "")
+    return f"{count} {piece} of {what}"
+
+
+def task_cores(task_name: str, params: list[str], name, rng: np.random.Generator) -> list[str]:
+    """Verb phrases stating the whole task with its arguments (several per family); ``name(type)`` gives a name
+    of an object type as this game's Commander says it."""
     p = params
     if task_name == "Coffee":
-        return ["make a cup of coffee", "could you make me a coffee in a clean mug?", "I'd like some coffee please",
-                "prepare coffee in a clean mug", "we need a mug of coffee"]
+        mug = name("Mug")
+        return ["make a cup of coffee", f"make me some coffee in a clean {mug}", "prepare a coffee",
+                f"make coffee in a {mug}", f"get me a {mug} of coffee", f"fill a clean {mug} with coffee",
+                "brew some coffee", "make coffee", f"pour me a {mug} of coffee", "make a coffee please"]
     if task_name == "Water Plant":
-        return ["water the plant", "the plant looks thirsty, please water it", "please give the plant some water",
-                "can you water the houseplant?"]
+        plant = name("HousePlant")
+        return [f"water the {plant}", f"give the {plant} some water", f"pour some water on the {plant}",
+                f"put water in the {plant}", f"water my {plant}", f"get some water to the {plant}"]
     if task_name == "Boil X":
-        x = spoken(p[0])
-        return [f"boil {with_article(x)}", f"we need to boil the {x}",
-                f"please cook {with_article(x)} in boiling water", f"boil {with_article(x)} in a pot of water"]
+        x = name(p[0])
+        pot = name("Pot")
+        return [f"boil {with_article(x)}", f"cook {with_article(x)} in boiling water",
+                f"put {with_article(x)} in a {pot} of water and boil it", f"boil the {x} in the {pot}",
+                f"boil a {x} for me", f"get {with_article(x)} boiling in water"]
     if task_name == "Plate Of Toast":
-        return ["make a plate of toast", "toast a slice of bread and put it on a clean plate",
-                "I want toast on a clean plate", "can you make some toast and serve it on a plate?"]
+        bread, plate = name("Bread"), name("Plate")
+        return ["make a plate of toast", f"toast a slice of {bread} and put it on a clean {plate}",
+                f"make me some toast on a {plate}", f"serve a piece of toast on a clean {plate}",
+                f"make toast and put it on a {plate}", f"put one toasted {bread} slice on a {plate}"]
     if task_name == "Clean All X":
-        x = plural(spoken(p[0]))
-        return [f"clean all the {x}", f"rinse all the {x} please", f"all the {x} are dirty, wash them",
-                f"please wash every one of the {x}"]
+        x = name(p[0])
+        xs = plural(x)
+        return [f"clean all the {xs}", f"wash all the {xs}", f"rinse every {x}", f"make all the {xs} clean",
+                f"wash every dirty {x}", f"clean each {x} in the sink", f"get all the {xs} washed"]
     if task_name in ("Put All X On Y", "Put All X In One Y"):
-        x, prep, y = plural(spoken(p[0])), p[1], spoken(p[2])
+        x, prep, y = name(p[0]), p[1], name(p[2])
+        xs = plural(x)
         if task_name == "Put All X On Y":
-            return [f"put all the {x} {prep} any {y}", f"place every {spoken(p[0])} {prep} {with_article(y)}",
-                    f"could you put the {x} {prep} {with_article(y)}?", f"all {x} need to go {prep} {with_article(y)}"]
-        return [f"put all the {x} {prep} one {y}", f"collect all the {x} {prep} a single {y}",
-                f"gather every {spoken(p[0])} {prep} the same {y}", f"put the {x} together {prep} one {y}"]
+            return [f"put all the {xs} {prep} the {y}", f"place every {x} {prep} any {y}",
+                    f"move all {xs} {'onto' if prep == 'on' else 'into'} a {y}",
+                    f"collect the {xs} and put them {prep} the {y}", f"put each {x} {prep} a {y}",
+                    f"get all the {xs} {prep} {with_article(y)}"]
+        return [f"put all the {xs} {prep} one {y}", f"gather all {xs} {prep} a single {y}",
+                f"put every {x} {prep} the same {y}", f"put the {xs} together {prep} one {y}",
+                f"collect all the {xs} {prep} just one {y}"]
     if task_name == "N Cooked Slices Of X In Y":
-        n, x, prep, y = int(p[0]), spoken(p[1]), p[2], spoken(p[3])
-        return [f"cook {slices_of(n, x)} and serve {'them' if n > 1 else 'it'} {prep} a clean {y}",
-                f"I need {slices_of(n, 'cooked ' + x)} {prep} a clean {y}",
-                f"slice {with_article(x)}, cook {NUMBERS.get(n, str(n))} of the slices and put them "
-                f"{prep} {with_article(y)}"]
+        n, x, prep, y = int(p[0]), name(p[1]), p[2], name(p[3])
+        them = "them" if n > 1 else "it"
+        return [f"cook {_slices(n, x, rng)} and serve {them} {prep} a clean {y}",
+                f"make {_slices(n, 'cooked ' + x, rng)} {prep} a {y}",
+                f"slice {with_article(x)}, cook {number(n, rng)} of the slices and put {them} {prep} "
+                f"{with_article(y)}", f"fry {_slices(n, x, rng)} and put {them} {prep} a clean {y}",
+                f"I need {_slices(n, 'cooked ' + x, rng)} {prep} a clean {y}"]
     if task_name == "N Slices Of X In Y":
-        n, x, prep, y = int(p[0]), spoken(p[1]), p[2], spoken(p[3])
-        return [f"serve {slices_of(n, x)} {prep} a clean {y}",
-                f"cut {with_article(x)} and put {slices_of(n, 'it')} {prep} {with_article(y)}",
-                f"I'd like {slices_of(n, x)} {prep} a clean {y}"]
+        n, x, prep, y = int(p[0]), name(p[1]), p[2], name(p[3])
+        them = "them" if n > 1 else "it"
+        return [f"serve {_slices(n, x, rng)} {prep} a clean {y}",
+                f"cut {with_article(x)} and put {_slices(n, 'it', rng)} {prep} {with_article(y)}",
+                f"put {_slices(n, x, rng)} {prep} a clean {y}", f"slice {with_article(x)} and place "
+                f"{number(n, rng)} {'slices' if n > 1 else 'slice'} {prep} the {y}",
+                f"get {_slices(n, x, rng)} {prep} a {y}"]
     if task_name == "Salad":
-        parts = [slices_of(int(n), w) for n, w in zip(p, ("lettuce", "tomato", "cooked potato")) if int(n)]
-        listing = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-        return [f"make a salad with {listing} on a plate", f"let's make a salad: {listing}, all on a clean plate",
-                f"please prepare a salad, {listing} on one plate"]
+        parts = [_slices(int(n), w, rng) for n, w in zip(p, ("lettuce", "tomato", "cooked potato")) if int(n)]
+        listing = join_list(parts, rng)
+        plate = name("Plate")
+        return [f"make a salad with {listing} on a {plate}", f"make a salad: {listing}, all on a clean {plate}",
+                f"prepare a salad, {listing} on one {plate}", f"put {listing} on a clean {plate} for a salad"]
     if task_name == "Sandwich":
-        parts = ["two slices of toast"] + [slices_of(int(n), w) for n, w in zip(p, ("lettuce", "tomato")) if int(n)]
-        listing = ", ".join(parts[:-1]) + " and " + parts[-1]
-        return [f"make a sandwich: {listing} on a plate", f"I'd like a sandwich with {listing}, served on a plate",
-                f"we're making a sandwich, put {listing} on a clean plate"]
+        parts = ["two slices of toast"] + [_slices(int(n), w, rng) for n, w in zip(p, ("lettuce", "tomato"))
+                                           if int(n)]
+        listing = join_list(parts, rng)
+        plate = name("Plate")
+        return [f"make a sandwich: {listing} on a {plate}", f"make a sandwich with {listing}, served on a {plate}",
+                f"put {listing} on a clean {plate}, it's a sandwich", f"prepare a sandwich, {listing} on a {plate}"]
     if task_name == "Breakfast":
         wanted = BreakfastParams.from_params(p)
+        plate = name("Plate")
         items = []
         if wanted.coffee:
-            items.append("a coffee")
+            items.append(pick(rng, ["a coffee", "a cup of coffee", f"coffee in a {name('Mug')}"]))
         if wanted.toast:
-            items.append("a plate of toast")
+            items.append(pick(rng, ["a plate of toast", f"toast on a {plate}"]))
         if wanted.apple:
-            items.append("an apple slice on a plate")
+            items.append(pick(rng, [f"an apple slice on a {plate}", f"a slice of apple on a {plate}"]))
         if wanted.salad:
-            items.append("a salad")
-        listing = ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
-        spot = spoken(wanted.serving_spot)
-        return [f"prepare breakfast: {listing}, everything on the {spot}", f"let's make breakfast, {listing}, "
-                f"served on the {spot}", f"breakfast time! I need {listing} on the {spot}"]
-    return [f"please do this: {task_name.lower()}"]
+            items.append(pick(rng, ["a salad", "a tomato salad"]))
+        listing = join_list(items, rng)
+        spot = name(wanted.serving_spot)
+        return [f"prepare breakfast: {listing}, everything on the {spot}",
+                f"make breakfast, {listing}, served on the {spot}", f"set up breakfast with {listing} on the {spot}",
+                f"get breakfast ready: {listing}, all on the {spot}"]
+    return [f"do this: {task_name.lower()}"]
 
 
-GREETINGS = ["hi, what should I do?", "hello! what's my task today?", "hi there, how can I help?",
-             "what can I do for you?", "hello, what should I do first?"]
-WHERE = ["where is the {x}?", "where can I find a {x}?", "do you know where the {x} is?", "where's the {x}?"]
-LOCATE = ["the {x} is {where}", "there's {a_x} {where}", "you can find {a_x} {where}", "check {where}, there's {a_x}"]
-WHERE_TO = ["where should I put it?", "where does it go?", "where do you want it?"]
-CORRECT = ["sorry, my mistake: the {x} is {where}", "oops, I meant {where}", "actually it's {where}, sorry"]
-ACK = ["ok", "okay", "got it", "on it", "sure", "alright"]
-PRAISE = ["great", "good job", "nice, thanks", "perfect", "that's it"]
-DONE_DRIVER = ["done, anything else?", "all done", "finished. what next?", "I think that's it"]
-DONE_COMMANDER = ["that's all, thank you!", "great work, we're done", "thanks, that's everything", "all done, thanks!"]
-STEP_HINTS = {"slice": ["you'll need to slice the {x} with a knife", "cut the {x} with the knife"],
-              "tap": ["rinse the {x} under the tap", "wash the {x} in the sink"],
-              "toast": ["toast the slice in the toaster", "now put it in the toaster"],
-              "stove": ["turn on the stove", "switch the burner on"],
-              "pour": ["pour the water {into} the {x}", "now pour it {into} the {x}"]}
+def task_phrasings(task_name: str, params: list[str], seed: int = 0) -> list[str]:
+    """Ways a Commander states a task with its arguments (plain names), for tests and inspection."""
+    rng = np.random.default_rng(seed)
+    return task_cores(task_name, params, plain_name, rng)
+
+
+def first_steps(task_name: str, params: list[str], name) -> list[str]:
+    """The task as people break it into steps when they state it that way ("first ..., then ...")."""
+    if task_name == "Coffee":
+        return [f"grab a {name('Mug')}", "rinse it in the sink", f"put it in the {name('CoffeeMachine')}",
+                "turn the machine on"]
+    if task_name == "Water Plant":
+        return ["fill a container with water", f"pour it on the {name('HousePlant')}"]
+    if task_name == "Boil X":
+        return [f"fill a {name('Pot')} with water", f"put the {name(params[0])} in it", "turn on the stove"]
+    if task_name == "Plate Of Toast":
+        return [f"slice the {name('Bread')}", "toast a slice", f"put it on a clean {name('Plate')}"]
+    if task_name in ("N Cooked Slices Of X In Y", "N Slices Of X In Y"):
+        steps = [f"slice the {name(params[1])}"]
+        if task_name.startswith("N Cooked"):
+            steps.append(f"cook the slices in a {name('Pan')}")
+        return steps + [f"put them {params[2]} a clean {name(params[3])}"]
+    if task_name == "Sandwich":
+        return [f"slice the {name('Bread')}", "toast two slices", f"put them on a {name('Plate')}"]
+    if task_name == "Salad":
+        return ["slice what we need", f"put the slices on a clean {name('Plate')}"]
+    return []
+
+
+STEP_INSTRUCTIONS = {
+    "slice": ["slice the {x}", "cut the {x}", "cut the {x} with a knife", "slice {it} up", "cut {it} into slices",
+              "use the knife on the {x}", "chop the {x}", "make slices of the {x}", "cut up the {x}", "carve the {x}"],
+    "tap": ["rinse {it} in the sink", "wash {it} under the tap", "clean {it} in the sink", "rinse the {x} off",
+            "give {it} a wash", "put {it} in the sink and turn on the water", "the {x} is dirty, rinse {it}", "scrub {it} in the sink",
+            "clean {it} under running water", "wash {it} off at the sink"],
+    "toast": ["toast {it}", "put {it} in the toaster", "toast the slice", "turn on the toaster",
+              "toast a slice of bread", "pop {it} in the toaster", "brown {it} in the toaster", "put {it} in to toast"],
+    "stove": ["turn on the stove", "switch the burner on", "turn the burner on", "start the stove",
+              "put the heat on", "turn on the knob for that burner", "light the stove", "fire up the burner",
+              "heat up the stove"],
+    "pour": ["pour the water {into} the {x}", "pour {it} {into} the {x}", "empty the water {into} the {x}",
+             "now pour water {into} the {x}", "water goes {into} the {x}", "tip the water {into} the {x}",
+             "splash some water {into} the {x}"],
+    "coffee": ["use the {x} for the coffee", "take the {x} to the coffee maker", "the {x} will do for coffee",
+               "make the coffee in the {x}", "bring the {x} to the coffee machine",
+               "brew coffee using the {x}"],
+    "fetch": ["grab the {x}", "pick up the {x}", "get the {x}", "take the {x}", "get {a_x}", "find the {x}",
+              "we need the {x}", "go get the {x}", "you'll need the {x}",
+              "fetch the {x}", "bring me the {x}", "collect the {x}", "retrieve the {x}", "go and find the {x}"],
+    "place": ["put {it} {p} the {r}", "place {it} {p} the {r}", "{it} goes {p} the {r}", "set {it} {p} the {r}",
+              "drop {it} {p} the {r}", "leave {it} {p} the {r}",
+              "rest {it} {p} the {r}", "position {it} {p} the {r}", "stick {it} {p} the {r}"],
+    "carry": ["and the other one", "there's another one", "one more {x}", "the next {x} too", "now the other {x}",
+              "then the next one", "and another {x}"],
+}
+"""Step instructions by expert milestone; {it} becomes a pronoun when the object was just named."""
+
+STEP_SUFFIXES = ["", "", "", "", " for me", " when you're ready", " if you can", " real quick", " as well", " too",
+                 " carefully", " right away", " whenever you're ready", " please and thanks", " thanks",
+                 " asap", " next", " and we're almost there", " if you don't mind", " quickly",
+                 " as the next step", " while you're there", " before anything else", " once you have it"]
+ENCOURAGE = ["you're doing great", "almost there", "halfway there", "nearly done", "keep it up",
+             "looking good so far", "just a couple more steps", "that part is done", "one thing down",
+             "going well", "we're making progress", "nicely done so far", "good progress", "that was quick",
+             "we're on track", "you're a natural", "easy peasy", "smooth", "that went fast", "only a little left",
+             "we're getting there", "the hard part is over", "you're quick at this"]
+REASONS = {
+    "fetch": ["we'll need it", "you need it for the next step", "it's needed for this", "we can't do it without it",
+              "that's the one we use", "it's the only one around", "it's easy to miss"],
+    "tap": ["it's dirty", "it needs to be clean", "we can't use it dirty", "it has to be washed first",
+            "it's a bit grimy", "it should be spotless"],
+    "slice": ["we need slices", "the knife is sharp enough", "a few slices is plenty", "cut it however you like",
+              "any slice will do"],
+    "toast": ["it only takes a moment", "wait until it's golden", "it'll pop when it's ready",
+              "keep an eye on it", "we want it crispy"],
+    "stove": ["so it cooks", "it needs heat", "it won't cook otherwise", "the heat has to be on",
+              "careful, it gets hot"],
+    "pour": ["it's really dry", "fill it up well", "be generous", "a little is enough", "try not to spill"],
+    "coffee": ["it has to be clean", "any clean one works", "that's the right one", "the coffee goes in there"],
+    "place": ["that's where it belongs", "that's the spot", "that's the right place", "it fits there",
+              "that's where I want it", "it should go there"],
+    "carry": ["there are a few of them", "that's not the last one", "they all go together", "we need all of them",
+              "don't forget any", "there may be more"],
+}
+"""Why a step is needed, said beside the instruction now and then (``InformationOther``)."""
 
 
 class DialogueWriter:
     """Writes the utterances of one game into the expert's trace as the expert reaches its milestones.
 
-    Commander turns after the first driver action are EDH cut candidates: each records the world state there.
+    ``talk`` scales how often optional turns happen; the seeded ``rng`` decides everything else, so the same
+    seed gives the same dialogue.
     """
 
-    def __init__(self, expert: Expert, task, rng: np.random.Generator, question_rate: float = 0.7,
-                 correction_rate: float = 0.15):
+    def __init__(self, expert: Expert, task, rng: np.random.Generator, question_rate: float = 0.6,
+                 correction_rate: float = 0.15, talk: float | None = None):
         self.expert = expert
         self.task = task
         self.rng = rng
         self.question_rate = question_rate
         self.correction_rate = correction_rate
+        self.talk = float(rng.uniform(0.6, 1.3)) if talk is None else talk
+        self.styles = {COMMANDER: TypingStyle.draw(rng), DRIVER: TypingStyle.draw(rng)}
+        self.seconds_per_word = {COMMANDER: float(rng.uniform(0.25, 0.6)), DRIVER: float(rng.uniform(0.3, 0.7))}
+        self.stepwise = rng.random() < 0.7  # this Commander gives step-by-step instructions
+        self.words: dict[str, str] = {}
         self.located: set[str] = set()
-        self.hinted: set[str] = set()
+        self.instructed: set[str] = set()
+        self.last_named: str | None = None
+        self.carried = 0
+        self.room = self._room()
         expert.on_milestone = self.milestone
 
-    # --- speaking -------------------------------------------------------------------------------------------------
-    def say(self, speaker: int, text: str) -> None:
+    # --- naming -------------------------------------------------------------------------------------------------------
+    def name(self, object_type: str) -> str:
+        """This game's word for a type: drawn once among its names, occasionally varied later."""
+        options = names_of(object_type)
+        if object_type not in self.words:
+            self.words[object_type] = pick(self.rng, options)
+        elif len(options) > 1 and self.rng.random() < 0.15:
+            return pick(self.rng, options)
+        return self.words[object_type]
+
+    def task_object(self) -> str | None:
+        """The object type the task is about, if its parameters name one (Boil X's X, the sliced food)."""
+        params = self.task.task_params
+        if self.task.task_name in ("Boil X", "Clean All X", "Put All X On Y", "Put All X In One Y"):
+            return params[0]
+        if self.task.task_name in ("N Cooked Slices Of X In Y", "N Slices Of X In Y"):
+            return params[1]
+        return None
+
+    def _room(self) -> str:
+        types = {o["objectType"] for o in self.expert.event.metadata["objects"]}
+        for marker, room in (("StoveBurner", "kitchen"), ("Fridge", "kitchen"), ("Bed", "bedroom"),
+                             ("Toilet", "bathroom"), ("Sofa", "living room")):
+            if marker in types:
+                return room
+        return "room"
+
+    # --- speaking -------------------------------------------------------------------------------------------------------
+    def say(self, speaker: int, *segments: Segment) -> None:
+        """Type ``segments`` as one utterance of ``speaker`` into the trace (TEACh ``Text`` interaction)."""
+        segments = [s for s in segments if s.text]
+        if not segments:
+            return
+        typed = render(segments, self.styles[speaker], self.rng)
         trace = self.expert.trace
-        words = len(text.split())
-        time_start = trace.tick(0.8 + 0.3 * words)
+        words = len(typed.utterance.split())
+        pause = float(self.rng.gamma(2.0, 0.8))  # reading and thinking before typing
+        time_start = trace.tick(pause + words * self.seconds_per_word[speaker] * float(self.rng.uniform(0.7, 1.4)))
         index = len(trace.interactions)
         trace.interactions.append({"agent_id": speaker, "action_id": TEXT_ACTION_ID, "time_start": time_start,
-                                   "duration": 1, "success": 1, "utterance": text})
-        trace.dialogue.append(["Commander" if speaker == COMMANDER else "Driver", text])
-        if speaker == COMMANDER and trace.driver_actions:
+                                   "duration": 1, "success": 1, "utterance": typed.utterance,
+                                   "corrected_utterance": typed.corrected, "da_metadata": typed.da_metadata()})
+        who = "Commander" if speaker == COMMANDER else "Driver"
+        trace.dialogue.append([who, typed.utterance])
+        kept = [text for act, text in zip(typed.das, typed.corrected_segments)
+                if act and act != "OtherInterfaceComment"]
+        trace.turns.append(Turn(index, who, typed.utterance, " ".join(kept) if kept else None,
+                                " ".join(f"<<{act}>> {text}" for act, text in zip(typed.das, typed.text_segments)
+                                         if act)))
+        if speaker == COMMANDER and trace.driver_actions and any(s.act in INSTRUCTION_ACTS for s in segments):
             trace.cuts.append(Cut(index, len(trace.driver_actions), snapshot(self.expert.env)))
 
-    def pick(self, options: list[str]) -> str:
-        return options[int(self.rng.integers(len(options)))]
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < min(1.0, p * self.talk)
 
     # --- the conversation ---------------------------------------------------------------------------------------------
+    def task_statement(self) -> str:
+        core = pick(self.rng, task_cores(self.task.task_name, self.task.task_params, self.name, self.rng))
+        return pick(self.rng, TASK_INTROS) + pick(self.rng, REQUEST_FRAMES).format(t=core)
+
     def opening(self) -> None:
-        statement = self.pick(task_phrasings(self.task.task_name, self.task.task_params))
-        if self.rng.random() < 0.7:
-            self.say(DRIVER, self.pick(GREETINGS))
-            self.say(COMMANDER, statement)
+        rng = self.rng
+        driver_first = rng.random() < 0.6
+        if driver_first:
+            greeting = Segment("Greetings/Salutations", pick(rng, GREET) + pick(rng, ["", "!", ",", "."]))
+            self.say(DRIVER, *([greeting] if rng.random() < 0.8 else []),
+                     Segment("RequestForInstruction", pick(rng, DRIVER_ASK_TASK)))
+        if self.chance(0.12):
+            self.say(COMMANDER if not driver_first else DRIVER, Segment("MiscOther", pick(rng, SMALL_TALK_D)))
+            self.say(DRIVER if not driver_first else COMMANDER, Segment("MiscOther", pick(rng, SMALL_TALK_C)))
+        hello = [Segment("Greetings/Salutations", pick(rng, GREET) + "!")] if (
+            not driver_first or rng.random() < 0.3) else []
+        mode = rng.choice(3, p=[0.6, 0.2, 0.2])
+        vague = VAGUE_GOALS.get(self.task.task_name)
+        if mode == 1 and vague:
+            x = self.name(self.task_object()) if self.task_object() else "food"
+            text = pick(rng, vague).format(plant=self.name("HousePlant"), x=x, xs=plural(x))
+            self.say(COMMANDER, *hello, Segment("InformationOther", text + pick(rng, [".", "!", "", " :("])))
+            self.say(DRIVER, Segment("RequestMore", pick(rng, ASK_MORE)))
+            self.say(COMMANDER, Segment("Instruction", self.task_statement()))
+        elif mode == 2 and first_steps(self.task.task_name, self.task.task_params, self.name):
+            steps = first_steps(self.task.task_name, self.task.task_params, self.name)
+            said = pick(rng, ["first {a}, then {b}.", "{a}, then {b}.", "start by going to {a}; after that {b}.",
+                              "step one: {a}. then {b}."])
+            said = said.replace("going to {a}", "{a}")
+            self.say(COMMANDER, *hello, Segment("Instruction", self.task_statement()),
+                     Segment("Instruction", said.format(a=steps[0], b=", ".join(steps[1:]))))
         else:
-            self.say(COMMANDER, "hi! " + statement)
-        self.say(DRIVER, self.pick(ACK))
+            self.say(COMMANDER, *hello, Segment("Instruction", self.task_statement()))
+        if self.chance(0.15):
+            core = pick(rng, task_cores(self.task.task_name, self.task.task_params, self.name, rng))
+            self.say(DRIVER, Segment("Confirm", pick(rng, CONFIRM_D).format(t=core)))
+            self.say(COMMANDER, Segment("Affirm", pick(rng, AFFIRM)))
+        else:
+            self.say(DRIVER, Segment("Acknowledge", pick(rng, ACK)))
 
     def closing(self) -> None:
-        self.say(DRIVER, self.pick(DONE_DRIVER))
-        self.say(COMMANDER, self.pick(DONE_COMMANDER))
+        rng = self.rng
+        self.say(DRIVER, Segment("InformationOther", pick(rng, DONE_DRIVER)),
+                 *([Segment("RequestForInstruction", pick(rng, NEXT_DRIVER))] if rng.random() < 0.7 else []))
+        segments = [Segment("FeedbackPositive", pick(rng, FEEDBACK_POS) + pick(rng, ["!", ".", ""]))]
+        if rng.random() < 0.7:
+            segments.append(Segment("InformationOther", pick(rng, CLOSE_COMMANDER) + "."))
+        if rng.random() < 0.6:
+            segments.append(Segment("Greetings/Salutations", pick(rng, THANKS + BYE) + pick(rng, ["!", "", " :)"])))
+        self.say(COMMANDER, *segments)
+        if rng.random() < 0.4:
+            self.say(DRIVER, Segment("Greetings/Salutations", pick(rng, ["bye", "you're welcome", "anytime",
+                                                                          "happy to help", "see you", "np"])))
 
     def milestone(self, kind: str, info: dict) -> None:
         object_id = info.get("object_id")
-        if kind == "fetch" and object_id and object_id not in self.located:
-            self.located.add(object_id)
-            if self.rng.random() < self.question_rate:
-                self.locate(object_id)
-        elif kind in STEP_HINTS and kind not in self.hinted and self.rng.random() < 0.5:
-            self.hinted.add(kind)
-            obj = self.expert.event.get_object(object_id) if object_id else None
-            x = spoken(obj["objectType"]) if obj else "it"
-            into = "on" if x == "plant" else "into"
-            self.say(COMMANDER, self.pick(STEP_HINTS[kind]).format(x=x, into=into))
+        obj = self.expert.event.get_object(object_id) if object_id else None
+        if self.chance(0.04):
+            self.say(COMMANDER, Segment("OtherInterfaceComment", (pick(self.rng, APOLOGY) + " "
+                                                                  + pick(self.rng, INTERFACE_C)).strip()))
+        elif self.chance(0.03):
+            self.say(DRIVER, Segment("OtherInterfaceComment", pick(self.rng, INTERFACE_D)))
             if self.rng.random() < 0.5:
-                self.say(DRIVER, self.pick(ACK))
-        elif kind == "place":
-            target = info.get("receptacle_id")
-            if target and target not in self.located and self.rng.random() < self.question_rate / 2:
-                self.located.add(target)
-                self.say(DRIVER, self.pick(WHERE_TO))
-                obj = self.expert.event.get_object(target)
-                if obj is not None:
-                    self.say(COMMANDER, f"{preposition(obj['objectType'])} the {spoken(obj['objectType'])}"
-                                        + self.relative_to_landmark(obj, self._objects()))
-            elif self.rng.random() < 0.3:
-                self.say(COMMANDER, self.pick(PRAISE))
+                self.say(COMMANDER, Segment("MiscOther", pick(self.rng, TAKE_TIME)))
+        if kind == "fetch" and obj is not None:
+            self.fetch(obj)
+        elif kind == "place" and obj is not None:
+            self.place(obj, info.get("receptacle_id"))
+        elif kind == "carry" and obj is not None:
+            self.carried += 1
+            if self.carried > 1 and self.chance(0.5):
+                self.instruct("carry", obj)
+        elif kind in STEP_INSTRUCTIONS and kind not in self.instructed and obj is not None:
+            if self.stepwise or self.chance(0.45):
+                self.instructed.add(kind)
+                self.instruct(kind, obj)
+            if kind in RESULT_D and self.chance(0.1):
+                self.say(DRIVER, Segment("InformationOther", pick(self.rng, RESULT_D[kind])))
 
-    def locate(self, object_id: str) -> None:
-        obj = self.expert.event.get_object(object_id)
-        if obj is None:
+    # --- step instructions ------------------------------------------------------------------------------------------
+    def instruct(self, kind: str, obj: dict, receptacle: dict | None = None) -> None:
+        """The Commander tells the Driver the next step (an ``Instruction``, so an EDH cut candidate)."""
+        rng = self.rng
+        segments = []
+        if rng.random() < 0.3:
+            segments.append(Segment("FeedbackPositive", pick(rng, FEEDBACK_POS + ENCOURAGE)
+                                    + pick(rng, ["!", ",", ".", " -"])))
+        segments.append(self.instruction(kind, obj, receptacle))
+        if rng.random() < 0.3:
+            segments.append(Segment("InformationOther", pick(rng, ["", "", "", "since ", "because ", "as "])
+                                    + pick(rng, REASONS[kind]) + pick(rng, [".", "", "!"])))
+        self.say(COMMANDER, *segments)
+        self.last_named = obj["objectType"]
+        if self.chance(0.35):
+            self.say(DRIVER, Segment("Acknowledge", pick(rng, ACK)))
+
+    def instruction(self, kind: str, obj: dict, receptacle: dict | None = None) -> Segment:
+        """A step instruction for milestone ``kind``: 'now rinse it', 'grab the knife' (a pronoun when the object
+        was the last one named)."""
+        rng = self.rng
+        object_type = obj["objectType"]
+        x = self.name(object_type)
+        it = pick(rng, ["it", "that", "it", "this one"]) if self.last_named == object_type else f"the {x}"
+        receptacle_type = receptacle["objectType"] if receptacle else None
+        text = pick(rng, STEP_INSTRUCTIONS[kind]).format(
+            x=x, it=it, a_x=with_article(x), into=pick(rng, ["into", "in"]) if object_type != "HousePlant" else "on",
+            p=preposition(receptacle_type) if receptacle_type else "on",
+            r=self.name(receptacle_type) if receptacle_type else "")
+        lead = pick(rng, PROCEED) + " " if rng.random() < 0.6 else ""
+        return Segment("Instruction", lead + text + pick(rng, STEP_SUFFIXES) + pick(rng, [".", "", "!", " please",
+                                                                                           ","]))
+
+    def fetch(self, obj: dict) -> None:
+        """Before the Driver picks ``obj`` up: the Commander may tell it to (new work), and where it is, in one turn
+        or two; or the Driver asks where it is."""
+        object_id, object_type = obj["objectId"], obj["objectType"]
+        instruct = self.chance(0.7 if self.stepwise else 0.3)
+        if object_id not in self.located and self.chance(self.question_rate):
+            self.located.add(object_id)
+            if instruct and self.rng.random() < 0.5:
+                self.locate(obj, asked=False, lead=self.instruction("fetch", obj))
+            else:
+                if instruct:
+                    self.instruct("fetch", obj)
+                self.locate(obj, asked=not instruct and self.rng.random() < 0.8)
+        elif instruct:
+            self.instruct("fetch", obj)
+        self.last_named = object_type
+
+    def place(self, obj: dict, receptacle_id: str | None) -> None:
+        receptacle = self.expert.event.get_object(receptacle_id) if receptacle_id else None
+        if receptacle is None:
             return
-        name = spoken(obj["objectType"])
-        where = self.describe(obj)
-        if self.rng.random() < 0.6:
-            self.say(DRIVER, self.pick(WHERE).format(x=name))
-        wrong = self.wrong_place(obj)
-        if wrong is not None and self.rng.random() < self.correction_rate:
-            self.say(COMMANDER, self.pick(LOCATE).format(x=name, a_x=with_article(name), where=wrong))
-            self.say(COMMANDER, self.pick(CORRECT).format(x=name, where=where))
-        else:
-            self.say(COMMANDER, self.pick(LOCATE).format(x=name, a_x=with_article(name), where=where))
-        if self.rng.random() < 0.5:
-            self.say(DRIVER, self.pick(ACK))
+        if receptacle_id not in self.located and self.chance(self.question_rate / 2):
+            self.located.add(receptacle_id)
+            self.say(DRIVER, Segment("RequestOtherInfo", pick(self.rng, WHERE_TO)))
+            rtype = receptacle["objectType"]
+            spot = (f"{preposition(rtype)} the {self.name(rtype)}"
+                    + (self._relative(receptacle) if self.rng.random() < 0.5 else ""))
+            self.say(COMMANDER, Segment("Instruction", pick(self.rng, PLACE_ANSWERS).format(spot=spot)),
+                     *([Segment("InformationOther", pick(self.rng, REASONS["place"]))]
+                       if self.rng.random() < 0.25 else []))
+        elif self.stepwise and self.chance(0.3):
+            self.instruct("place", obj, receptacle)
+        elif self.chance(0.15):
+            self.say(COMMANDER, Segment("FeedbackPositive", pick(self.rng, FEEDBACK_POS) + pick(self.rng, ["!", ","])),
+                     Segment("InformationOther", pick(self.rng, ENCOURAGE)))
 
     # --- locations ----------------------------------------------------------------------------------------------------
+    def precision(self) -> str:
+        return str(self.rng.choice(["precise", "medium", "vague"], p=[0.5, 0.35, 0.15]))
+
+    def locate(self, obj: dict, asked: bool, lead: Segment | None = None) -> None:
+        """The Driver asks (or the Commander offers) where ``obj`` is; the answer's precision varies, a vague
+        answer may be followed by 'which one?', and the Commander may slip and correct itself, or correct a
+        Driver who guessed the wrong place."""
+        rng = self.rng
+        x = self.name(obj["objectType"])
+        fill = dict(x=x, a_x=with_article(x), xs=plural(x))
+        if asked:
+            self.say(DRIVER, Segment("RequestForObjectLocationAndOtherDetails", pick(rng, WHERE_FRAMES).format(**fill)))
+        precision = self.precision()
+        where = self.describe(obj, precision)
+        wrong = self.wrong_place(obj)
+        if wrong is not None and rng.random() < self.correction_rate:
+            self.say(COMMANDER, *([lead] if lead else []), self._info(wrong, fill))
+            self.say(COMMANDER, Segment("InformationOnObjectDetails",
+                                        pick(rng, CORRECT_SELF).format(w=self.describe(obj, "precise"))))
+        else:
+            self.say(COMMANDER, *([lead] if lead else []), self._info(where, fill))
+            if precision == "vague" and rng.random() < 0.6:
+                parent = self._parent(obj)
+                r = self.name(parent["objectType"]) if parent else "place"
+                self.say(DRIVER, Segment("RequestOtherInfo", pick(rng, WHICH_ONE).format(r=r, rs=plural(r))))
+                self.say(COMMANDER, self._info(self.describe(obj, "precise"), fill))
+            elif wrong is not None and rng.random() < self.correction_rate:
+                self.say(DRIVER, Segment("Confirm", pick(rng, DRIVER_GUESS).format(w=wrong)))
+                self.say(COMMANDER, Segment("Deny", pick(rng, DENY) + ","),
+                         Segment("InformationOnObjectDetails", pick(rng, ["it's ", "it is ", "look ", ""])
+                                 + self.describe(obj, "precise")))
+        if self.chance(0.4):
+            self.say(DRIVER, Segment("Acknowledge", pick(rng, ACK_AFTER_INFO)))
+
+    def _info(self, where: str, fill: dict) -> Segment:
+        frame = pick(self.rng, LOCATE_FRAMES)
+        hedge = pick(self.rng, HEDGES) if self.rng.random() < 0.3 else ""
+        return Segment("InformationOnObjectDetails", hedge + frame.format(w=where, **fill)
+                       + pick(self.rng, ["", ".", "!"]))
+
     def _objects(self) -> dict[str, dict]:
         return {o["objectId"]: o for o in self.expert.event.metadata["objects"]}
 
-    def describe(self, obj: dict) -> str:
-        """'in the cabinet left of the sink': the object's receptacle and where that is relative to a landmark, as
-        seen from the Driver's current heading."""
+    def _parent(self, obj: dict) -> dict | None:
         objects = self._objects()
         parents = [objects[p] for p in obj.get("parentReceptacles") or [] if p in objects]
-        if not parents:
-            return "on the floor" if not obj.get("isPickedUp") else "in your hand"
-        parent = parents[0]
-        if parent["objectType"] == "Floor":
-            return "on the floor"
-        base = f"{preposition(parent['objectType'])} the {spoken(parent['objectType'])}"
-        return base + self.relative_to_landmark(parent, objects)
+        return parents[0] if parents else None
 
-    def relative_to_landmark(self, place: dict, objects: dict[str, dict]) -> str:
+    def describe(self, obj: dict, precision: str = "precise") -> str:
+        """Where ``obj`` is, at a precision: 'in the cabinet left of the sink' (receptacle and a landmark, as seen
+        from the Driver's heading), 'in the fridge' / 'near the stove' / 'behind you', or 'somewhere in the
+        kitchen' / 'in one of the cabinets'."""
+        rng = self.rng
+        parent = self._parent(obj)
+        if parent is None or parent["objectType"] == "Floor":
+            return "on the floor" if not obj.get("isPickedUp") else "in your hand"
+        ptype = parent["objectType"]
+        prep = preposition(ptype)
+        r = self.name(ptype)
+        if precision == "vague":
+            return pick(rng, VAGUE_PLACES).format(room=self.room, r=r, rs=plural(r), p=prep)
+        base = f"{prep} the {r}"
+        if precision == "medium":
+            choice = int(rng.integers(3))
+            if choice == 0:
+                return base
+            if choice == 1:
+                return f"{base} {self.egocentric(parent)}"
+            relative = self._relative(parent)
+            return relative.strip() if relative else base
+        relative = self._relative(parent)
+        return base + (relative if relative else f" {self.egocentric(parent)}")
+
+    def egocentric(self, place: dict) -> str:
+        """Direction of ``place`` from the Driver's current pose: in front, to the right, behind, to the left."""
+        agent = self.expert.event.metadata["agent"]
+        dx = place["position"]["x"] - agent["position"]["x"]
+        dz = place["position"]["z"] - agent["position"]["z"]
+        yaw = math.radians(agent["rotation"]["y"])
+        forward = dx * math.sin(yaw) + dz * math.cos(yaw)
+        lateral = dx * math.cos(yaw) - dz * math.sin(yaw)
+        if math.hypot(dx, dz) < 1.0:
+            return pick(self.rng, ["right next to you", "right by you", "close to you"])
+        if abs(forward) >= abs(lateral):
+            return pick(self.rng, ["in front of you", "ahead of you", "straight ahead"] if forward > 0 else
+                        ["behind you", "at your back", "behind you somewhere"])
+        side = "right" if lateral > 0 else "left"
+        return pick(self.rng, [f"to your {side}", f"on your {side}", f"on the {side}", f"{side} of you"])
+
+    def _relative(self, place: dict) -> str:
+        """' left of the stove' against the nearest landmark within 2.5 m ('' if none)."""
+        objects = self._objects()
         same = {place["objectType"], place["objectType"].replace("Basin", "")}
         candidates = [o for o in objects.values() if o["objectType"] in LANDMARKS and o["objectType"] not in same
                       and o["objectId"] not in (place.get("parentReceptacles") or [])]
@@ -270,25 +699,41 @@ class DialogueWriter:
         p = place["position"]
         landmark = min(candidates, key=lambda o: math.hypot(o["position"]["x"] - p["x"], o["position"]["z"] - p["z"]))
         dx, dz = p["x"] - landmark["position"]["x"], p["z"] - landmark["position"]["z"]
+        dy = p["y"] - landmark["position"]["y"]
         if math.hypot(dx, dz) > 2.5:
             return ""
+        name = self.name(landmark["objectType"])
+        if math.hypot(dx, dz) < 0.4 and abs(dy) > 0.4:
+            return f" {'above' if dy > 0 else pick(self.rng, ['under', 'below'])} the {name}"
         yaw = math.radians(self.expert.event.metadata["agent"]["rotation"]["y"])
         lateral = dx * math.cos(yaw) - dz * math.sin(yaw)  # along the Driver's right-hand direction
-        name = spoken(landmark["objectType"])
         if abs(lateral) < 0.35:
-            return f" {'next to' if self.rng.random() < 0.5 else 'near'} the {name}"
-        return f" {'right' if lateral > 0 else 'left'} of the {name}"
+            return f" {pick(self.rng, ['next to', 'near', 'beside', 'by', 'close to'])} the {name}"
+        side = "right" if lateral > 0 else "left"
+        return f" {pick(self.rng, [f'{side} of', f'to the {side} of', f'on the {side} of'])} the {name}"
 
     def wrong_place(self, obj: dict) -> str | None:
-        """A plausible but wrong place for the Commander's slip before a correction."""
+        """A plausible but wrong place, for a slip before a correction or a Driver's wrong guess."""
         objects = self._objects()
         actual = set(obj.get("parentReceptacles") or [])
         options = sorted({o["objectType"] for o in objects.values() if o["receptacle"] and not o["pickupable"]
                           and o["objectId"] not in actual and o["objectType"] not in ("Floor", "StoveBurner")})
         if not options:
             return None
-        wrong = options[int(self.rng.integers(len(options)))]
-        return f"{preposition(wrong)} the {spoken(wrong)}"
+        wrong = pick(self.rng, options)
+        return f"{preposition(wrong)} the {self.name(wrong)}"
 
 
-__all__ = ["DialogueWriter", "plural", "spoken", "task_phrasings"]
+@dataclass
+class Turn:
+    """One utterance as the instances list it: its interaction index, speaker, typed text, cleaned text (None when
+    cleaning removes it: only remarks about the interface) and text with TEACh-DA tags."""
+
+    interaction_index: int
+    speaker: str
+    text: str
+    cleaned: str | None
+    with_das: str
+
+
+__all__ = ["DialogueWriter", "Turn", "plural", "spoken", "task_cores", "task_phrasings"]

@@ -41,7 +41,8 @@ OBJECT_ACTIONS = {"Pickup": "PickupObject", "Place": "PutObject", "Open": "OpenO
 THOR_TO_TEACH = {v: k for k, v in {**MOTIONS, **OBJECT_ACTIONS}.items()}
 
 SECONDS = {"motion": 1.0, "object": 1.5}
-"""Simulated durations of driver actions; only the ordering of ``time_start`` matters to TEACh's readers."""
+"""Typical durations of driver actions; a trace with an ``rng`` jitters them as people's pace varies (a log-normal
+factor, now and then a pause to look at the screen). Only the ordering of ``time_start`` matters to TEACh's readers."""
 
 MAX_CLICK_CANDIDATES = 40
 
@@ -96,13 +97,23 @@ class Trace:
     driver_images: list[str] = field(default_factory=list)
     frames: list[tuple[str, np.ndarray]] = field(default_factory=list)
     dialogue: list[list[str]] = field(default_factory=list)
+    turns: list = field(default_factory=list)  # episodes.dialogue.Turn per utterance
     cuts: list[Cut] = field(default_factory=list)
     time: float = 0.0
+    rng: np.random.Generator | None = None
 
     def tick(self, seconds: float) -> float:
         start = round(self.time, 3)
         self.time += seconds
         return start
+
+    def action_seconds(self, kind: str) -> float:
+        """How long a driver action of ``kind`` ("motion" / "object") takes: fixed without an ``rng``, else
+        jittered (log-normal, sigma 0.3) with an occasional pause of a few seconds."""
+        if self.rng is None:
+            return SECONDS[kind]
+        pause = float(self.rng.gamma(2.0, 1.5)) if self.rng.random() < 0.06 else 0.0
+        return round(SECONDS[kind] * float(self.rng.lognormal(0.0, 0.3)) + pause, 3)
 
 
 class Expert:
@@ -156,7 +167,7 @@ class Expert:
         """One TEACh motion; returns whether it succeeded (recorded either way, as TEACh logs failures)."""
         self._before_action()
         action = self.table.by_name(teach_name)
-        time_start = self.trace.tick(SECONDS["motion"])
+        time_start = self.trace.tick(self.trace.action_seconds("motion"))
         self._image(time_start)
         event = self.env.step(action=MOTIONS[teach_name])
         success = bool(event.metadata["lastActionSuccess"])
@@ -173,7 +184,7 @@ class Expert:
             raise ExpertFailure(f"{teach_name}: no click on {object_id} resolves to it from here")
         self._before_action()
         action = self.table.by_name(teach_name)
-        time_start = self.trace.tick(SECONDS["object"])
+        time_start = self.trace.tick(self.trace.action_seconds("object"))
         self._image(time_start)
         x, y = click
         event = self.env.step(action=thor_action, x=x, y=y)

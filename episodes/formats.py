@@ -236,8 +236,11 @@ def make_edh_instance(game_id: str, k: int, dialog_history: list, driver_action_
                       init_state_diff: dict, final_state_diff: dict, state_changes: dict,
                       expected_init_goal_conditions_total: int, expected_init_goal_conditions_satisfied: int,
                       history_subgoals: list | None = None, future_subgoals: list | None = None,
-                      dialog_history_cleaned: list | None = None) -> EdhInstance:
-    """Build and validate an EDH instance with the released files' keys (in the notebook's order)."""
+                      dialog_history_cleaned: list | None = None,
+                      dialog_history_with_das: list | None = None) -> EdhInstance:
+    """Build and validate an EDH instance with the released files' keys (the data notebook's list).
+    ``dialog_history_with_das`` is written only when given (its layout in the release is UNVERIFIED; see
+    :mod:`episodes.dialogue`)."""
     data = {
         "dialog_history": [list(turn) for turn in dialog_history],
         "driver_action_history": list(driver_action_history),
@@ -257,12 +260,15 @@ def make_edh_instance(game_id: str, k: int, dialog_history: list, driver_action_
         "expected_init_goal_conditions_satisfied": expected_init_goal_conditions_satisfied,
         "dialog_history_cleaned": [list(t) for t in (dialog_history_cleaned or dialog_history)],
     }
+    if dialog_history_with_das is not None:
+        data["dialog_history_with_das"] = [list(t) for t in dialog_history_with_das]
     return EdhInstance(validate_edh_instance(data))
 
 
 def make_tfd_instance(game_id: str, dialog_history: list, driver_actions_future: list[dict],
                       driver_images_future: list[str], interactions: list[dict] | None = None,
-                      dialog_history_cleaned: list | None = None) -> TfdInstance:
+                      dialog_history_cleaned: list | None = None,
+                      dialog_history_with_das: list | None = None) -> TfdInstance:
     """Build and validate a TfD instance: empty history, the whole dialogue, every driver action as the future."""
     data = {
         "game_id": game_id,
@@ -274,4 +280,6 @@ def make_tfd_instance(game_id: str, dialog_history: list, driver_actions_future:
         "driver_images_future": list(driver_images_future),
         "interactions": list(interactions or []),
     }
+    if dialog_history_with_das is not None:
+        data["dialog_history_with_das"] = [list(t) for t in dialog_history_with_das]
     return TfdInstance(validate_tfd_instance(data))

@@ -40,6 +40,7 @@ from .expert import Expert, ExpertFailure, Trace, snapshot, solve
 from .formats import make_edh_instance, make_game, make_tfd_instance
 from .replay import replay_game, state_differences
 from .state_diff import diff_between, state_changes_from_initial
+from .subgoals import subgoals
 from .tasks import TASK_FAMILIES, BreakfastParams, make_task
 
 log = logging.getLogger("episodes.generate")
@@ -49,7 +50,6 @@ FAMILY_ORDER = [TASK_FAMILIES[k] for k in (102, 114, 112, 106, 115, 111, 110, 10
 KITCHEN_ONLY = {"Coffee", "Boil X", "Plate Of Toast", "Clean All X", "N Cooked Slices Of X In Y",
                 "N Slices Of X In Y", "Salad", "Sandwich", "Breakfast"}
 DIRTYABLE_DISHES = ("Mug", "Plate", "Bowl", "Cup", "Pot", "Pan")
-MAX_EDH_PER_GAME = 3
 ATTEMPTS_PER_GAME = 8
 SCENE_TRIES = 4
 
@@ -217,17 +217,25 @@ class GeneratedGame:
     frames: list = field(default_factory=list)
 
 
-def _edh_instances(game_id: str, trace: Trace, initial: dict, final: dict, rng: np.random.Generator) -> list:
-    """EDH instances cut at Commander turns (TEACh: history before, future after; only cuts whose future changes a
-    checked property survive, as after TEACh's 2021-12 filtering)."""
+def _edh_cuts(trace: Trace) -> list:
+    """Cut points: every Commander turn that starts new work after the Driver's first action and before its last
+    (``episodes.dialogue`` records those); of several such turns with no driver action between them the last one,
+    so that the history holds all of them."""
     n_actions = len(trace.driver_actions)
     cuts = [c for c in trace.cuts if 0 < c.driver_action_index < n_actions]
-    if len(cuts) > MAX_EDH_PER_GAME:
-        picks = sorted(rng.choice(len(cuts), MAX_EDH_PER_GAME, replace=False))
-        cuts = [cuts[i] for i in picks]
+    return [c for k, c in enumerate(cuts)
+            if k + 1 == len(cuts) or cuts[k + 1].driver_action_index != c.driver_action_index]
+
+
+def _edh_instances(game_id: str, trace: Trace, initial: dict, final: dict) -> list:
+    """EDH instances cut at every Commander turn that starts new work (TEACh: history before, future after; only
+    cuts whose future changes a checked property survive, as after TEACh's 2021-12 filtering). The dialogue comes
+    in TEACh's three forms (``dialog_history``, ``_cleaned``, ``_with_das``) and the subgoals from the driver's
+    actions (:mod:`episodes.subgoals`)."""
+    successes = [bool(i["success"]) for i in trace.interactions if i["agent_id"] == 1 and "utterance" not in i]
     final_diff = state_changes_from_initial(initial, final)
     instances = []
-    for cut in cuts:
+    for cut in _edh_cuts(trace):
         init_diff = state_changes_from_initial(initial, cut.state)
         changes = diff_between(init_diff, final_diff)
         if not changes["objects"]:
@@ -235,17 +243,22 @@ def _edh_instances(game_id: str, trace: Trace, initial: dict, final: dict, rng: 
         status = check_task(edh_check_task(changes), state_objects(cut.state))
         k = len(instances)
         i = cut.driver_action_index
-        dialog = [turn for turn, interaction in zip(trace.dialogue, _utterance_indices(trace))
-                  if interaction <= cut.interaction_index]
+        dialog, cleaned, with_das = _dialogue_forms([t for t in trace.turns
+                                                     if t.interaction_index <= cut.interaction_index])
+        history_subgoals, future_subgoals = subgoals(trace.driver_actions, successes, i)
         instances.append(make_edh_instance(
             game_id, k, dialog, trace.driver_actions[:i], trace.driver_images[:i], trace.driver_actions[i:],
             trace.driver_images[i:], trace.interactions, cut.interaction_index + 1, init_diff, final_diff, changes,
-            status.goal_conditions_total, status.goal_conditions_satisfied))
+            status.goal_conditions_total, status.goal_conditions_satisfied, history_subgoals, future_subgoals,
+            cleaned, with_das))
     return instances
 
 
-def _utterance_indices(trace: Trace) -> list[int]:
-    return [i for i, interaction in enumerate(trace.interactions) if "utterance" in interaction]
+def _dialogue_forms(turns: list) -> tuple[list, list, list]:
+    """``dialog_history`` (as typed), ``dialog_history_cleaned`` (typos undone, remarks about the interface left
+    out) and ``dialog_history_with_das`` ([speaker, text with ``<<Act>>`` before each segment])."""
+    return ([[t.speaker, t.text] for t in turns], [[t.speaker, t.cleaned] for t in turns if t.cleaned],
+            [[t.speaker, t.with_das] for t in turns])
 
 
 def generate_game(split: str, seed: int, index: int, keep_frames: bool = False, skipped: dict | None = None,
@@ -291,7 +304,7 @@ def _attempt(env, rng, family, scene, params, game_id, keep_frames, failures, sk
     task = make_task(next(k for k, v in TASK_FAMILIES.items() if v == family), params)
     initial = snapshot(env)
     env.reset(scene=scene, initial_state=initial)
-    trace = Trace()
+    trace = Trace(rng=np.random.default_rng(int(rng.integers(2**32))))
     expert = Expert(env, trace, keep_frames=keep_frames)
     dialogue = DialogueWriter(expert, task, rng)
     try:
@@ -317,9 +330,11 @@ def _attempt(env, rng, family, scene, params, game_id, keep_frames, failures, sk
         failures.append(f"{family} in {scene}: replay differs: {differences[:3]}")
         _count(skipped, "replay mismatch")
         return None
-    edh = _edh_instances(game_id, trace, initial, final, rng)
-    tfd = make_tfd_instance(game_id, trace.dialogue, trace.driver_actions, trace.driver_images,
-                            interactions=trace.interactions)
+    edh = _edh_instances(game_id, trace, initial, final)
+    dialog, cleaned, with_das = _dialogue_forms(trace.turns)
+    tfd = make_tfd_instance(game_id, dialog, trace.driver_actions, trace.driver_images,
+                            interactions=trace.interactions, dialog_history_cleaned=cleaned,
+                            dialog_history_with_das=with_das)
     return GeneratedGame(game, edh, tfd, trace.frames)
 
 

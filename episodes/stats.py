@@ -7,6 +7,12 @@ Dialogue length is the number of utterances (games: Keyboard/Audio interactions;
 turns); expert path length is the driver's action count (games: the Driver's non-utterance interactions; instances:
 ``len(driver_actions_future)``, the path-length reference of TEACh's metrics). Malformed files (binary ones too) are
 left out of the numbers, and each gets one line on stderr naming the file and field; the exit status is then 1.
+
+For games it also prints language figures (utterances per game, Commander utterances, the Commander's vocabulary,
+how many Commander utterances are distinct once object names and numbers are masked, dialogue-act shares from
+``da_metadata``) and driver figures (actions, failed actions, Pan / Backward and distinct action durations per game).
+Vocabulary and templates are measured on ``corrected_utterance`` where a game has it (typos would inflate both), else
+on the utterance as typed.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from envs.scenes import SPLITS
 from .actions import load_actions
 from .dataset import DIVIDED_SPLITS, KINDS, SkippedFile, iter_split, present_splits, split_files
 from .formats import EdhInstance, Game, TfdInstance
+from .language import all_names, mask_utterance, words_of
 
 DRIVER = 1
+COMMANDER = 0
 
 
 def _summary(values: list[int]) -> dict:
@@ -40,6 +48,68 @@ def game_driver_actions(game: Game) -> int:
     table = load_actions()
     return sum(1 for i in game.interactions if i.get("agent_id") == DRIVER and i["action_id"] in table
                and not table.by_id(i["action_id"]).is_utterance)
+
+
+class _GameFigures:
+    """Language and driver figures gathered while the games stream by (only small lists are kept)."""
+
+    def __init__(self):
+        self.utterances: list[int] = []
+        self.commander: list[str] = []
+        self.acts: Counter = Counter()
+        self.actions: list[int] = []
+        self.failed: list[int] = []
+        self.pan_or_back: list[int] = []
+        self.durations: list[int] = []
+
+    def add(self, game: Game) -> None:
+        table = load_actions()
+        self.utterances.append(len(game.utterances()))
+        driver_actions = failed = pan_or_back = 0
+        gaps = set()
+        previous = None
+        for interaction in game.interactions:
+            if "utterance" in interaction:
+                if interaction.get("agent_id") == COMMANDER:
+                    self.commander.append(interaction.get("corrected_utterance") or interaction["utterance"])
+                for act in (interaction.get("da_metadata") or {}).get("das", []):
+                    if act:
+                        self.acts[act] += 1
+                continue
+            if interaction.get("agent_id") != DRIVER or interaction.get("action_id") not in table:
+                continue
+            driver_actions += 1
+            failed += not interaction.get("success", 1)
+            pan_or_back += table.by_id(interaction["action_id"]).name in ("Pan Left", "Pan Right", "Backward")
+            if previous is not None:
+                gaps.add(round(float(interaction["time_start"]) - previous, 2))
+            previous = float(interaction["time_start"])
+        self.actions.append(driver_actions)
+        self.failed.append(failed)
+        self.pan_or_back.append(pan_or_back)
+        self.durations.append(len(gaps))
+
+    def result(self) -> dict:
+        names = all_names()
+        templates = {mask_utterance(u, names) for u in self.commander}
+        vocabulary = {w for u in self.commander for w in words_of(u)}
+        total_acts = sum(self.acts.values())
+        return {
+            "language": {
+                "utterances_per_game": _summary(self.utterances),
+                "commander_utterances": len(self.commander),
+                "commander_vocabulary": len(vocabulary),
+                "commander_templates": len(templates),
+                "commander_distinct_share": round(len(templates) / len(self.commander), 3) if self.commander else None,
+                "dialogue_act_shares": {a: round(c / total_acts, 3) for a, c in self.acts.most_common()},
+            },
+            "driver": {
+                "actions_per_game": _summary(self.actions),
+                "failed_actions_per_game": _summary(self.failed),
+                "pan_or_backward_per_game": _summary(self.pan_or_back),
+                "distinct_action_gaps_per_game": _summary(self.durations),
+            },
+        }
 
 
 def _file_numbers(item: Game | EdhInstance | TfdInstance, family_of_game: dict[str, str]) -> tuple:
@@ -62,6 +132,7 @@ def split_stats(root: str | Path, split: str) -> dict:
             continue
         families: Counter = Counter()
         dialogue, path, skipped = [], [], []
+        figures = _GameFigures() if kind == "games" else None
         items = tqdm(iter_split(root, kind, split), total=len(files), desc=f"{split}/{kind}", leave=False,
                      disable=None, file=sys.stderr)
         for item in items:
@@ -70,6 +141,7 @@ def split_stats(root: str | Path, split: str) -> dict:
                 continue
             if isinstance(item, Game):
                 family_of_game[item.game_id] = item.task_name
+                figures.add(item)
             family, turns, steps = _file_numbers(item, family_of_game)
             families[family] += 1
             dialogue.append(turns)
@@ -82,6 +154,10 @@ def split_stats(root: str | Path, split: str) -> dict:
             "dialogue_length": _summary(dialogue),
             "expert_path_length": _summary(path),
         }
+        if figures is not None and dialogue:
+            result[kind].update(figures.result())
+        elif kind == "edh_instances" and family_of_game:
+            result[kind]["per_game"] = round(len(dialogue) / len(family_of_game), 2)
     return result
 
 
@@ -108,9 +184,31 @@ def _format(stats: dict) -> str:
                 detail = (f"mean {s['mean']}  median {s['median']}  min {s['min']}  max {s['max']}  (n={s['n']})"
                           if s["n"] else "n/a")
                 lines.append(f"    {label:<20} {detail}")
+            if "per_game" in entry:
+                lines.append(f"    {'instances per game':<20} {entry['per_game']}")
+            if "language" in entry:
+                lines.extend(_format_figures(entry))
             for skipped in entry["skipped"]:
                 lines.append(f"    skipped: {skipped}")
     return "\n".join(lines)
+
+
+def _format_figures(entry: dict) -> list[str]:
+    language, driver = entry["language"], entry["driver"]
+
+    def mean(s: dict) -> str:
+        return f"mean {s['mean']}  median {s['median']}  max {s['max']}" if s["n"] else "n/a"
+
+    acts = ", ".join(f"{a} {100 * v:.1f}%" for a, v in language["dialogue_act_shares"].items()) or "none labelled"
+    return [f"    {'utterances / game':<20} {mean(language['utterances_per_game'])}",
+            f"    {'commander language':<20} {language['commander_utterances']} utterances, vocabulary "
+            f"{language['commander_vocabulary']} words, {language['commander_templates']} distinct once names and "
+            f"numbers are masked ({100 * (language['commander_distinct_share'] or 0):.1f}%)",
+            f"    {'dialogue acts':<20} {acts}",
+            f"    {'driver actions':<20} {mean(driver['actions_per_game'])}",
+            f"    {'failed actions':<20} {mean(driver['failed_actions_per_game'])}",
+            f"    {'pan / backward':<20} {mean(driver['pan_or_backward_per_game'])}",
+            f"    {'distinct gaps':<20} {mean(driver['distinct_action_gaps_per_game'])}"]
 
 
 def main(argv: list[str] | None = None) -> int:

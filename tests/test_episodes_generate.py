@@ -13,7 +13,7 @@ import pytest
 from envs.scenes import floorplans
 from episodes.checker import goal_conditions, state_objects
 from episodes.dataset import load_split
-from episodes.dialogue import spoken, task_phrasings
+from episodes.language import DIALOGUE_ACTS, names_of
 from episodes.expert import MOTIONS, OBJECT_ACTIONS
 from episodes.generate import _run_job, game_id_for, generate_game, main, write_generated
 from episodes.replay import replay_game, state_differences
@@ -103,18 +103,29 @@ def test_valid_unseen_games_use_only_valid_unseen_floorplans(games):
     assert {g.world for g in games.values()} <= allowed
 
 
-def test_dialogue_names_the_task_objects(data, games):
+def test_dialogue_names_the_task_objects_with_teach_dialogue_fields(data, games):
     for game in games.values():
-        text = " ".join(u for _, u in game.utterances()).lower()
-        speakers = {s for s, _ in game.utterances()}
-        assert speakers == {"Commander", "Driver"}
+        utterances = [i for i in game.interactions if "utterance" in i]
+        assert {i["agent_id"] for i in utterances} == {0, 1}
+        text = " ".join(i["corrected_utterance"] for i in utterances).lower()
         if game.task_name == "Coffee":
             assert "coffee" in text
         else:
             what, where = game.task_params[0], game.task_params[2]
-            assert spoken(what) in text and spoken(where) in text
-        # The Commander's statement of the task is one of the family's phrasings.
-        assert any(p.lower() in text for p in task_phrasings(game.task_name, game.task_params))
+            assert any(n in text for n in names_of(what)) and any(n in text for n in names_of(where))
+        for i in utterances:
+            das = i["da_metadata"]["das"]
+            assert len(das) == 3 and len(i["da_metadata"]["text_segments"]) == 3
+            assert {a for a in das if a} <= set(DIALOGUE_ACTS) and das[0]
+    for instance in load_split(data, "edh_instances", SPLIT).items:
+        d = instance.data
+        assert len(d["dialog_history_with_das"]) == len(d["dialog_history"])
+        assert d["dialog_history_with_das"][-1][1].startswith("<<")
+        assert d["history_subgoals"] and d["future_subgoals"] and d["future_subgoals"][1::2]
+        assert "Instruction" in d["interactions"][d["pred_start_idx"] - 1]["da_metadata"]["das"]
+    for tfd in load_split(data, "tfd_instances", SPLIT).items:
+        assert len(tfd.data["dialog_history_with_das"]) == len(tfd.dialog_history)
+        assert 0 < len(tfd.data["dialog_history_cleaned"]) <= len(tfd.dialog_history)
 
 
 def test_rerun_skips_games_on_disk_and_bad_arguments_fail(data, capsys):
