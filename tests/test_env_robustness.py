@@ -10,15 +10,7 @@ import pytest
 
 from envs import make_env
 
-
-def ids(event, object_type):
-    return [o["objectId"] for o in event.metadata["objects"] if o["objectType"] == object_type]
-
-
-def act(env, action, **args):
-    event = env.step(action=action, **args)
-    assert event.metadata["lastActionSuccess"], f"{action} {args}: {event.metadata['errorMessage']}"
-    return event
+from .test_env_embedded import act, ids
 
 
 @pytest.fixture(scope="module")
