@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -145,6 +146,7 @@ class LocalBackend:
             waitables[slot.handle.conn] = slot
             waitables[slot.handle.process.sentinel] = slot
         if not waitables:
+            time.sleep(min(wait, 0.05))
             return []
         ready = connection.wait(list(waitables), timeout=wait)
         events, dead = [], []

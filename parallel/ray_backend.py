@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from contextlib import contextmanager
 
 from .jobs import WorkerInfo, describe, execute, peak_rss_mb
 
@@ -50,6 +52,20 @@ class RayWorker:
         return True
 
 
+@contextmanager
+def _environment(**values: str):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def valid_ray_address(address: str) -> bool:
     """``local``, ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``."""
     if address in ("local", "auto"):
@@ -73,8 +89,11 @@ class RayBackend:
         if not ray.is_initialized():
             try:
                 if address == "local":
-                    ray.init(num_cpus=workers or None, include_dashboard=False,
-                             log_to_driver=False, configure_logging=True, logging_level="warning")
+                    # Workers of a private Ray on this machine see the driver's code, installed or not (a checkout,
+                    # tests): they inherit the environment of the processes ray.init starts.
+                    with _environment(PYTHONPATH=os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))):
+                        ray.init(num_cpus=workers or None, include_dashboard=False, log_to_driver=False,
+                                 configure_logging=True, logging_level="warning")
                 else:
                     ray.init(address=address, log_to_driver=False, logging_level="warning")
             except Exception as error:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError, ...
@@ -83,12 +102,7 @@ class RayBackend:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or max(1, cpus)
         self.setup, self.work, self.teardown, self.config, self.timeout = setup, work, teardown, config, timeout
-        env = {name: os.environ[name] for name in ("MUJOCO_GL", "PYOPENGL_PLATFORM") if name in os.environ}
-        if self.started_ray and address == "local":
-            # Workers of a private Ray on this machine see the driver's code, installed or not (a checkout, tests).
-            env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-        self.actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0,
-                                      runtime_env={"env_vars": env} if env else None)(RayWorker)
+        self.actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(RayWorker)
         self.pending: dict = {}  # object ref -> slot
 
     def start(self, slot):
@@ -106,6 +120,7 @@ class RayBackend:
         for ref in [r for r, s in self.pending.items() if id(s) not in live]:
             del self.pending[ref]
         if not self.pending:
+            time.sleep(min(wait, 0.05))
             return []
         refs = list(self.pending)
         ready, rest = ray.wait(refs, num_returns=1, timeout=wait)
