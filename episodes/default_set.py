@@ -6,7 +6,8 @@
 
 It is not shipped with the package (a game carries two full simulator states, about 0.5 MB of JSON); the generator
 is deterministic, so every machine gets the same files for the same ``DEFAULT_SEED``/``DEFAULT_GAMES_PER_SPLIT``.
-The location is ``$TEACH_EMBEDDED_DATA`` if set, else ``~/.cache/odin_teach/teach_embedded_s<seed>_n<n>``.
+The location is ``$TEACH_EMBEDDED_DATA`` if set, else ``~/.cache/odin_teach/teach_embedded_v<version>_s<seed>_n<n>``,
+where ``DATA_VERSION`` names what the generator writes: a set made by an older generator is not reused.
 Generation is resumable: an interrupted first use continues where it stopped.
 """
 
@@ -24,13 +25,16 @@ from .generate import game_id_for, generate
 DEFAULT_SEED = 0
 DEFAULT_GAMES_PER_SPLIT = 12
 """One game per task family per split (game ``i`` starts with family ``i mod 12``)."""
+DATA_VERSION = 2
+"""Bumped whenever the generator's files change for the same seed (2: the renderer, slices and dialogue writer of
+2026-11-30), so a cached default set from an older generator is made anew rather than reused."""
 
 
 def default_root(seed: int = DEFAULT_SEED, n: int = DEFAULT_GAMES_PER_SPLIT) -> Path:
     configured = os.environ.get("TEACH_EMBEDDED_DATA")
     if configured:
         return Path(configured)
-    return Path.home() / ".cache" / "odin_teach" / f"teach_embedded_s{seed}_n{n}"
+    return Path.home() / ".cache" / "odin_teach" / f"teach_embedded_v{DATA_VERSION}_s{seed}_n{n}"
 
 
 def missing_games(root: Path, splits: tuple[str, ...] = SPLITS, seed: int = DEFAULT_SEED,

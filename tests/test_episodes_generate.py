@@ -134,3 +134,13 @@ def test_rerun_skips_games_on_disk_and_bad_arguments_fail(data, capsys):
     assert "--split" in capsys.readouterr().err
     assert main(["--n", "0", "--out", str(data)]) == 2
     assert main(["--workers", "0", "--out", str(data)]) == 2
+
+
+def test_the_default_set_location_names_the_generator_version(monkeypatch, tmp_path):
+    from episodes import default_set
+
+    monkeypatch.delenv("TEACH_EMBEDDED_DATA", raising=False)
+    monkeypatch.setattr(default_set, "DATA_VERSION", 7)
+    assert default_set.default_root(3, 5).name == "teach_embedded_v7_s3_n5"  # an older generator's set is not reused
+    monkeypatch.setenv("TEACH_EMBEDDED_DATA", str(tmp_path))
+    assert default_set.default_root() == tmp_path
