@@ -346,6 +346,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--checkpoint", type=Path, default=None, help="ODIN .safetensors for odin / odin-2d "
                                                                       "(default: the shipped small)")
     parser.add_argument("--context-views", type=int, default=None, help="odin's window (default: the provider's)")
+    parser.add_argument("--resolution", type=int, default=None,
+                        help="odin's model input size in pixels (default: the checkpoint's training resolution)")
     parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS), help="floorplan splits (envs.scenes)")
     parser.add_argument("--scenes", type=int, default=None, help="only the first N floorplans (default: all)")
     parser.add_argument("--spots", type=int, default=4, help="look-around positions per scene")
@@ -369,6 +371,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if args.resolution is not None and (args.resolution < 32 or args.resolution % 32):
+        parser.error(f"--resolution must be a multiple of 32 and >= 32, got {args.resolution}")
     if not args.radius > 0 or not 0 <= args.min_confidence <= 1:
         parser.error("--radius must be > 0 and --min-confidence in [0, 1]")
     if args.label is not None and (not args.label or "/" in args.label or args.label in (".", "..")):
@@ -397,10 +401,12 @@ def main(argv=None) -> int:
                 options["checkpoint"] = args.checkpoint
             if args.context_views is not None:
                 options["context_views"] = args.context_views
+            if args.resolution is not None:
+                options["resolution"] = args.resolution
             if args.threads:
                 options["threads"] = args.threads
-        elif args.checkpoint is not None or args.context_views is not None:
-            raise ValueError("--checkpoint and --context-views are for the odin providers, not gt")
+        elif args.checkpoint is not None or args.context_views is not None or args.resolution is not None:
+            raise ValueError("--checkpoint, --context-views and --resolution are for the odin providers, not gt")
         provider = make_provider(args.provider, **options)
         report = evaluate_memory(provider, config)
     except (FileNotFoundError, ValueError, TrajectoryError) as error:
