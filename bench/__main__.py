@@ -109,6 +109,7 @@ def section_perception(args, table: Table, numbers: dict) -> None:
 
 
 def _episode_run(args, data_dir: Path, out: Path, workers: int):
+    from agent.results import load_records
     from agent.run_teach import RunConfig, run
     from parallel import PoolStats
 
@@ -120,7 +121,8 @@ def _episode_run(args, data_dir: Path, out: Path, workers: int):
     seconds = time.perf_counter() - started
     for key in ("median_wall_time_s", "median_cpu_time_s"):
         summary["cost"].pop(key)
-    return seconds, summary, stats
+    cpu = sum(record["cpu_time_s"] for record in load_records(out))
+    return seconds, summary, stats, cpu
 
 
 def section_episodes(args, table: Table, numbers: dict) -> None:
@@ -128,14 +130,16 @@ def section_episodes(args, table: Table, numbers: dict) -> None:
 
     data_dir = ensure_default_set(splits=("valid_unseen",), progress=False)
     start = load_1min()
-    serial, parallel, memory, summaries = [], [], [], []
+    serial, parallel, memory, summaries, serial_cpu, parallel_cpu = [], [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench_episodes_") as scratch:
         for k in range(args.repeats):  # alternated, so a change in load falls on both
-            seconds, summary, _ = _episode_run(args, data_dir, Path(scratch) / f"serial{k}", 1)
+            seconds, summary, _, cpu = _episode_run(args, data_dir, Path(scratch) / f"serial{k}", 1)
             serial.append(seconds)
+            serial_cpu.append(cpu)
             summaries.append(summary)
-            seconds, summary, stats = _episode_run(args, data_dir, Path(scratch) / f"workers{k}", args.workers)
+            seconds, summary, stats, cpu = _episode_run(args, data_dir, Path(scratch) / f"workers{k}", args.workers)
             parallel.append(seconds)
+            parallel_cpu.append(cpu)
             summaries.append(summary)
             memory.append(max(stats.peak_rss_mb.values()))
     load = (start, load_1min())
@@ -145,7 +149,8 @@ def section_episodes(args, table: Table, numbers: dict) -> None:
     numbers["episodes"] = {"episodes": args.episodes, "serial_s": serial, "parallel_s": parallel,
                            "workers": args.workers, "serial_per_min": serial_rate, "parallel_per_min": parallel_rate,
                            "speedup": parallel_rate / serial_rate, "same_summary": same,
-                           "peak_rss_mb_per_worker": memory,
+                           "peak_rss_mb_per_worker": memory, "serial_cpu_s": serial_cpu,
+                           "parallel_cpu_s": parallel_cpu,
                            "success_rate": summaries[0]["success"]["success_rate"]}
     label = f"{args.episodes} valid_unseen TfD, gt, retrieval planner"
     table.add("episodes", f"episodes/min serially ({label})", f"{serial_rate:.2f}", len(serial), load)
@@ -155,6 +160,13 @@ def section_episodes(args, table: Table, numbers: dict) -> None:
     table.add("episodes", f"same summary serially and with {args.workers} workers (timing aside)",
               "yes" if same else "NO", len(summaries), load)
     table.add("episodes", "peak resident memory per worker (MiB)", f"{median(memory):.0f}", len(memory), load)
+    # What load cannot inflate: the CPU seconds the episodes cost (processes' own time, summed over episodes).
+    cpu_serial, cpu_parallel = median(serial_cpu) / args.episodes, median(parallel_cpu) / args.episodes
+    table.add("episodes", f"CPU s per episode serially / with {args.workers} workers",
+              f"{cpu_serial:.2f} / {cpu_parallel:.2f}", len(serial), load)
+    table.add("episodes", f"speed-up the CPU cost allows on {args.workers} idle cores ({args.workers} x serial CPU / "
+                          f"parallel CPU; start-up and imbalance not counted)",
+              f"{args.workers * cpu_serial / cpu_parallel:.2f}x", len(serial), load)
 
 
 def section_knn(args, table: Table, numbers: dict) -> None:
@@ -205,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the parallel episodes run")
     parser.add_argument("--sim-steps", type=int, default=100, help="navigation steps per simulator run")
     parser.add_argument("--perception-steps", type=int, default=12, help="timed steps per perception run")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads of the k-NN section")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads of the k-NN section (1: figures that survive other processes' load; "
+                             "at 2 threads under load 3 on 2 cores the layer ran 20-40x slower than idle)")
     parser.add_argument("--quick", action="store_true", help="1 run per figure and 4 episodes (a smoke run)")
     parser.add_argument("--json", help="also write every number to this file")
     args = parser.parse_args(argv)
