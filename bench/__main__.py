@@ -186,8 +186,8 @@ def section_knn(args, table: Table, numbers: dict) -> None:
     numbers["knn"]["ratio_cpu"] = cpu_ratio
     layer_ms = " / ".join(f"{1e3 * numbers['knn'][size]:.0f}" for size in sizes)
     counts = " / ".join(f"{size // 1000}k" for size in sizes)
-    table.add("knn", f"k-NN attention layer at {counts} voxels (ms, {args.threads} threads)", layer_ms, len(runs),
-              load)
+    threads = f"{args.threads} thread" + ("s" if args.threads > 1 else "")
+    table.add("knn", f"k-NN attention layer at {counts} voxels (ms, {threads})", layer_ms, len(runs), load)
     table.add("knn", f"time({counts.split(' / ')[-1]}) / time({counts.split(' / ')[0]}), "
                      f"{sizes[-1] // sizes[0]}x the points (<= 24)", f"{ratio:.1f}", len(runs), load)
     table.add("knn", "the same ratio in process CPU time (what other processes' load does not inflate)",
