@@ -147,6 +147,18 @@ def _wait_for_lines(out: Path, count: int, process: subprocess.Popen, limit: flo
     pytest.fail(f"no {count} episode(s) recorded in {limit} s")
 
 
+def _wait_for_starts(journal: Path, count: int, process: subprocess.Popen, limit: float = 90.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if journal.is_file() and len(journal.read_text().split()) >= count:
+            return
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before {count} episode start(s) were journalled: {process.stdout.read()}")
+        time.sleep(0.02)
+    process.kill()
+    pytest.fail(f"no {count} episode start(s) journalled in {limit} s")
+
+
 def test_a_run_killed_midway_then_interrupted_resumes_to_the_uninterrupted_summary(serial_run, plain_data, tmp_path):
     out, journal = tmp_path / "run", tmp_path / "journal"
     args = run_args(plain_data, out, tmp_path / "state", "--workers", "2",
@@ -166,7 +178,9 @@ def test_a_run_killed_midway_then_interrupted_resumes_to_the_uninterrupted_summa
     assert 1 <= len(kills[0][0]) < 4
 
     second = _start(args + ["--resume"])
-    _wait_for_lines(out, len(kills[0][0]) + 1, second)
+    # Ctrl-C as soon as the resumed run has started an episode of its own: waiting for it to record one could let
+    # the last episodes finish first on an idle machine, and then there is nothing left to interrupt.
+    _wait_for_starts(journal, kills[0][1] + 1, second)
     os.killpg(second.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
     output = second.communicate(timeout=30)[0]
     assert second.returncode == 130, output
