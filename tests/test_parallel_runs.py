@@ -134,29 +134,28 @@ def _start(args: list[str]) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
-def _wait_for_lines(out: Path, count: int, process: subprocess.Popen, limit: float = 90.0) -> None:
-    deadline = time.monotonic() + limit
-    path = out / "episodes.jsonl"
-    while time.monotonic() < deadline:
-        if path.is_file() and len(path.read_text().splitlines()) >= count:
-            return
-        if process.poll() is not None:
-            pytest.fail(f"the run ended before {count} episode(s) were recorded: {process.stdout.read()}")
-        time.sleep(0.05)
-    process.kill()
-    pytest.fail(f"no {count} episode(s) recorded in {limit} s")
-
-
-def _wait_for_starts(journal: Path, count: int, process: subprocess.Popen, limit: float = 90.0) -> None:
+def _wait_until(count_now, count: int, what: str, process: subprocess.Popen, limit: float = 90.0) -> None:
+    """Poll ``count_now()`` until it reaches ``count``; fail if the run ends first or ``limit`` seconds pass."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if journal.is_file() and len(journal.read_text().split()) >= count:
+        if count_now() >= count:
             return
         if process.poll() is not None:
-            pytest.fail(f"the run ended before {count} episode start(s) were journalled: {process.stdout.read()}")
+            pytest.fail(f"the run ended before {count} {what}: {process.stdout.read()}")
         time.sleep(0.02)
     process.kill()
-    pytest.fail(f"no {count} episode start(s) journalled in {limit} s")
+    pytest.fail(f"no {count} {what} in {limit} s")
+
+
+def _wait_for_lines(out: Path, count: int, process: subprocess.Popen) -> None:
+    path = out / "episodes.jsonl"
+    _wait_until(lambda: len(path.read_text().splitlines()) if path.is_file() else 0, count,
+                "episode(s) recorded", process)
+
+
+def _wait_for_starts(journal: Path, count: int, process: subprocess.Popen) -> None:
+    _wait_until(lambda: len(journal.read_text().split()) if journal.is_file() else 0, count,
+                "episode start(s) journalled", process)
 
 
 def test_a_run_killed_midway_then_interrupted_resumes_to_the_uninterrupted_summary(serial_run, plain_data, tmp_path):
