@@ -29,7 +29,6 @@ resumes; a lock on the run directory keeps a second run from writing into it at 
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import time
@@ -37,16 +36,15 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
 
-from episodes.dataset import game_path, split_files  # noqa: E402
-from episodes.formats import load_edh_instance, load_game, load_tfd_instance  # noqa: E402
-from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS, new_traj_metrics, score_edh, score_tfd  # noqa: E402
-from episodes.schema import EpisodeFormatError  # noqa: E402
+from episodes.dataset import game_path, split_files
+from episodes.formats import load_edh_instance, load_game, load_tfd_instance
+from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS, new_traj_metrics, score_edh, score_tfd
+from episodes.schema import EpisodeFormatError
 
-from .base import EpisodeAgent, EpisodeInput, InvalidAction  # noqa: E402
-from .observation import THOR_NAMES, AgentAction, build_observation  # noqa: E402
-from .results import ResultsWriter, run_lock  # noqa: E402
+from .base import EpisodeAgent, EpisodeInput, InvalidAction
+from .observation import THOR_NAMES, AgentAction, build_observation
+from .results import ResultsWriter, run_lock
 
 PRIVATE_INSTANCE_KEYS = ("driver_actions_future", "driver_images_future", "interactions", "state_changes",
                          "expected_init_goal_conditions_total",
