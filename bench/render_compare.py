@@ -11,9 +11,10 @@ the median / 99th percentile of the depth difference where both have depth.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from envs.cli import ArgumentParser
 
 VIEWS = [  # (scene, actions from the reset pose)
     ("FloorPlan1", ["LookDown"]),
@@ -61,8 +62,7 @@ def compare(before: list, after: list) -> dict:
 def main(argv=None) -> int:
     from envs.embedded import renderer
 
-    parser = argparse.ArgumentParser(prog="python -m bench.render_compare", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.render_compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=int, nargs=3, default=[16, 8, 4], metavar=("SLICES", "STACKS", "QUADS"),
                         help="tessellation of the reference picture")
     parser.add_argument("--after", type=int, nargs=3, metavar=("SLICES", "STACKS", "QUADS"),

@@ -13,12 +13,13 @@ Targets (issue #16, 2-core CI machine, FloorPlan1): >= 40 steps/s for both kinds
 
 from __future__ import annotations
 
-import argparse
 import copy
 import os
 import statistics
 import sys
 import time
+
+from envs.cli import ArgumentParser
 
 import envs.embedded  # noqa: F401  (sets MUJOCO_GL before MuJoCo loads)
 import mujoco
@@ -101,9 +102,8 @@ def median_runs(runs: list[dict]) -> dict:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.sim_speed", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m bench.sim_speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", nargs="+", default=["FloorPlan1", "FloorPlan201", "FloorPlan401"],
                         help="embedded floorplans to measure (a kitchen, a living room and a bathroom by default)")
     parser.add_argument("--scene", dest="scenes", nargs=1, help="measure one scene only (same as --scenes NAME)")

@@ -31,6 +31,8 @@ import tarfile
 import time
 from pathlib import Path
 
+from envs.cli import ArgumentParser
+
 EVAL_SPLITS = ["valid_unseen", "test_unseen"]
 MAX_FILE_BYTES = 16 * 1024 * 1024  # the device tool's limit per returned file
 
@@ -143,8 +145,7 @@ def _run_stage(name: str, command: list[str], log) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m perception.gpu_recipe", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = ArgumentParser(prog="python -m perception.gpu_recipe", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="where the returned files go (the device's $OUT)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/odin_gpu"), help="data and run directory (scratch)")
     parser.add_argument("--data", type=Path, default=None, help="use this dataset instead of making one")
