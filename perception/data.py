@@ -186,6 +186,23 @@ def _soft_targets(scene: SceneArrays, frames: list[int]) -> dict:
     return {"labels": torch.as_tensor(labels, dtype=torch.long), "masks": torch.from_numpy(masks)}
 
 
+def class_occurrences(scenes: list[SceneArrays], num_classes: int) -> np.ndarray:
+    """(num_classes,) int64: in how many (frame, object) pairs each class is a training target, over ``scenes`` -
+    the frequencies that class-balanced loss weights are computed from."""
+    counts = np.zeros(num_classes, dtype=np.int64)
+    for scene in scenes:
+        for frame in range(len(scene)):
+            if scene.coverage is not None:
+                ids = scene.coverage[frame][0]
+            else:
+                ids = np.unique(downsample_mask(scene.instance[frame]))
+                ids = ids[(ids > 0) & (ids < len(scene.class_of_instance))]
+            classes = scene.class_of_instance[ids]
+            classes = classes[(classes >= 0) & (classes < num_classes)]
+            np.add.at(counts, classes, 1)
+    return counts
+
+
 def random_rotation_z(xyz: np.ndarray, rng: random.Random) -> np.ndarray:
     """ODIN's 3D augmentation, shared by all views of a sample: mean-centre, rotate about z by U(-pi, pi), scale each
     axis by U(0.9, 1.1)."""

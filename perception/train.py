@@ -65,6 +65,7 @@ class TrainConfig:
     final_lr_fraction: float = 0.15  # last part of the run's budget (steps and/or minutes) at lr / 10
     warmup_steps: int = 0  # linear warmup: step k (0-based) of the first warmup_steps at lr * (k + 1) / warmup_steps
     seed: int = 0
+    class_balance: float = 0.0  # CE weight of class c ~ frequency(c) ** -class_balance (0: unweighted, as ODIN)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p3d <= 1.0:
@@ -77,6 +78,8 @@ class TrainConfig:
             raise ValueError("TrainConfig.views, scenes_per_batch and frames_per_2d_batch must be >= 1")
         if self.resolution < 32 or self.resolution % 32:
             raise ValueError(f"TrainConfig.resolution must be a positive multiple of 32, got {self.resolution}")
+        if not 0.0 <= self.class_balance <= 1.0:
+            raise ValueError(f"TrainConfig.class_balance must be in [0, 1], got {self.class_balance}")
 
 
 ABLATIONS: dict[str, TrainConfig] = {
@@ -245,6 +248,29 @@ def init_weights_from(model: Odin, checkpoint: Path) -> int:
                               f"(config {model.config.name!r})")
     model.load_state_dict(theirs)
     return len(theirs)
+
+
+CLASS_WEIGHT_RANGE = (0.2, 5.0)
+
+
+def balanced_class_weights(counts, power: float, clip: tuple[float, float] = CLASS_WEIGHT_RANGE) -> torch.Tensor:
+    """Per-class cross-entropy weights from target frequencies ``counts`` (C,): ``counts[c] ** -power``, scaled so
+    that the frequency-weighted mean over the classes that occur is 1 (the loss keeps its size; only the balance
+    between classes moves), then clipped to ``clip``. Classes that never occur get 1 (they are never a target).
+    ``power`` 0 gives all ones; 0.5 is the inverse square root of frequency, a softer form of the inverse-frequency
+    weighting long-tailed segmentation uses (e.g. the repeat-factor idea of LVIS, Gupta et al. 2019, with the square
+    root as its sampling rule)."""
+    counts = torch.as_tensor(counts, dtype=torch.float64)
+    if counts.dim() != 1 or bool((counts < 0).any()):
+        raise ValueError("counts must be a 1-D tensor of non-negative class frequencies")
+    weights = torch.ones_like(counts)
+    seen = counts > 0
+    if power == 0.0 or not bool(seen.any()):
+        return weights.float()
+    raw = counts[seen] ** -power
+    raw = raw * counts[seen].sum() / (raw * counts[seen]).sum()
+    weights[seen] = raw.clamp(*clip)
+    return weights.float()
 
 
 def set_lr_factor(optimizer, factor: float) -> None:
@@ -422,7 +448,8 @@ def recipe_for(args, stored: dict | None, source: Path) -> TrainConfig:
     if differing:
         raise ValueError(f"{source}: this run was trained with " + ", ".join(differing) + "; resume it with its "
                          "own recipe (leave out --ablation / --views / --resolution / --lr / --warmup-steps / "
-                         "--final-lr-fraction / --seed, or give the values it was started with), or start a new --out")
+                         "--final-lr-fraction / --seed / --class-balance, or give the values it was started with), "
+                         "or start a new --out")
     return base
 
 
@@ -537,6 +564,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=None, help="override the recipe's learning rate (recipes: 3e-4)")
     parser.add_argument("--warmup-steps", type=int, default=None,
                         help="override the recipe's linear LR warmup in steps (recipes: 0)")
+    parser.add_argument("--class-balance", type=float, default=None, metavar="POWER",
+                        help="override the recipe's class-balanced CE: weight of class c ~ frequency(c) ** -POWER "
+                             "over the training targets, mean 1, clipped to [0.2, 5] (recipes: 0 = unweighted; 0.5 = "
+                             "inverse square root)")
     parser.add_argument("--final-lr-fraction", type=float, default=None,
                         help="override the recipe's last fraction of the budget trained at LR/10 (recipes: 0.15)")
     parser.add_argument("--max-minutes", type=float, default=None,
@@ -581,6 +612,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup_steps" else 1):
             parser.error(f"--{name.replace('_', '-')} must be >= {0 if name == 'warmup_steps' else 1}, got {value}")
+    if args.class_balance is not None and not 0.0 <= args.class_balance <= 1.0:
+        parser.error(f"--class-balance must be in [0, 1], got {args.class_balance}")
     for name in ("max_minutes", "leg_minutes", "save_minutes", "lr"):
         value = getattr(args, name)
         if value is not None and not value > 0:
@@ -594,7 +627,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def recipe_overrides(args) -> dict:
     """The recipe fields the command sets explicitly."""
     changes = {key: getattr(args, key, None) for key in ("views", "resolution", "lr", "warmup_steps",
-                                                         "final_lr_fraction", "seed")}
+                                                         "final_lr_fraction", "seed", "class_balance")}
     return {key: value for key, value in changes.items() if value is not None}
 
 
@@ -640,7 +673,7 @@ class _StopRequest:
 def run(args, command: str = "") -> dict:
     from tqdm import tqdm
 
-    from .data import dataset_vocabulary, load_scenes, make_2d_batch, make_3d_batch, sequence_dirs
+    from .data import class_occurrences, dataset_vocabulary, load_scenes, make_2d_batch, make_3d_batch, sequence_dirs
 
     started = time.monotonic()
     out = args.out
@@ -700,7 +733,16 @@ def run(args, command: str = "") -> dict:
         init_backbone_from(model, args.init_backbone)
     if getattr(args, "init_weights", None) is not None and not resuming:
         init_weights_from(model, args.init_weights)
-    criterion = SetCriterion.from_config(model_config)
+    class_weights = None
+    if config.class_balance > 0:
+        counts = class_occurrences(scenes, len(vocabulary))
+        class_weights = balanced_class_weights(counts, config.class_balance)
+        if dist_info.is_main:
+            (out / "class_weights.json").write_text(json.dumps(
+                {"class_balance": config.class_balance, "clip": list(CLASS_WEIGHT_RANGE),
+                 "classes": {name: {"targets": int(count), "weight": round(float(weight), 4)}
+                             for name, count, weight in zip(vocabulary, counts, class_weights)}}, indent=1) + "\n")
+    criterion = SetCriterion.from_config(model_config, class_weights)
     optimizer = build_optimizer(model, config)
     if resuming:
         step, train_seconds, run_seconds = load_training_state(out, model, optimizer, device)

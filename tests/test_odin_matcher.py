@@ -80,3 +80,28 @@ def test_criterion_rejects_mismatched_targets():
     targets[0]["masks"] = targets[0]["masks"][..., :4]
     with pytest.raises(ValueError, match="targets\\[0\\]: masks"):
         SetCriterion()(outputs, targets)
+
+
+def test_class_weights_move_the_loss_toward_the_up_weighted_class():
+    """A query that gets class 2 wrong costs more when class 2 weighs more than the others; with equal weights the
+    loss is what the unweighted criterion gives."""
+    outputs, targets = hand_made([0, 1, 2])
+    outputs["pred_logits"][0, 0, 2] = -5.0  # the query matched to GT 0 (class 2) now says class 0
+    outputs["pred_logits"][0, 0, 0] = 5.0
+    generator = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    plain = SetCriterion(num_points=64)(outputs, targets, generator=generator())["loss_ce"]
+    ones = SetCriterion(num_points=64, class_weights=torch.ones(3))(outputs, targets, generator=generator())["loss_ce"]
+    up = SetCriterion(num_points=64, class_weights=torch.tensor([1.0, 1.0, 4.0]))(outputs, targets,
+                                                                                    generator=generator())["loss_ce"]
+    down = SetCriterion(num_points=64, class_weights=torch.tensor([1.0, 1.0, 0.25]))(outputs, targets,
+                                                                                       generator=generator())["loss_ce"]
+    assert torch.allclose(plain, ones)
+    assert up > plain > down
+
+
+def test_class_weights_are_checked():
+    outputs, targets = hand_made([0, 1, 2])
+    with pytest.raises(ValueError, match="class_weights has 2 entries"):
+        SetCriterion(class_weights=torch.ones(2))(outputs, targets)
+    with pytest.raises(ValueError, match="finite positive"):
+        SetCriterion(class_weights=torch.tensor([1.0, 0.0, 1.0]))

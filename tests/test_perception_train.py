@@ -304,3 +304,41 @@ def test_a_resumed_leg_takes_what_it_leaves_out_from_the_run(box_dataset, tmp_pa
     for key in ("data", "splits", "max_scenes", "threads", "budget", "sequences"):
         assert second[key] == first[key], key
     assert second["max_scenes"] == 1 and second["threads"] == 1
+
+
+def test_balanced_class_weights_favour_rare_classes_and_keep_the_mean():
+    counts = torch.tensor([900, 100, 0, 1])
+    weights = train.balanced_class_weights(counts, 0.5)
+    assert weights[2] == 1.0  # never a target
+    assert weights[0] < 1.0 < weights[1] <= weights[3]
+    assert weights[3] == train.CLASS_WEIGHT_RANGE[1]  # 1 occurrence: clipped
+    unclipped = train.balanced_class_weights(torch.tensor([900, 100]), 0.5)
+    assert torch.isclose((unclipped * torch.tensor([900.0, 100.0])).sum() / 1000.0, torch.tensor(1.0))
+    assert torch.isclose(unclipped[1] / unclipped[0], torch.tensor(3.0))  # sqrt(900 / 100)
+    assert torch.equal(train.balanced_class_weights(counts, 0.0), torch.ones(4))
+    with pytest.raises(ValueError, match="non-negative"):
+        train.balanced_class_weights(torch.tensor([-1, 2]), 0.5)
+
+
+def test_class_balanced_run_records_its_weights_from_the_targets(box_dataset, tmp_path, capsys):
+    from perception.data import class_occurrences, dataset_vocabulary
+
+    vocabulary = dataset_vocabulary(box_dataset)
+    scenes = load_scenes(sequence_dirs(box_dataset, ["train"]), 64, progress=False)
+    counts = class_occurrences(scenes, len(vocabulary))
+    seen = {vocabulary[c] for c in np.flatnonzero(counts)}
+    assert "DiningTable" in seen and seen <= {box.object_type for box in BOXES} | {"Floor", "Wall"}
+    frames = sum(len(scene) for scene in scenes)
+    assert 0 < counts[vocabulary.index("DiningTable")] <= frames  # once per frame that shows it, at most
+
+    out = tmp_path / "balanced"
+    run_train(box_dataset, out, 1, "--class-balance", "0.5")
+    record = json.loads((out / "class_weights.json").read_text())
+    assert record["class_balance"] == 0.5
+    assert {name for name, entry in record["classes"].items() if entry["targets"]} == seen
+    assert json.loads((out / "train_config.json").read_text())["train"]["class_balance"] == 0.5
+    with pytest.raises(ValueError, match="class_balance=0.5"):  # a resumed run keeps its recipe
+        run_train(box_dataset, out, 1, "--class-balance", "0.25")
+    with pytest.raises(SystemExit):
+        train.parse_args(["--out", str(out), "--max-steps", "1", "--class-balance", "2"])
+    assert "--class-balance must be in [0, 1]" in capsys.readouterr().err

@@ -1,7 +1,9 @@
 """ODIN / Mask2Former set criterion: matched cross-entropy, sigmoid BCE and dice on sampled points, deep-supervised.
 
 * Classification: cross-entropy over C+1 columns, unmatched queries labelled no-object (last column) with class
-  weight ``no_object_weight`` (0.1).
+  weight ``no_object_weight`` (0.1). Optional per-class weights (``class_weights``, (C,)) re-weight the C object
+  columns, e.g. inverse-frequency weights so that rare (mostly small) classes count as much as walls or cabinets
+  (:func:`perception.train.balanced_class_weights`); the matcher's costs are not weighted.
 * Masks: sigmoid BCE and dice on one uniform random point subset per sample (drawn apart from the matcher's), summed
   over matched pairs and divided by the number of ground-truth instances in the batch (at least 1).
 * Deep supervision: the same losses with equal weight on every decoder output (``loss_ce_0`` ... for the auxiliary
@@ -41,17 +43,35 @@ def check_targets(outputs: dict, targets: list[dict]) -> None:
 
 class SetCriterion(nn.Module):
     def __init__(self, class_weight: float = 2.0, mask_weight: float = 15.0, dice_weight: float = 6.0,
-                 no_object_weight: float = 0.1, num_points: int = 50000):
+                 no_object_weight: float = 0.1, num_points: int = 50000,
+                 class_weights: torch.Tensor | None = None):
         super().__init__()
         self.weights = {"loss_ce": class_weight, "loss_mask": mask_weight, "loss_dice": dice_weight}
         self.no_object_weight = no_object_weight
+        if class_weights is not None:
+            class_weights = torch.as_tensor(class_weights, dtype=torch.float32)
+            if class_weights.dim() != 1 or not bool(torch.isfinite(class_weights).all()) \
+                    or not bool((class_weights > 0).all()):
+                raise ValueError("class_weights must be a 1-D tensor of finite positive weights, one per class")
+        self.class_weights = class_weights
         self.num_points = num_points
         self.matcher = HungarianMatcher(class_weight, mask_weight, dice_weight, num_points)
 
     @classmethod
-    def from_config(cls, config) -> "SetCriterion":
+    def from_config(cls, config, class_weights: torch.Tensor | None = None) -> "SetCriterion":
         return cls(config.class_weight, config.mask_weight, config.dice_weight, config.no_object_weight,
-                   config.train_num_points)
+                   config.train_num_points, class_weights)
+
+    def column_weights(self, columns: int, device, dtype) -> torch.Tensor:
+        """CE weights of the C+1 columns: ``class_weights`` (or ones) for the classes, ``no_object_weight`` last."""
+        weights = torch.ones(columns, device=device, dtype=dtype)
+        if self.class_weights is not None:
+            if self.class_weights.numel() != columns - 1:
+                raise ValueError(f"class_weights has {self.class_weights.numel()} entries but the model scores "
+                                 f"{columns - 1} classes")
+            weights[:-1] = self.class_weights.to(device=device, dtype=dtype)
+        weights[-1] = self.no_object_weight
+        return weights
 
     def _single_output(self, output, targets, valid, num_masks, generator):
         indices = self.matcher(output, targets, valid, generator)
@@ -60,9 +80,8 @@ class SetCriterion(nn.Module):
         target_classes = torch.full((batch, queries), columns - 1, dtype=torch.long, device=logits.device)
         for b, (rows, cols) in enumerate(indices):
             target_classes[b, rows.to(logits.device)] = targets[b]["labels"][cols.to(logits.device)]
-        class_weights = torch.ones(columns, device=logits.device, dtype=logits.dtype)
-        class_weights[-1] = self.no_object_weight
-        loss_ce = F.cross_entropy(logits.transpose(1, 2), target_classes, class_weights)
+        loss_ce = F.cross_entropy(logits.transpose(1, 2), target_classes,
+                                  self.column_weights(columns, logits.device, logits.dtype))
 
         loss_mask = logits.new_zeros(())
         loss_dice = logits.new_zeros(())
