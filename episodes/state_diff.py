@@ -7,6 +7,12 @@ compared with the whole object it came from (its first four id fields), except b
 
 One deliberate choice: TEACh's ``get_state_changes`` compares each agent with itself (alexa/teach#12), so the
 released files always hold ``"agents": {}``; ours do the same, since nothing reads agent changes.
+
+A second: properties that describe the object as the Driver happens to see it (``VIEW_DEPENDENT``: its distance to
+the agent, whether it is in view or obstructed) are left out of every diff. They change with each step the Driver
+takes, so they flooded ``init_state_diff`` with thousands of entries that changed nothing about the world, and no
+reader of the diffs uses them (TEACh's EDH check task keeps ``EDH_CHECKED_PROPERTIES``; its replay restores states,
+not diffs). An object whose only changes are such properties is not in the diff.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import math
 from typing import Any
 
 from .checker import EDH_CHECKED_PROPERTIES
+
+VIEW_DEPENDENT = frozenset({"distance", "visible", "obstructed", "isInteractable"})
+"""Per-view properties of an AI2-THOR object dict: they follow the agent's pose, not the world's state."""
 
 
 def prop_values_equal(a: Any, b: Any) -> bool:
@@ -65,8 +74,9 @@ def state_changes_from_initial(initial_state: dict, state: dict) -> dict:
 
 
 def _changed_properties(start: dict, final: dict) -> dict:
-    """The properties of ``final`` that ``start`` lacks or holds with another value."""
-    return {p: v for p, v in final.items() if p not in start or not prop_values_equal(start[p], v)}
+    """The properties of ``final`` that ``start`` lacks or holds with another value (per-view ones left out)."""
+    return {p: v for p, v in final.items()
+            if p not in VIEW_DEPENDENT and (p not in start or not prop_values_equal(start[p], v))}
 
 
 def diff_between(init_state_diff: dict, final_state_diff: dict) -> dict:

@@ -41,3 +41,13 @@ def test_changes_between_diffs_keep_checked_properties_only():
     assert set(task.components) == {"('Mug', 'simbotIsFilledWithCoffee', True)",
                                     "('BreadSliced', 'objectType', 'BreadSliced')", "('BreadSliced', 'isCooked', True)"}
     assert diff_between(at_future_end, at_future_end)["objects"] == {}
+
+
+def test_per_view_properties_never_make_a_diff_entry():
+    """The Driver walking about changes every object's distance and visibility; none of that is a state change."""
+    initial = _state({"isDirty": True, "distance": 1.0, "visible": False, "obstructed": True},
+                     [{"objectId": BREAD, "objectType": "Bread", "distance": 2.0, "visible": True}])
+    later = _state({"isDirty": False, "distance": 3.5, "visible": True, "obstructed": False},
+                   [{"objectId": BREAD, "objectType": "Bread", "distance": 0.4, "visible": False}])
+    diff = state_changes_from_initial(initial, later)
+    assert diff["objects"] == {MUG: {"isDirty": False}}  # the bread only looked different: no entry at all
