@@ -316,8 +316,9 @@ class Executor:
         return rows[unoccluded], cols[unoccluded]
 
     def target_mask(self, target: _Target, obs: Observation) -> np.ndarray | None:
-        """The detection mask in ``obs`` that shows the target: of one of its types, overlapping the instance's
-        projected points most (or, without an instance, the nearest detection of those types)."""
+        """The detection mask in ``obs`` that shows the target: of one of its types (or holding one among its class
+        candidates, when the instance is in view), overlapping the instance's projected points most (or, without an
+        instance, the nearest detection of those types)."""
         dets = obs.detections
         if dets is None or len(dets) == 0:
             return None
@@ -327,7 +328,11 @@ class Executor:
             rows, cols = self.visible_points(target.instance, obs)
         for k, name in enumerate(dets.class_names):
             if name not in target.types:
-                continue
+                # a mask that names the target among its runner-up classes counts where the mapped instance
+                # (whose fused votes chose the target's type) projects onto it
+                if dets.class_scores is None or rows is None or not len(rows) \
+                        or not any(t in dets.class_scores[k] for t in target.types):
+                    continue
             mask = dets.masks[k]
             if rows is not None and len(rows):
                 score = float(mask[rows, cols].sum()) / max(1, len(rows))

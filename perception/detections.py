@@ -2,7 +2,9 @@
 
 The layout follows the usual instance-segmentation output (Mask2Former / ODIN ``instances``): N binary masks over the
 frame, one class name and one confidence score each. Ground truth adds the simulator objectId of each mask, and a
-provider may attach state hints (AI2-THOR's ``isOpen``, ``isToggled``, ...) it could read or predict.
+provider may attach state hints (AI2-THOR's ``isOpen``, ``isToggled``, ...) it could read or predict, and the classes
+it hesitated between (``class_scores``: a few class names with their scores, the top class among them), which the
+memory fuses over views instead of the top class alone.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import numpy as np
 @dataclass
 class Detections:
     """Instance masks ``(N, H, W)`` bool, ``class_names`` (N), ``scores`` (N) in [0, 1], optional ``instance_ids`` (N;
-    e.g. AI2-THOR objectIds, None where unknown) and optional ``states`` (N dicts of state hints)."""
+    e.g. AI2-THOR objectIds, None where unknown), optional ``states`` (N dicts of state hints) and optional
+    ``class_scores`` (N dicts {class name: score in [0, 1]}, each holding its detection's class name)."""
 
     masks: np.ndarray
     class_names: list[str]
     scores: np.ndarray
     instance_ids: list[str | None] | None = None
     states: list[dict] | None = field(default=None)
+    class_scores: list[dict[str, float]] | None = field(default=None)
 
     def __post_init__(self) -> None:
         self.masks = np.asarray(self.masks)
@@ -34,13 +38,21 @@ class Detections:
         self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
         count = self.masks.shape[0]
         for name, value in (("class_names", self.class_names), ("scores", self.scores),
-                            ("instance_ids", self.instance_ids), ("states", self.states)):
+                            ("instance_ids", self.instance_ids), ("states", self.states),
+                            ("class_scores", self.class_scores)):
             if value is not None and len(value) != count:
                 raise ValueError(f"Detections.{name} has {len(value)} entries for {count} masks")
         if self.instance_ids is not None:
             self.instance_ids = list(self.instance_ids)
         if self.states is not None:
             self.states = [dict(s or {}) for s in self.states]
+        if self.class_scores is not None:
+            self.class_scores = [{str(k): float(v) for k, v in (c or {}).items()} for c in self.class_scores]
+            for k, (name, candidates) in enumerate(zip(self.class_names, self.class_scores)):
+                if name not in candidates:
+                    raise ValueError(f"Detections.class_scores[{k}] must include the detection's class {name!r}")
+                if any(not 0.0 <= v <= 1.0 for v in candidates.values()):
+                    raise ValueError(f"Detections.class_scores[{k}]: scores must be in [0, 1]")
 
     def __len__(self) -> int:
         return self.masks.shape[0]
@@ -62,7 +74,14 @@ class Detections:
             scores=self.scores[index],
             instance_ids=None if self.instance_ids is None else [self.instance_ids[i] for i in index],
             states=None if self.states is None else [self.states[i] for i in index],
+            class_scores=None if self.class_scores is None else [self.class_scores[i] for i in index],
         )
+
+    def candidates(self, index: int) -> dict[str, float]:
+        """{class name: score} of detection ``index``: its ``class_scores``, or its one class and score."""
+        if self.class_scores is not None:
+            return dict(self.class_scores[index])
+        return {self.class_names[index]: float(self.scores[index])}
 
     def filter_by_score(self, min_score: float) -> "Detections":
         """Keep detections whose score is at least ``min_score``."""

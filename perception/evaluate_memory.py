@@ -348,6 +348,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--context-views", type=int, default=None, help="odin's window (default: the provider's)")
     parser.add_argument("--resolution", type=int, default=None,
                         help="odin's model input size in pixels (default: the checkpoint's training resolution)")
+    parser.add_argument("--class-votes", type=int, default=None,
+                        help="odin's classes per mask that the memory fuses (default: the provider's)")
+    parser.add_argument("--min-score", type=float, default=None,
+                        help="odin's detection threshold (default: the provider's)")
     parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS), help="floorplan splits (envs.scenes)")
     parser.add_argument("--scenes", type=int, default=None, help="only the first N floorplans (default: all)")
     parser.add_argument("--spots", type=int, default=4, help="look-around positions per scene")
@@ -367,7 +371,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="replace memory_eval_<label>.* even when another command wrote them (without it such "
                              "files are refused before any work)")
     args = parser.parse_args(argv)
-    for name in ("scenes", "spots", "min_pixels", "min_type_count", "size", "threads", "context_views"):
+    if args.min_score is not None and not 0 <= args.min_score <= 1:
+        parser.error(f"--min-score must be in [0, 1], got {args.min_score}")
+    for name in ("scenes", "spots", "min_pixels", "min_type_count", "size", "threads", "context_views",
+                 "class_votes"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
@@ -403,10 +410,16 @@ def main(argv=None) -> int:
                 options["context_views"] = args.context_views
             if args.resolution is not None:
                 options["resolution"] = args.resolution
+            if args.class_votes is not None:
+                options["class_votes"] = args.class_votes
+            if args.min_score is not None:
+                options["min_score"] = args.min_score
             if args.threads:
                 options["threads"] = args.threads
-        elif args.checkpoint is not None or args.context_views is not None or args.resolution is not None:
-            raise ValueError("--checkpoint, --context-views and --resolution are for the odin providers, not gt")
+        elif any(value is not None for value in (args.checkpoint, args.context_views, args.resolution,
+                                                  args.class_votes, args.min_score)):
+            raise ValueError("--checkpoint, --context-views, --resolution, --class-votes and --min-score are for "
+                             "the odin providers, not gt")
         provider = make_provider(args.provider, **options)
         report = evaluate_memory(provider, config)
     except (FileNotFoundError, ValueError, TrajectoryError) as error:

@@ -37,6 +37,11 @@ so an object in the hand never enters the map; once put down it is seen again an
 ``bbox_min``/``bbox_max``, ``points``, ``position``) is in the **thor frame** (x, y up, z; what AI2-THOR metadata
 uses); ``points_zup`` and ``centroid_zup`` give the zup copies for 3D models.
 
+**Class votes**: a detection votes its score for its class; one that carries ``class_scores`` (the classes a model
+hesitated between) votes each of them with its own score, so that views agreeing on the second choice can outvote a
+wrong first choice (per-view class distributions summed over views, the usual label fusion of semantic maps, e.g.
+SemanticFusion, McCormac et al. ICRA 2017, there as a product of probabilities).
+
 **Confidence** = class share (top class votes / all votes) * (1 - exp(-evidence)); evidence is the sum of detection
 scores minus miss penalties. One ground-truth sighting gives 0.63, three give 0.95.
 """
@@ -351,10 +356,11 @@ class SemanticMemory:
             state = detections.states[index] if detections.states is not None else None
             target = self._associate(keys, points, class_name, object_id, touched)
             score = float(detections.scores[index])
+            votes = detections.candidates(int(index))
             if target is None:
-                target = self._create(keys, points, class_name, score, object_id, state)
+                target = self._create(keys, points, class_name, score, object_id, state, votes)
             else:
-                self._absorb(target, keys, points, class_name, score, object_id, state)
+                self._absorb(target, keys, points, class_name, score, object_id, state, votes)
             touched.add(target.instance_id)
             assigned[index] = target.instance_id
 
@@ -431,10 +437,10 @@ class SemanticMemory:
                 nearest, nearest_distance = everyone[k], float(distances[k])
         return nearest
 
-    def _create(self, keys, points, class_name, score, object_id, state) -> Instance:
+    def _create(self, keys, points, class_name, score, object_id, state, votes=None) -> Instance:
         inst = Instance(
             instance_id=self._next_id, points_zup=points.astype(np.float32), voxel_keys=keys,
-            class_votes={class_name: score}, first_seen=self.step, last_seen=self.step, evidence=score,
+            class_votes=dict(votes) if votes else {class_name: score}, first_seen=self.step, last_seen=self.step, evidence=score,
             object_id_votes={object_id: 1} if object_id else {}, state=dict(state or {}),
         )
         self._bound(inst)
@@ -442,8 +448,9 @@ class SemanticMemory:
         self._next_id += 1
         return inst
 
-    def _absorb(self, inst: Instance, keys, points, class_name, score, object_id, state) -> None:
-        inst.class_votes[class_name] = inst.class_votes.get(class_name, 0.0) + score
+    def _absorb(self, inst: Instance, keys, points, class_name, score, object_id, state, votes=None) -> None:
+        for name, vote in (votes or {class_name: score}).items():
+            inst.class_votes[name] = inst.class_votes.get(name, 0.0) + vote
         if object_id:
             inst.object_id_votes[object_id] = inst.object_id_votes.get(object_id, 0) + 1
         if state:

@@ -66,6 +66,10 @@ class OdinProvider(PerceptionProvider):
 
     Options: ``checkpoint`` (.safetensors), ``context_views`` (window size including the current view; 1 = the 2D
     path alone), ``fusion`` (False = 2D path), ``min_score``, ``max_overlap`` (duplicate suppression IoU),
+    ``class_votes`` (1: each mask is its top class, scored p(class) * mask quality, ODIN's inference; K > 1: each mask
+    carries its query's K most likely classes, is scored by their summed probability * mask quality - how sure the
+    model is that an object is there, whatever it is - and kept when that reaches ``min_score``, and the memory fuses
+    the K class scores over views),
     ``resolution`` (model input size; default as trained), ``class_names`` (vocabulary scored; default every
     AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
     ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` / ``update_memory``.
@@ -74,7 +78,8 @@ class OdinProvider(PerceptionProvider):
     name = "odin"
 
     def __init__(self, checkpoint: str | Path | None = None, context_views: int = 3, fusion: bool = True,
-                 min_score: float = 0.3, max_overlap: float = 0.8, resolution: int | None = None,
+                 min_score: float = 0.3, max_overlap: float = 0.8, class_votes: int = 1,
+                 resolution: int | None = None,
                  class_names: Sequence[str] | None = None, cache_features: bool = True, threads: int | None = None,
                  device: str = "cpu", model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
                  update_memory: bool = True):
@@ -83,6 +88,9 @@ class OdinProvider(PerceptionProvider):
             raise ValueError(f"context_views must be >= 1, got {context_views}")
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+        if int(class_votes) < 1:
+            raise ValueError(f"class_votes must be >= 1, got {class_votes}")
+        self.class_votes = int(class_votes)
         if threads:
             torch.set_num_threads(int(threads))
         checkpoint = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
@@ -152,7 +160,11 @@ class OdinProvider(PerceptionProvider):
             valid = torch.stack([v["valid"] for v in views])[None].to(self.device)
         encoded = ViewFeatures.cat([v["encoded"] for v in views]) if self.cache_features else None
         result = self.model.predict(images, self.class_names, xyz, valid, encoded=encoded)[0]
-        scores = result["scores"].cpu().numpy()
+        candidates = None
+        if self.class_votes > 1:
+            candidates, scores = self._candidates(result)
+        else:
+            scores = result["scores"].cpu().numpy()
         masks = result["masks"][:, -1].cpu().numpy()  # the current view is the window's last
         keep = np.nonzero(scores >= self.min_score)[0]
         height, width = np.asarray(event.frame).shape[:2]
@@ -161,8 +173,26 @@ class OdinProvider(PerceptionProvider):
         chosen = keep[suppress_duplicates(masks[keep], scores[keep], self.max_overlap)]
         full = np.stack([cv2.resize(masks[i].astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
                          for i in chosen]).astype(bool) if len(chosen) else np.zeros((0, height, width), dtype=bool)
-        names = [result["class_names"][i] for i in chosen]
-        return Detections(masks=full, class_names=names, scores=scores[chosen])
+        if candidates is None:
+            return Detections(masks=full, class_names=[result["class_names"][i] for i in chosen],
+                              scores=scores[chosen])
+        picked = [candidates[i] for i in chosen]
+        return Detections(masks=full, class_names=[max(c.items(), key=lambda kv: kv[1])[0] for c in picked],
+                          scores=scores[chosen], class_scores=picked)
+
+    def _candidates(self, result: dict) -> tuple[list[dict[str, float]], np.ndarray]:
+        """Per (query, class) pair: its query's ``class_votes`` most likely classes, each scored p(class) * mask
+        quality, and the pair's score, their sum (pairs of one query share masks and scores; duplicate suppression
+        keeps one)."""
+        probabilities = result["probabilities"].cpu()
+        mask_scores = result["mask_scores"].cpu()
+        top = probabilities.topk(min(self.class_votes, probabilities.shape[1]), dim=1)
+        candidates, scores = [], np.zeros(len(probabilities), dtype=np.float32)
+        for k in range(len(probabilities)):
+            values = (top.values[k] * mask_scores[k]).tolist()
+            candidates.append({self.class_names[c]: float(v) for c, v in zip(top.indices[k].tolist(), values)})
+            scores[k] = min(1.0, float(sum(values)))
+        return candidates, scores
 
 
 class Odin2DProvider(OdinProvider):

@@ -194,3 +194,21 @@ def test_a_flat_object_on_a_table_is_not_swallowed_by_it_without_ids():
     assert len(memory.find("Spoon")) == 1 and len(memory.find("DiningTable")) == 1
     assert memory.find("Spoon")[0].class_votes == {"Spoon": 2.0}
     assert memory.contents("DiningTable") == memory.find("Spoon")
+
+
+def test_second_choices_agreeing_over_views_outvote_a_wandering_first_choice():
+    """Three views each name the mug a different wrong class first, but all hold Mug second: with the class
+    candidates fused the instance is a Mug; with top classes alone it would be whichever wrong class scored most."""
+    event = view([TABLE, MUG], (0.0, 0.9, -0.3), 0.0)
+    soft, hard = SemanticMemory(), SemanticMemory()
+    for first in ("Cup", "Bowl", "Vase"):
+        dets = detections_of(event, with_ids=False, labels={"Mug|1": first}, scores={"Mug|1": 0.4})
+        dets.class_scores = [({first: 0.4, "Mug": 0.35, "Kettle": 0.05} if name == first else {name: 1.0})
+                             for name in dets.class_names]
+        soft.update(event, dets)
+        hard.update(event, detections_of(event, with_ids=False, labels={"Mug|1": first}, scores={"Mug|1": 0.4}))
+    (mug,) = [i for i in soft.instances() if "Mug" in i.class_votes]
+    assert mug.class_name == "Mug" and mug.class_votes["Mug"] == pytest.approx(1.05)
+    assert mug.class_confidence == pytest.approx(1.05 / 2.4)
+    assert soft.find("Mug") == [mug]
+    assert hard.find("Mug") == [] and all("Mug" not in i.class_votes for i in hard.instances())

@@ -99,6 +99,25 @@ def test_odin_2d_needs_no_depth_and_filters_by_score(tiny_checkpoint, events):
             first.depth_frame = depth
 
 
+def test_class_votes_keep_each_masks_likeliest_classes_and_score_by_their_sum(tiny_checkpoint, events):
+    first = events[0]
+    options = dict(checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, update_memory=False)
+    top = make_provider("odin-2d", **options).detect(first)
+    soft = make_provider("odin-2d", class_votes=3, **options).detect(first)
+    check_detections(soft, first)
+    assert top.class_scores is None and len(soft.class_scores) == len(soft)
+    for name, score, candidates in zip(soft.class_names, soft.scores, soft.class_scores):
+        assert len(candidates) == 3 and max(candidates, key=candidates.get) == name
+        assert score == pytest.approx(min(1.0, sum(candidates.values())), abs=1e-5)
+    # the summed score is never below the top class's: a threshold keeps at least what it kept before
+    threshold = float(np.median(top.scores)) if len(top) else 0.5
+    strict_top = make_provider("odin-2d", **{**options, "min_score": threshold}).detect(first)
+    strict_soft = make_provider("odin-2d", class_votes=3, **{**options, "min_score": threshold}).detect(first)
+    assert len(strict_soft) >= len(strict_top)
+    with pytest.raises(ValueError, match="class_votes"):
+        make_provider("odin-2d", class_votes=0, **options)
+
+
 @pytest.mark.filterwarnings("ignore:.*integrity is not checked")  # hand-made files, no hash beside them
 def test_bad_checkpoints_fail_clearly(tiny_checkpoint, tmp_path):
     corrupt = tmp_path / "corrupt.safetensors"

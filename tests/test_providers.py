@@ -118,6 +118,19 @@ def test_detections_label_image_round_trip_and_filters():
         Detections.from_label_image(labels, ["Mug"])
 
 
+def test_detections_carry_class_candidates_through_selection():
+    masks = np.ones((2, 3, 3), bool)
+    candidates = [{"Mug": 0.5, "Cup": 0.3}, {"Apple": 0.9}]
+    detections = Detections(masks, ["Mug", "Apple"], [0.8, 0.9], class_scores=candidates)
+    assert detections.select([1]).class_scores == [{"Apple": 0.9}]
+    assert detections.filter_by_score(0.85).candidates(0) == {"Apple": 0.9}
+    assert Detections(masks, ["Mug", "Apple"], [0.8, 0.9]).candidates(0) == {"Mug": pytest.approx(0.8)}
+    with pytest.raises(ValueError, match=r"class_scores\[1\] must include the detection's class 'Apple'"):
+        Detections(masks, ["Mug", "Apple"], [0.8, 0.9], class_scores=[{"Mug": 0.5}, {"Pear": 0.9}])
+    with pytest.raises(ValueError, match="class_scores has 1 entries"):
+        Detections(masks, ["Mug", "Apple"], [0.8, 0.9], class_scores=[{"Mug": 0.5}])
+
+
 def test_gt_memory_follows_a_pickup_in_the_embedded_world():
     try:
         from envs.embedded import EmbeddedEnv  # noqa: F401

@@ -293,8 +293,10 @@ class Odin(nn.Module):
         """Instances per sample: the top-k (query, class) pairs (ODIN ``inference_video``; no NMS, no threshold).
 
         Returns per sample ``masks`` (K, V, H, W) bool at input resolution (mask logit > 0), ``labels`` (K,) long
-        indices into ``class_names``, ``class_names`` (K names) and ``scores`` (K,) = p(class) * mean sigmoid inside
-        the mask.
+        indices into ``class_names``, ``class_names`` (K names), ``scores`` (K,) = p(class) * mean sigmoid inside
+        the mask, ``mask_scores`` (K,) the mean sigmoid alone, ``queries`` (K,) the query of each pair and
+        ``probabilities`` (K, C) that query's class distribution (no-object left out), for callers that keep more
+        than the top class.
         """
         outputs = self.forward(images, class_names, xyz, valid, encoded)
         return postprocess(outputs, class_names, images.shape[-2:], top_k or self.config.num_queries)
@@ -318,7 +320,8 @@ def postprocess(outputs: dict, class_names: list[str], image_size, top_k: int) -
         inside = masks.flatten(1).float()
         mask_scores = (upsampled.sigmoid().flatten(1) * inside).sum(1) / inside.sum(1).clamp_min(1.0)
         results.append({"masks": masks, "labels": labels, "scores": class_scores * mask_scores,
-                        "class_names": [class_names[i] for i in labels.tolist()]})
+                        "class_names": [class_names[i] for i in labels.tolist()], "mask_scores": mask_scores,
+                        "queries": queries, "probabilities": probabilities[queries]})
     return results
 
 
