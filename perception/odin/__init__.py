@@ -16,10 +16,11 @@ from .knn_search import knn, knn_brute_force
 from .matcher import HungarianMatcher
 from .model import Odin, ViewFeatures, parameter_groups, postprocess
 from .text_head import TextClassHead, TextEmbedder, readable_class_name
+from .voxel_targets import pool_to_voxels
 
 __all__ = [
     "CONFIGS", "LEVELS", "CheckpointError", "CrossViewFusion", "HungarianMatcher", "KnnAttentionLayer", "Odin",
     "OdinConfig", "SceneGeometry", "SetCriterion", "TextClassHead", "TextEmbedder", "ViewFeatures", "get_config", "knn",
     "knn_brute_force", "knn_interpolate", "load_checkpoint", "masks_at_prediction_stride", "parameter_groups",
-    "postprocess", "readable_class_name", "save_checkpoint", "voxelize",
+    "pool_to_voxels", "postprocess", "readable_class_name", "save_checkpoint", "voxelize",
 ]
