@@ -7,10 +7,11 @@
 Recipe (ODIN, Jain et al. 2024; ``ayushjain1144/odin`` at 9c67a0b: ``train_odin.py``, ``scripts/ai2thor/``): each step
 is either a 3D batch (V consecutive posed RGB-D views of one scene, xyz from depth and pose) or a 2D batch (single
 frames through the same weights without 3D fusion), drawn with probability ``--p3d``; Hungarian-matched class / BCE /
-dice losses with deep supervision; AdamW with weight decay 0.05 (none on norms, biases and embeddings: one rule,
-:meth:`Odin.parameter_groups`), gradient-norm clipping, constant learning rate dropped 10x for the last part of the
-budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights), so the backbone learns at the full rate
-(``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
+dice losses with deep supervision (3D batches per stride-4 pixel of every view, or with ``--targets-3d voxel`` per
+2 cm voxel as ODIN: :mod:`perception.odin.voxel_targets`); AdamW with weight decay 0.05 (none on norms, biases and
+embeddings: one rule, :meth:`Odin.parameter_groups`), gradient-norm clipping, constant learning rate dropped 10x for
+the last part of the budget. Our ``small`` model starts from scratch (no ImageNet/COCO weights), so the backbone
+learns at the full rate (``TrainConfig.backbone_lr_mult`` 1.0; ODIN uses 0.1 on pretrained weights).
 
 Output in ``--out``: ``last.safetensors`` + ``last.json`` + ``last.sha256`` (weights, ``OdinConfig``, the weights' hash;
 :mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser, step and clocks; tensors only, read with
@@ -44,6 +45,13 @@ import torch
 from .cli import command_line
 from .odin import CONFIGS, Odin, OdinConfig, SetCriterion, get_config, load_checkpoint, save_checkpoint
 from .odin.config import MASK_STRIDE
+from .odin.voxel_targets import pool_to_voxels
+
+
+TARGETS_3D = ("pixel", "voxel")
+"""How 3D batches are supervised: ``pixel``, every stride-4 pixel of every view (a surface seen in k views counts k
+times); ``voxel``, one prediction and one target per finest-level voxel of the scene, as ODIN
+(:mod:`perception.odin.voxel_targets`). 2D batches are per pixel either way."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class TrainConfig:
     warmup_steps: int = 0  # linear warmup: step k (0-based) of the first warmup_steps at lr * (k + 1) / warmup_steps
     seed: int = 0
     class_balance: float = 0.0  # CE weight of class c ~ frequency(c) ** -class_balance (0: unweighted, as ODIN)
+    targets_3d: str = "pixel"  # 3D batches supervised per stride-4 pixel of every view, or per voxel as ODIN
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p3d <= 1.0:
@@ -80,6 +89,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.resolution must be a positive multiple of 32, got {self.resolution}")
         if not 0.0 <= self.class_balance <= 1.0:
             raise ValueError(f"TrainConfig.class_balance must be in [0, 1], got {self.class_balance}")
+        if self.targets_3d not in TARGETS_3D:
+            raise ValueError(f"TrainConfig.targets_3d must be one of {TARGETS_3D}, got {self.targets_3d!r}")
 
 
 ABLATIONS: dict[str, TrainConfig] = {
@@ -442,14 +453,14 @@ def recipe_for(args, stored: dict | None, source: Path) -> TrainConfig:
         raise ValueError(f"{source}: unreadable field 'train' ({error})") from None
     wanted = (train_config_from_args(args) if args.ablation is not None
               else dataclasses.replace(base, **recipe_overrides(args)))
-    ours = dataclasses.asdict(wanted)
-    differing = [f"{key}={stored[key]!r} (this command: {ours[key]!r})" for key in names
-                 if key in stored and stored[key] != ours[key]]
+    # A field the stored recipe lacks (a run started before the field existed) was trained with its default.
+    theirs, ours = dataclasses.asdict(base), dataclasses.asdict(wanted)
+    differing = [f"{key}={theirs[key]!r} (this command: {ours[key]!r})" for key in names if theirs[key] != ours[key]]
     if differing:
         raise ValueError(f"{source}: this run was trained with " + ", ".join(differing) + "; resume it with its "
                          "own recipe (leave out --ablation / --views / --resolution / --lr / --warmup-steps / "
-                         "--final-lr-fraction / --seed / --class-balance, or give the values it was started with), "
-                         "or start a new --out")
+                         "--final-lr-fraction / --seed / --class-balance / --targets-3d, or give the values it was "
+                         "started with), or start a new --out")
     return base
 
 
@@ -568,6 +579,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="override the recipe's class-balanced CE: weight of class c ~ frequency(c) ** -POWER "
                              "over the training targets, mean 1, clipped to [0.2, 5] (recipes: 0 = unweighted; 0.5 = "
                              "inverse square root)")
+    parser.add_argument("--targets-3d", default=None, choices=TARGETS_3D,
+                        help="override the recipe's 3D supervision: pixel = every stride-4 pixel of every view; "
+                             "voxel = one prediction and one target per finest-level voxel (2 cm), as ODIN, so a "
+                             "surface seen in several views counts once (recipes: pixel; 2D batches: per pixel)")
     parser.add_argument("--final-lr-fraction", type=float, default=None,
                         help="override the recipe's last fraction of the budget trained at LR/10 (recipes: 0.15)")
     parser.add_argument("--max-minutes", type=float, default=None,
@@ -627,7 +642,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def recipe_overrides(args) -> dict:
     """The recipe fields the command sets explicitly."""
     changes = {key: getattr(args, key, None) for key in ("views", "resolution", "lr", "warmup_steps",
-                                                         "final_lr_fraction", "seed", "class_balance")}
+                                                         "final_lr_fraction", "seed", "class_balance",
+                                                         "targets_3d")}
     return {key: value for key, value in changes.items() if value is not None}
 
 
@@ -833,7 +849,11 @@ def run(args, command: str = "") -> dict:
             valid = None if batch["valid"] is None else batch["valid"].to(device)
             targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
             outputs = trained(images, vocabulary, xyz, valid)
-            mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
+            if kind == "3d" and config.targets_3d == "voxel":
+                outputs, targets, mask_valid = pool_to_voxels(outputs, targets, xyz, valid,
+                                                              model_config.voxel_sizes[0])
+            else:
+                mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
             losses = criterion(outputs, targets, mask_valid, generator=generator)
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()

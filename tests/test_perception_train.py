@@ -27,14 +27,14 @@ SIZE = 64
 POSES = [((0.0, 0.9, -0.5), 0, 30), ((0.2, 0.9, -0.4), 20, 15), ((0.3, 0.9, -0.2), 50, 30), ((0.0, 0.9, 0.0), 90, 0)]
 
 
-def write_box_dataset(root, splits=(("train", "FloorPlan1"), ("valid_unseen", "FloorPlan10"))):
-    """A dataset directory in perception.make_dataset's layout: one 4-view box-world sequence per split."""
+def write_box_dataset(root, splits=(("train", "FloorPlan1"), ("valid_unseen", "FloorPlan10")), poses=POSES):
+    """A dataset directory in perception.make_dataset's layout: one box-world sequence of ``poses`` per split."""
     vocabulary = list(class_vocabulary())
     plan = {"settings": {"width": SIZE, "height": SIZE, "fov": 90.0}, "splits": {}, "vocabulary": vocabulary}
     for split, scene in splits:
         directory = root / split / scene
         writer = SequenceWriter(directory, SIZE, SIZE, 90.0)
-        for position, yaw, horizon in POSES:
+        for position, yaw, horizon in poses:
             writer.add(render_box_world(BOXES, position, yaw, horizon, width=SIZE, height=SIZE, scene_name=scene))
         writer.close({"scene": scene, "split": split, "seed": 0})
         plan["splits"][split] = [scene]
@@ -342,3 +342,38 @@ def test_class_balanced_run_records_its_weights_from_the_targets(box_dataset, tm
     with pytest.raises(SystemExit):
         train.parse_args(["--out", str(out), "--max-steps", "1", "--class-balance", "2"])
     assert "--class-balance must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_voxel_targets_run_is_recorded_and_kept_on_resume(tmp_path, capsys):
+    """--targets-3d voxel supervises 3D batches per voxel (another loss than per pixel from the same weights and
+    batch), is stored in train_config.json, and a resumed run refuses another value, also one that predates it."""
+    # Frames of two poses, each twice. With seed 6 the first step is a 3D batch of frames 1, 2, 3: pose 0 once and
+    # pose 1 twice, so per pixel pose 1's surfaces count double and per voxel once.
+    data = write_box_dataset(tmp_path / "data", (("train", "FloorPlan1"),), poses=[POSES[0]] * 2 + [POSES[1]] * 2)
+    recipe = train.TrainConfig(seed=6)
+    assert train.step_kind(recipe, 0) == "3d"
+    assert pick_views(4, 3, train.step_randomness(recipe, 0, 0)[0]) == [1, 2, 3]
+    voxel, pixel = tmp_path / "voxel", tmp_path / "pixel"
+    run_train(data, voxel, 1, "--seed", "6", "--targets-3d", "voxel")
+    run_train(data, pixel, 1, "--seed", "6")
+    first = [read_losses(run)[0] for run in (voxel, pixel)]
+    assert [row["kind"] for row in first] == ["3d", "3d"]
+    assert all(np.isfinite(float(row["loss"])) for row in first)
+    assert abs(float(first[0]["loss_mask"]) - float(first[1]["loss_mask"])) > 1e-4, first
+    assert json.loads((voxel / "train_config.json").read_text())["train"]["targets_3d"] == "voxel"
+    assert json.loads((pixel / "train_config.json").read_text())["train"]["targets_3d"] == "pixel"
+
+    with pytest.raises(ValueError, match="targets_3d='voxel' \\(this command: 'pixel'\\)"):
+        run_train(data, voxel, 2, "--seed", "6", "--targets-3d", "pixel", "--change-budget")
+    # A run recorded before the option existed was trained per pixel: it keeps that and refuses voxel.
+    record = json.loads((pixel / "train_config.json").read_text())
+    del record["train"]["targets_3d"]
+    (pixel / "train_config.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="targets_3d='pixel' \\(this command: 'voxel'\\)"):
+        run_train(data, pixel, 2, "--seed", "6", "--targets-3d", "voxel", "--change-budget")
+
+    with pytest.raises(SystemExit):
+        train.parse_args(["--out", str(tmp_path / "x"), "--max-steps", "1", "--targets-3d", "mesh"])
+    assert "--targets-3d" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="TrainConfig.targets_3d"):
+        train.TrainConfig(targets_3d="mesh")
