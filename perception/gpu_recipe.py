@@ -81,6 +81,8 @@ def stage_commands(args, data: Path, run: Path, train_minutes: float | None = No
             train += ["--init-weights", str(args.init)]
         if args.max_steps is not None:
             train += ["--max-steps", str(args.max_steps)]
+        if args.targets_3d is not None:
+            train += ["--targets-3d", args.targets_3d]
         commands["train"] = train
     return commands
 
@@ -163,6 +165,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=None, help="override the recipe's learning rate")
     parser.add_argument("--init", type=Path, default=None, help="fine-tune this checkpoint (--init-weights)")
     parser.add_argument("--max-steps", type=int, default=None, help="also cap the training steps (for tests)")
+    parser.add_argument("--targets-3d", default=None, choices=("pixel", "voxel"),
+                        help="3D supervision per pixel or per voxel (perception.train --targets-3d; default: the "
+                             "recipe's, pixel)")
     args = parser.parse_args(argv)
     if args.minutes <= args.reserve_minutes:
         parser.error(f"--minutes ({args.minutes}) must exceed --reserve-minutes ({args.reserve_minutes})")

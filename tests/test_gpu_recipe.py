@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from perception import gpu_recipe
+from perception import train as perception_train
 from perception.odin import load_checkpoint
 from perception.odin.checkpoint import CheckpointError
 from tests.test_perception_train import run_train, write_box_dataset
@@ -29,6 +30,12 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     train = commands["train"]
     assert train[train.index("--max-minutes") + 1] == "6.25" and train[train.index("--device") + 1] == "cuda"
     assert train[train.index("--resolution") + 1] == "256" and "--init-weights" in train
+    assert "--targets-3d" not in train  # the recipe's own default unless asked
+    voxel = gpu_recipe.parse_args(["--out", str(tmp_path), "--targets-3d", "voxel"])
+    train = gpu_recipe.stage_commands(voxel, tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
+    assert train[train.index("--targets-3d") + 1] == "voxel"
+    parsed = perception_train.parse_args(train[train.index("perception.train") + 1:])
+    assert parsed.targets_3d == "voxel"  # perception.train reads what the recipe writes
     with pytest.raises(SystemExit):
         gpu_recipe.parse_args(["--out", str(tmp_path), "--minutes", "1", "--reserve-minutes", "2"])
 
