@@ -25,9 +25,11 @@ from .generate import game_id_for, generate
 DEFAULT_SEED = 0
 DEFAULT_GAMES_PER_SPLIT = 12
 """One game per task family per split (game ``i`` starts with family ``i mod 12``)."""
-DATA_VERSION = 2
+DATA_VERSION = 3
 """Bumped whenever the generator's files change for the same seed (2: the renderer, slices and dialogue writer of
-2026-11-30), so a cached default set from an older generator is made anew rather than reused."""
+2026-11-30; 3: the expert's human habits, seeded family order, Boil X beyond potatoes, train layout variants, state
+diffs without per-view properties), so a cached default set from an older generator is made anew rather than
+reused."""
 
 
 def default_root(seed: int = DEFAULT_SEED, n: int = DEFAULT_GAMES_PER_SPLIT) -> Path:

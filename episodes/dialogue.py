@@ -76,7 +76,9 @@ REQUEST_FRAMES = ["{t}.", "please {t}.", "can you {t}?", "could you {t}?", "coul
                   "first task: {t}.", "our job today is to {t}.", "you need to {t}.", "can you please {t}?",
                   "we're going to {t}.", "mind if you {t}?", "it'd be great if you could {t}.",
                   "how about you {t}?", "so, {t}."]
-TASK_INTROS = ["", "", "", "ok so ", "alright, ", "so ", "first, ", "right, ", "well, ", "today ", "okay, "]
+TASK_INTROS = ["", "", "", "ok so ", "alright, ", "so ", "first, ", "right, ", "well, ", "today ", "okay, ",
+               "this one's easy: ", "quick one today: ", "ok, this takes a few steps. ", "we've got a recipe today: ",
+               "hope you're hungry, ", "let me read it out: ", "according to my screen, "]
 ACK = ["ok", "okay", "got it", "on it", "sure", "alright", "will do", "sure thing", "roger", "understood",
        "okay, on my way", "ok, going", "cool", "k", "sounds good", "alright, doing it now", "no problem",
        "ok, let me see", "yep", "gotcha"]
@@ -98,7 +100,8 @@ DONE_DRIVER = ["done", "all done", "finished", "I think that's it", "that's done
                "ok, finished that", "task done I think", "all set"]
 NEXT_DRIVER = ["anything else?", "what next?", "what's next?", "is there anything else?", "what else?",
                "next task?", "anything more?", "what now?", "more to do?", "did that work?"]
-CLOSE_COMMANDER = ["that's all", "we're done", "that's everything", "that's it for today", "task complete",
+CLOSE_COMMANDER = ["that's all", "the whole list is ticked off", "everything turned green", "we finished early",
+                   "nothing left on my list", "that's the last item", "we're done", "that's everything", "that's it for today", "task complete",
                    "nothing else", "all finished", "we are all done here", "that was the last thing",
                    "that completes the task", "the task shows as finished", "mission accomplished",
                    "everything is checked off", "you finished it", "it says complete on my side",
@@ -122,6 +125,17 @@ HEDGES = ["I think ", "pretty sure ", "looks like ", "if I'm not mistaken, ", "a
 VAGUE_PLACES = ["somewhere in the {room}", "around the {room} somewhere", "in the {room}", "not far from you",
                 "close by", "nearby", "in one of the {rs}", "in a {r} somewhere", "{p} one of the {rs}",
                 "around here", "somewhere close"]
+WHICH_OF_SEVERAL = {"dirty": ["the dirty one", "the one that still needs washing", "the grubby one"],
+                    "clean": ["the clean one", "the one that's already washed"],
+                    "full": ["the one with water in it", "the full one"],
+                    "empty": ["the empty one", "the one with nothing in it"],
+                    "big": ["the bigger one", "the large one", "the biggest"],
+                    "small": ["the smaller one", "the little one", "the tiny one"]}
+"""How a Commander tells one object from others of its type when the Driver asks."""
+SEVERAL_ASK = ["I see {n} {xs}, which one?", "there are {n} {xs} here, which?", "which {x}? there's more than one",
+               "any particular {x}?", "does it matter which {x}?", "there are {n} of them, which {x} do you mean?"]
+ANY_WILL_DO = ["any of them will do", "doesn't matter, any one", "whichever is closest", "pick any",
+               "it makes no difference"]
 WHICH_ONE = ["which {r}?", "which one?", "which {r} exactly?", "there are a few {rs}, which one?",
              "can you be more specific?", "where exactly?", "sorry, where?"]
 CORRECT_SELF = ["sorry, my mistake: {w}", "oops, I meant {w}", "actually it's {w}, sorry", "wait no, {w}",
@@ -153,21 +167,27 @@ TAKE_TIME = ["take your time", "no rush", "no worries", "you're doing fine", "ke
              "no problem at all"]
 VAGUE_GOALS = {
     "Coffee": ["I could really use some caffeine", "I'm so sleepy today", "I need something to wake me up",
-               "it's coffee time"],
+               "it's coffee time", "I barely slept last night", "I need my morning fix"],
     "Water Plant": ["the {plant} looks a bit dry", "the {plant} is wilting", "my {plant} looks thirsty",
-                    "the {plant} needs some attention"],
+                    "the {plant} needs some attention", "the leaves on the {plant} are drooping",
+                    "nobody has watered the {plant} in days"],
     "Boil X": ["I'm in the mood for a boiled {x}", "let's get the {x} cooking", "I'd like a {x} for dinner"],
     "Plate Of Toast": ["I'm hungry", "I fancy something crunchy for breakfast", "let's have a snack"],
-    "Clean All X": ["the {xs} are all dirty", "there are dirty {xs} everywhere", "look at all these dirty {xs}"],
-    "Put All X On Y": ["the {xs} are all over the place", "let's tidy up the {xs}", "the {xs} need sorting out"],
+    "Clean All X": ["the {xs} are all dirty", "there are dirty {xs} everywhere", "look at all these dirty {xs}",
+                    "the {xs} are filthy", "someone left a mess of dirty {xs}"],
+    "Put All X On Y": ["the {xs} are all over the place", "let's tidy up the {xs}", "the {xs} need sorting out",
+                       "this room is messy, the {xs} especially", "guests are coming, let's organise the {xs}"],
     "Put All X In One Y": ["the {xs} are scattered around", "let's keep the {xs} together",
                            "I keep losing the {xs}"],
     "N Cooked Slices Of X In Y": ["I'm hungry for some cooked {x}", "let's fry some {x}",
                                   "how about some fried {x}"],
     "N Slices Of X In Y": ["I'd like a snack", "I want some fresh {x}", "let's cut some {x}"],
-    "Salad": ["I'm in the mood for something fresh", "let's eat healthy today", "I'd love some greens"],
-    "Sandwich": ["I'm hungry, lunch time", "let's make lunch", "I want something for lunch"],
-    "Breakfast": ["it's breakfast time", "good morning! I'm starving", "let's get breakfast going"],
+    "Salad": ["I'm in the mood for something fresh", "let's eat healthy today", "I'd love some greens",
+              "I'm trying to eat more vegetables"],
+    "Sandwich": ["I'm hungry, lunch time", "let's make lunch", "I want something for lunch",
+                 "I'm famished and need a quick bite"],
+    "Breakfast": ["it's breakfast time", "good morning! I'm starving", "let's get breakfast going",
+                  "the most important meal of the day!"],
 }
 ASK_MORE = ["what would you like me to do?", "what do you need exactly?", "ok, what should I make?",
             "how can I help with that?", "what should I do about it?", "sure, what exactly?", "so what's the task?"]
@@ -179,6 +199,60 @@ RESULT_D = {"coffee": ["making the coffee now", "ok, coffee coming up", "on my w
             "pour": ["pouring now", "ok, pouring the water", "here goes the water"],
             "stove": ["turning the stove on", "ok, lighting the burner", "switching it on now"]}
 """What the Driver says it is about to do (milestones come before the action)."""
+NOT_HERE = ["not in this {c}", "this {c} is empty", "nothing in the {c}", "checked the {c}, no luck",
+            "the {c} only has other stuff in it", "no {x} in this {c}", "I looked in the {c} but it's not there",
+            "not in there", "hmm, that {c} was empty", "wrong {c} I guess", "opened the {c}, nothing",
+            "I searched the {c} already", "the {c} doesn't have it"]
+LOST_ASK = ["where is the {x}?", "can you point me to the {x}?", "I'm lost, where's the {x}?",
+            "where did they put the {x}?", "any hint where the {x} is?", "where should I look for the {x}?",
+            "can you check where the {x} is?", "I can't see {a_x} anywhere", "which {c} has the {x}?",
+            "do you see the {x} on your map?"]
+LOST_LEADS = ["no, ", "not that one, ", "wrong {c}, ", "ah, ", "sorry, I should have said: ", "oh, ", "close! ",
+              "it's not in that one. ", "let me check... ", "one sec, searching. ", "good try, but ", ""]
+MISSED_D = ["it didn't work", "oops, missed", "hmm, that didn't do anything", "clicked the wrong spot",
+            "missed it, trying again", "it won't let me", "my click didn't register", "nothing happened",
+            "hmm, failed", "that didn't work, one more try", "argh, wrong spot"]
+CLICK_TIPS = ["try clicking right in the middle of it", "click closer to the centre", "aim for the middle of the {x}",
+              "you might need to get a bit closer", "try again, it should work", "maybe step closer first",
+              "click directly on the {x}", "it can be fiddly, keep trying", "try a different part of the {x}"]
+WAITING_C = ["are you still there?", "let me know when you've got it", "any luck?", "how's it going over there?",
+             "did you find it?", "still with me?", "how are we doing?", "everything ok?", "found anything yet?",
+             "just checking in", "are you stuck?", "need any help?"]
+WAITING_D = ["yes, almost", "still looking", "yep, one sec", "getting there", "yes, working on it", "all good",
+             "nearly there", "I think so", "hang on, nearly", "I'm fine, just slow"]
+PROGRESS_C = {
+    "Coffee": ["my checklist says the {mug} has to be filled with coffee", "it wants coffee in a clean {mug}",
+               "the task panel shows one {mug} of coffee"],
+    "Water Plant": ["the status says the {plant} still needs water", "the {plant} has to get some water"],
+    "Boil X": ["the checklist wants the {x} boiled", "it says the {x} must be cooked in water"],
+    "Plate Of Toast": ["it says the toast has to be on a clean {plate}", "the toast goes on a clean {plate}"],
+    "Clean All X": ["the list shows every {x} has to be clean", "all of the {xs} need washing, it says"],
+    "Put All X On Y": ["it says every {x} must end up there", "the checklist counts each {x}"],
+    "Put All X In One Y": ["it says they all go in the same place", "the list wants them together"],
+    "N Cooked Slices Of X In Y": ["the slices have to be cooked, it says", "cooked, not raw, according to the list"],
+    "N Slices Of X In Y": ["the slices go on a clean dish, it says", "the list wants the slices served"],
+    "Salad": ["the salad goes on one clean {plate}", "everything for the salad shares a {plate}"],
+    "Sandwich": ["the bread has to be toasted first, it says", "both slices of bread must be toasted"],
+    "Breakfast": ["everything has to end up in one spot", "the list has a few items for breakfast"],
+}
+"""The Commander reading out its progress panel (TEACh's Commander sees the task's condition descriptions)."""
+TIPS = {
+    "tap": ["turn the tap off before you take it out", "the faucet is behind the sink",
+            "make sure the sink is empty first", "the water turns on with the handle"],
+    "slice": ["you have to hold the knife to cut", "put the knife down afterwards",
+              "the knife should be on the counter somewhere", "one cut gives you several slices"],
+    "toast": ["the toaster needs to be switched on", "only one slice fits at a time",
+              "push the lever down after putting the bread in"],
+    "stove": ["the knobs are on the front of the stove", "each knob matches one burner",
+              "check the correct knob is turned", "the burner glows red when it's on"],
+    "pour": ["hold it over the target and pour", "fill it at the sink first if it's empty"],
+    "coffee": ["the button is on top of the machine", "place the mug under the spout first"],
+    "fetch": ["open the door first", "it might be hidden behind other things", "you may have to look up",
+              "it's small, look carefully", "check the shelves too", "it could be tucked away at the back"],
+    "place": ["clear some space there first", "make sure nothing else is in the way"],
+}
+"""Practical hints a Commander adds about how the world works (``InformationOther``)."""
+LEVELS = {"high": ["upper", "top", "overhead", "high"], "low": ["lower", "bottom", "low"]}
 
 
 # ---------------------------------------------------------------- task statements
@@ -387,7 +461,9 @@ class DialogueWriter:
         self.seconds_per_word = {COMMANDER: float(rng.uniform(0.25, 0.6)), DRIVER: float(rng.uniform(0.3, 0.7))}
         self.stepwise = rng.random() < 0.7  # this Commander gives step-by-step instructions
         self.words: dict[str, str] = {}
-        self.located: set[str] = set()
+        # Shared with the expert: it searches only for objects nobody has located for the Driver.
+        self.located: set[str] = getattr(expert, "told_where", set())
+        self.waited = False
         self.instructed: set[str] = set()
         self.last_named: str | None = None
         self.carried = 0
@@ -514,6 +590,18 @@ class DialogueWriter:
             self.say(DRIVER, Segment("OtherInterfaceComment", pick(self.rng, INTERFACE_D)))
             if self.rng.random() < 0.5:
                 self.say(COMMANDER, Segment("MiscOther", pick(self.rng, TAKE_TIME)))
+        if kind == "lost" and obj is not None:
+            self.lost(obj, self.expert.event.get_object(info.get("searched_id")))
+            return
+        if kind == "missed" and obj is not None:
+            self.missed(obj)
+            return
+        if self.chance(0.05) and not self.waited and self.expert.trace.driver_actions:
+            self.waited = True
+            self.say(COMMANDER, Segment("MiscOther", pick(self.rng, WAITING_C)))
+            self.say(DRIVER, Segment("InformationOther", pick(self.rng, WAITING_D)))
+        if self.chance(0.08) and self.expert.trace.driver_actions:
+            self.progress_remark()
         if kind == "fetch" and obj is not None:
             self.fetch(obj)
         elif kind == "place" and obj is not None:
@@ -541,6 +629,9 @@ class DialogueWriter:
         if rng.random() < 0.3:
             segments.append(Segment("InformationOther", pick(rng, ["", "", "", "since ", "because ", "as "])
                                     + pick(rng, REASONS[kind]) + pick(rng, [".", "", "!"])))
+        elif kind in TIPS and rng.random() < 0.25:
+            segments.append(Segment("InformationOther", pick(rng, ["", "", "tip: ", "btw ", "fyi ", "note: "])
+                                    + pick(rng, TIPS[kind]) + pick(rng, [".", "", "!"])))
         self.say(COMMANDER, *segments)
         self.last_named = obj["objectType"]
         if self.chance(0.35):
@@ -598,6 +689,42 @@ class DialogueWriter:
             self.say(COMMANDER, Segment("FeedbackPositive", pick(self.rng, FEEDBACK_POS) + pick(self.rng, ["!", ","])),
                      Segment("InformationOther", pick(self.rng, ENCOURAGE)))
 
+    def lost(self, obj: dict, searched: dict | None) -> None:
+        """After the Driver looked in a wrong container: it says so and asks; the Commander answers precisely."""
+        rng = self.rng
+        self.located.add(obj["objectId"])
+        x = self.name(obj["objectType"])
+        c = self.name(searched["objectType"]) if searched else "cabinet"
+        fill = dict(x=x, a_x=with_article(x), xs=plural(x), c=c)
+        said = [Segment("InformationOther", pick(rng, NOT_HERE).format(**fill))] if rng.random() < 0.7 else []
+        self.say(DRIVER, *said, Segment("RequestForObjectLocationAndOtherDetails", pick(rng, LOST_ASK).format(**fill)))
+        answer = self._info(self.describe(obj, "precise"), fill)
+        lead = pick(rng, LOST_LEADS).format(**fill)
+        self.say(COMMANDER, Segment(answer.act, lead + answer.text))
+        if self.chance(0.35):
+            self.say(DRIVER, Segment("Acknowledge", pick(rng, ACK_AFTER_INFO)))
+
+    def missed(self, obj: dict) -> None:
+        """After a click beside the target: the Driver may say so, and the Commander may give a hint."""
+        rng = self.rng
+        if not self.chance(0.35):
+            return
+        self.say(DRIVER, Segment("NotifyFailure", pick(rng, MISSED_D)))
+        if rng.random() < 0.5:
+            x = self.name(obj["objectType"])
+            self.say(COMMANDER, Segment("InformationOther", pick(rng, CLICK_TIPS).format(x=x)))
+
+    def progress_remark(self) -> None:
+        """The Commander reads out what the progress panel still asks for."""
+        frames = PROGRESS_C.get(self.task.task_name)
+        if not frames:
+            return
+        x = self.name(self.task_object()) if self.task_object() else "item"
+        text = pick(self.rng, frames).format(mug=self.name("Mug"), plant=self.name("HousePlant"), x=x,
+                                            xs=plural(x), plate=self.name("Plate"))
+        lead = pick(self.rng, ["", "", "just so you know, ", "fyi ", "reminder: ", "heads up, ", "btw "])
+        self.say(COMMANDER, Segment("InformationOther", lead + text + pick(self.rng, [".", "", "!"])))
+
     # --- locations ----------------------------------------------------------------------------------------------------
     def precision(self) -> str:
         return str(self.rng.choice(["precise", "medium", "vague"], p=[0.5, 0.35, 0.15]))
@@ -625,6 +752,8 @@ class DialogueWriter:
                 r = self.name(parent["objectType"]) if parent else "place"
                 self.say(DRIVER, Segment("RequestOtherInfo", pick(rng, WHICH_ONE).format(r=r, rs=plural(r))))
                 self.say(COMMANDER, self._info(self.describe(obj, "precise"), fill))
+            elif self.chance(0.5):
+                self.which_of_several(obj, fill)
             elif wrong is not None and rng.random() < self.correction_rate:
                 self.say(DRIVER, Segment("Confirm", pick(rng, DRIVER_GUESS).format(w=wrong)))
                 self.say(COMMANDER, Segment("Deny", pick(rng, DENY) + ","),
@@ -632,6 +761,42 @@ class DialogueWriter:
                                  + self.describe(obj, "precise")))
         if self.chance(0.4):
             self.say(DRIVER, Segment("Acknowledge", pick(rng, ACK_AFTER_INFO)))
+
+    def which_of_several(self, obj: dict, fill: dict) -> None:
+        """With other objects of ``obj``'s type about, the Driver may ask which one; the Commander tells it apart by
+        what differs (dirty or clean, full or empty, bigger or smaller), or says any will do."""
+        rng = self.rng
+        others = [o for o in self._objects().values()
+                  if o["objectType"] == obj["objectType"] and o["objectId"] != obj["objectId"]]
+        if not others:
+            return
+        self.say(DRIVER, Segment("RequestOtherInfo", pick(rng, SEVERAL_ASK).format(n=number(len(others) + 1, rng),
+                                                                                  **fill)))
+        feature = self._feature(obj, others)
+        if feature is None:
+            self.say(COMMANDER, Segment("InformationOther", pick(rng, ANY_WILL_DO)))
+        else:
+            self.say(COMMANDER, Segment("InformationOnObjectDetails", pick(rng, WHICH_OF_SEVERAL[feature])
+                                        + pick(rng, ["", "", ", please", " is the one", " I think"])))
+
+    @staticmethod
+    def _feature(obj: dict, others: list[dict]) -> str | None:
+        """What sets ``obj`` apart from every one of ``others``: its dirt, its water, its size; None if nothing."""
+        for key, yes, no in (("isDirty", "dirty", "clean"), ("isFilledWithLiquid", "full", "empty")):
+            if key in obj and all(bool(o.get(key)) != bool(obj[key]) for o in others):
+                return yes if obj[key] else no
+
+        def volume(o: dict) -> float | None:
+            size = (o.get("axisAlignedBoundingBox") or {}).get("size")
+            return size["x"] * size["y"] * size["z"] if size else None
+
+        mine, theirs = volume(obj), [volume(o) for o in others]
+        if mine is not None and None not in theirs:
+            if all(mine > 1.3 * v for v in theirs):
+                return "big"
+            if all(mine < v / 1.3 for v in theirs):
+                return "small"
+        return None
 
     def _info(self, where: str, fill: dict) -> Segment:
         frame = pick(self.rng, LOCATE_FRAMES)
@@ -669,8 +834,22 @@ class DialogueWriter:
                 return f"{base} {self.egocentric(parent)}"
             relative = self._relative(parent)
             return relative.strip() if relative else base
+        level = self._level(parent)
+        if level and rng.random() < 0.5:
+            base = f"{prep} the {level} {r}"
         relative = self._relative(parent)
         return base + (relative if relative else f" {self.egocentric(parent)}")
+
+    def _level(self, place: dict) -> str | None:
+        """'upper' / 'bottom' for a cabinet or drawer high on the wall or near the floor (None otherwise)."""
+        if place["objectType"] not in ("Cabinet", "Drawer", "Shelf"):
+            return None
+        y = place["position"]["y"]
+        if y > 1.3:
+            return pick(self.rng, LEVELS["high"])
+        if y < 0.5:
+            return pick(self.rng, LEVELS["low"])
+        return None
 
     def egocentric(self, place: dict) -> str:
         """Direction of ``place`` from the Driver's current pose: in front, to the right, behind, to the left."""

@@ -10,6 +10,12 @@ navigation graph. Interactions are stored as TEACh's ``Interaction.to_dict`` wri
 ``src/teach/dataset/interaction.py`` and ``actions.py`` at 903191e): motions with ``pose`` = [z, -x, y, 0, horizon, -yaw], object interactions with ``x``, ``y`` and ``oid``.
 
 The expert knows the ground truth (object ids and metadata) to *plan*; only the acting is restricted to clicks.
+
+Given a seeded ``rng``, the expert also plays like the people who drove TEACh's games (:class:`Habits`): it looks
+around before walking off, opens a wrong cabinet, drawer or fridge before the right one when nobody has told it where
+the object is (and then may ask, through the dialogue's ``lost`` milestone), steps sideways (Pan) or back and forth on
+arrival, and now and then clicks beside its target (a failed action that changes nothing) before the right click. None
+of this changes the world's end state: what it opens it shuts again, and a failed click fails in the simulator too.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from scipy import ndimage
 
 from envs import clicks
 from envs.nav import interaction_poses, pose_of, shortest_path
+from envs.ontology import SLICED_TYPE
 
 from .actions import driver_action_record, load_actions
 from .tasks import BreakfastParams
@@ -45,6 +52,29 @@ SECONDS = {"motion": 1.0, "object": 1.5}
 factor, now and then a pause to look at the screen). Only the ordering of ``time_start`` matters to TEACh's readers."""
 
 MAX_CLICK_CANDIDATES = 40
+
+SEARCHED_CONTAINERS = ("Cabinet", "Drawer", "Fridge", "Microwave")
+"""Where people look for a thing they cannot see: closed containers they can open."""
+
+
+@dataclass(frozen=True)
+class Habits:
+    """How often a seeded expert acts like a person rather than a planner (probabilities per occasion)."""
+
+    search_wrong_container: float = 0.45
+    """Per fetch of an object nobody has located for the Driver: open a wrong container first."""
+    second_wrong_container: float = 0.2
+    """After one wrong container: try another before giving up."""
+    ask_when_lost: float = 0.75
+    """After a fruitless search: ask where the object is (the dialogue's ``lost`` milestone)."""
+    look_around: float = 0.3
+    """Per fetch not preceded by a search: turn on the spot before walking."""
+    adjust: float = 0.2
+    """Per walk that ends at a viewpoint: a Pan or Backward step and back."""
+    misclick: float = 0.07
+    """Per object interaction: a click beside the target first (it fails and changes nothing)."""
+    max_searches: int = 3
+    """Wrong containers opened per game at most (long games stay within the step limit)."""
 
 
 class ExpertFailure(RuntimeError):
@@ -124,11 +154,16 @@ class Expert:
     reported unsolved. ``keep_frames`` stores each pre-action frame for ``images/``.
     """
 
-    def __init__(self, env, trace: Trace | None = None, keep_frames: bool = False, max_steps: int = 600):
+    def __init__(self, env, trace: Trace | None = None, keep_frames: bool = False, max_steps: int = 600,
+                 rng: np.random.Generator | None = None, habits: Habits | None = None):
         self.env = env
         self.trace = trace or Trace()
         self.keep_frames = keep_frames
         self.max_steps = max_steps
+        self.rng = rng  # None: the plain planner, no human habits
+        self.habits = habits or Habits()
+        self.searches = 0
+        self.told_where: set[str] = set()  # objects the dialogue has located for the Driver
         self.table = load_actions()
         # A query, not a TEACh action: it changes nothing in the world and re-renders the same frame.
         self.reachable = env.step(action="GetReachablePositions").metadata["actionReturn"]
@@ -182,6 +217,8 @@ class Expert:
         click = find_click(self.event, object_id, thor_action)
         if click is None:
             raise ExpertFailure(f"{teach_name}: no click on {object_id} resolves to it from here")
+        if self._habit(self.habits.misclick):
+            self._miss(teach_name, object_id, click)
         self._before_action()
         action = self.table.by_name(teach_name)
         time_start = self.trace.tick(self.trace.action_seconds("object"))
@@ -194,6 +231,38 @@ class Expert:
         self.trace.driver_actions.append(driver_action_record(action.action_id, time_start, object_id, x, y))
         if not success:
             raise ExpertFailure(f"{teach_name} on {object_id} failed: {event.metadata['errorMessage']}")
+
+    def _habit(self, p: float) -> bool:
+        return self.rng is not None and self.rng.random() < p
+
+    def _miss(self, teach_name: str, object_id: str, aimed: tuple[float, float]) -> None:
+        """A click a few dozen pixels beside ``aimed`` where nothing that ``teach_name`` acts on lies: recorded as a
+        failed action with no ``oid``, as TEACh logs a click on nothing. Skipped when no such pixel is found."""
+        thor_action = OBJECT_ACTIONS[teach_name]
+        height, width = self.event.frame.shape[:2]
+        for _ in range(12):
+            angle = float(self.rng.uniform(0, 2 * np.pi))
+            reach = float(self.rng.uniform(20, 60))
+            col = aimed[0] * width + reach * np.cos(angle)
+            row = aimed[1] * height + reach * np.sin(angle)
+            if not (0 <= col < width - 1 and 0 <= row < height - 1):
+                continue
+            x, y = round(col / width, 4), round(row / height, 4)
+            if clicks.resolve_click(self.event, x, y, thor_action) is not None:
+                continue
+            self._before_action()
+            action = self.table.by_name(teach_name)
+            time_start = self.trace.tick(self.trace.action_seconds("object"))
+            self._image(time_start)
+            event = self.env.step(action=thor_action, x=x, y=y)
+            if event.metadata["lastActionSuccess"]:  # cannot happen: the click resolves to nothing
+                raise ExpertFailure(f"a click beside {object_id} at ({x}, {y}) succeeded")
+            self.trace.interactions.append({"agent_id": DRIVER, "action_id": action.action_id,
+                                            "time_start": time_start, "duration": 1, "success": 0, "x": x, "y": y,
+                                            "oid": None})
+            self.trace.driver_actions.append(driver_action_record(action.action_id, time_start, None, x, y))
+            self.milestone("missed", object_id=object_id)
+            return
 
     def milestone(self, kind: str, **info) -> None:
         """Tell the dialogue what the expert is about to do (it may insert utterances here)."""
@@ -221,6 +290,8 @@ class Expert:
             for thor_name in path:
                 if not self.motion(THOR_TO_TEACH[thor_name]):
                     break
+            if path and self._habit(self.habits.adjust):
+                self._adjust()
             if find_click(self.event, object_id, thor_action) is not None:
                 return
             tried.add(pose_of(self.event.metadata).key())
@@ -233,6 +304,64 @@ class Expert:
                 if find_click(self.event, object_id, thor_action) is not None:
                     return
         raise ExpertFailure(f"cannot reach a viewpoint to {thor_action} {object_id}")
+
+    def _adjust(self) -> None:
+        """A step sideways or back and the step that undoes it, as people shuffle in front of a counter."""
+        out, back = [("Pan Left", "Pan Right"), ("Pan Right", "Pan Left"),
+                     ("Backward", "Forward")][int(self.rng.integers(3))]
+        if self.motion(out):
+            self.motion(back)
+
+    def look_around(self) -> None:
+        """Turn on the spot (one way, sometimes all the way round), as a Driver scanning the room."""
+        turn = "Turn Left" if self.rng.random() < 0.5 else "Turn Right"
+        for _ in range(int(self.rng.choice([1, 2, 4], p=[0.5, 0.3, 0.2]))):
+            self.motion(turn)
+
+    def search(self, object_id: str) -> None:
+        """Before fetching ``object_id`` that nobody has located: look in a wrong closed container or two (same kind
+        as the right one when it is inside one) and shut it again, then maybe ask; or just look around."""
+        if self.rng is None or object_id in self.told_where:
+            return
+        target = self.obj(object_id)
+        right = self.closed_container_of(object_id)
+        wrong = [o for o in self.objects() if o["objectType"] in SEARCHED_CONTAINERS and o["openable"]
+                 and not o["isOpen"] and o["objectId"] != right
+                 and o["objectId"] not in (target.get("parentReceptacles") or [])]
+        if right is not None:
+            same_kind = [o for o in wrong if o["objectType"] == self.obj(right)["objectType"]]
+            wrong = same_kind or wrong
+        if wrong and self.searches < self.habits.max_searches and self._habit(self.habits.search_wrong_container):
+            wrong.sort(key=lambda o: o["distance"])
+            pool = wrong[:4]
+            looked = []
+            for _ in range(2):
+                if not pool:
+                    break
+                candidate = pool.pop(int(self.rng.integers(len(pool))))["objectId"]
+                if self._look_inside(candidate):
+                    looked.append(candidate)
+                if not self._habit(self.habits.second_wrong_container):
+                    break
+            self.searches += 1
+            if looked and self._habit(self.habits.ask_when_lost):
+                self.milestone("lost", object_id=object_id, searched_id=looked[-1])
+        elif self._habit(self.habits.look_around):
+            self.look_around()
+
+    def _look_inside(self, container_id: str) -> bool:
+        """Open ``container_id``, look, shut it; False when it could not be opened (a failed try changes nothing)."""
+        try:
+            self.open(container_id)
+        except ExpertFailure:
+            return False
+        if self.rng.random() < 0.3:
+            horizon = self.event.metadata["agent"]["cameraHorizon"]
+            look, undo = ("Look Down", "Look Up") if horizon < 60 else ("Look Up", "Look Down")
+            if self.motion(look):
+                self.motion(undo)
+        self.close(container_id)  # raises if it cannot: an open door left behind would change the end state
+        return True
 
     def act_on(self, teach_name: str, object_id: str) -> None:
         self.goto(object_id, OBJECT_ACTIONS[teach_name])
@@ -267,6 +396,7 @@ class Expert:
             self.put_down()
         if announce:
             self.milestone("fetch", object_id=object_id)
+            self.search(object_id)
         container = self.closed_container_of(object_id)
         if container is not None:
             self.open(container)
@@ -392,7 +522,7 @@ class Expert:
 
     def slices(self, whole_type: str, n: int) -> list[str]:
         """Ids of at least ``n`` slices of ``whole_type`` (slicing a whole one with a knife if there are too few)."""
-        sliced_type = f"{whole_type}Sliced"
+        sliced_type = SLICED_TYPE.get(whole_type, f"{whole_type}Sliced")  # an Egg cracks into EggCracked
         existing = [o["objectId"] for o in self.objects(sliced_type)]
         if len(existing) >= n:
             return existing
@@ -535,6 +665,11 @@ def water_plant(expert: Expert) -> None:
 
 
 def boil(expert: Expert, object_type: str) -> None:
+    """Boil X: water in a pot on a burner, X in it, the burner on. X may be a piece (PotatoSliced, EggCracked): the
+    whole one is cut first."""
+    whole = next((w for w, piece in SLICED_TYPE.items() if piece == object_type), None)
+    if whole is not None and not [o for o in expert.objects(object_type) if not o["isCooked"]]:
+        expert.slices(whole, 1)
     food = [o for o in expert.objects(object_type) if not o["isCooked"]]
     if not food:
         raise ExpertFailure(f"no raw {object_type}")
@@ -690,5 +825,5 @@ def snapshot(env) -> dict:
     return copy.deepcopy(env.export_state())
 
 
-__all__ = ["Cut", "Expert", "ExpertFailure", "MOTIONS", "OBJECT_ACTIONS", "Trace", "find_click", "snapshot",
+__all__ = ["Cut", "Expert", "ExpertFailure", "Habits", "MOTIONS", "OBJECT_ACTIONS", "Trace", "find_click", "snapshot",
            "solve", "teach_pose"]

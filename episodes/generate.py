@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from envs.nav import interaction_poses
-from envs.ontology import load_ontology
+from envs.ontology import SLICED_TYPE, load_ontology
 from envs.scenes import SPLITS, floorplans, parse_scene
 
 from .checker import check_task, edh_check_task, state_objects
@@ -51,6 +51,12 @@ KITCHEN_ONLY = {"Coffee", "Boil X", "Plate Of Toast", "Clean All X", "N Cooked S
                 "N Slices Of X In Y", "Salad", "Sandwich", "Breakfast"}
 DIRTYABLE_DISHES = ("Mug", "Plate", "Bowl", "Cup", "Pot", "Pan")
 ATTEMPTS_PER_GAME = 8
+FAMILY_KEPT_ATTEMPTS = 6
+"""Attempts that keep the game's own family (other scenes, other parameters) before a neighbour family is tried:
+so that every block of 12 games holds all 12 families unless a family fails six times over."""
+TRAIN_LAYOUT_VARIANTS = 2
+"""Train games are played in ``FloorPlan<N>`` or its layout variants ``_v1`` .. ``_v2`` (``envs.scenes``), the
+variants ODIN's training data uses too (``perception.make_dataset --variants 2``)."""
 SCENE_TRIES = 4
 
 
@@ -103,8 +109,11 @@ def sample_params(family: str, objects: list[dict], rng: np.random.Generator,
         return [] if has("HousePlant") and vessels and (has("SinkBasin") or any(
             o["objectType"] == "WateringCan" for o in vessels)) else None
     if family == "Boil X":
-        return ["Potato"] if has("Potato", "Pot", "StoveBurner", "SinkBasin") and (
-            has("Cup") or has("Mug") or has("Bowl")) else None
+        if not has("Pot", "StoveBurner", "SinkBasin") or not (has("Cup") or has("Mug") or has("Bowl")):
+            return None
+        options = [x for x in boilable_types() if has(BOIL_SOURCE.get(x, x)) and (x == BOIL_SOURCE.get(x, x)
+                                                                                 or has("Knife"))]
+        return [choice(options)] if options else None
     if family == "Plate Of Toast":
         return [] if has("Bread", "Toaster", "Plate", "Knife", "SinkBasin") else None
     if family == "Clean All X":
@@ -154,6 +163,32 @@ def sample_params(family: str, objects: list[dict], rng: np.random.Generator,
                                sandwich_tomato=1, salad=int(extra == "salad"), salad_tomato=2,
                                serving_spot=spot).to_params()
     raise ValueError(f"unknown task family {family!r}")
+
+
+BOIL_SOURCE = {piece: whole for whole, piece in SLICED_TYPE.items()}
+
+
+def boilable_types() -> list[str]:
+    """What Boil X's ``#0`` may be: the cookable types a Pot holds (TEACh's definition only asks for ``objectType``
+    #0 with ``simbotIsBoiled``): Potato, and pieces cut from a whole (PotatoSliced, EggCracked)."""
+    onto = load_ontology()
+    return sorted(t for t in onto.names if onto[t].can("cookable") and onto.accepts("Pot", t))
+
+
+def family_order(split: str, seed: int, block: int) -> list[str]:
+    """The 12 families in a seeded order for games ``12 * block`` .. ``12 * block + 11`` of ``split``: every block of
+    12 consecutive games holds each family once, and the order differs between blocks, splits and seeds."""
+    rng = np.random.default_rng([seed, SPLITS.index(split), block, 12])
+    return [FAMILY_ORDER[k] for k in rng.permutation(len(FAMILY_ORDER))]
+
+
+def layout_for(split: str, floorplan: str, rng: np.random.Generator) -> str:
+    """The scene a game is played in: train games draw the floorplan or one of its ``TRAIN_LAYOUT_VARIANTS`` layout
+    variants; games of the other splits keep the floorplan itself (their rooms are the ones TEACh evaluates in)."""
+    if split != "train":
+        return floorplan
+    variant = int(rng.integers(TRAIN_LAYOUT_VARIANTS + 1))
+    return floorplan if variant == 0 else f"{floorplan}_v{variant}"
 
 
 def family_fits_scene(family: str, scene: str) -> bool:
@@ -265,22 +300,27 @@ def generate_game(split: str, seed: int, index: int, keep_frames: bool = False, 
                   width: int = 300, height: int = 300) -> GeneratedGame:
     """Game ``index`` of ``split``: sample scene and task, solve, check, replay; retries with new samples.
 
-    Attempts ``2k`` and ``2k + 1`` sample family ``index + k`` (mod 12), so ``n = 12`` covers every family."""
+    The family is this game's place in a seeded order of the 12 (:func:`family_order`, so any 12 consecutive games
+    from a multiple of 12 cover every family); it is kept for ``FAMILY_KEPT_ATTEMPTS`` attempts, then the next
+    family of the order is tried. Train games use a floorplan or one of its layout variants."""
     from envs import make_env
 
     game_id = game_id_for(split, seed, index)
     split_no = SPLITS.index(split)
     scenes = floorplans(split)
+    order = family_order(split, seed, index // len(FAMILY_ORDER))
     failures = []
     for attempt in range(ATTEMPTS_PER_GAME):
         rng = np.random.default_rng([seed, split_no, index, attempt])
-        family = FAMILY_ORDER[(index + attempt // 2) % len(FAMILY_ORDER)]
+        shift = max(0, attempt - FAMILY_KEPT_ATTEMPTS + 1)
+        family = order[(index + shift) % len(order)]
         fitting = [s for s in scenes if family_fits_scene(family, s)]
         if not fitting:
             failures.append(f"{family}: no floorplan of {split} hosts it")
             continue
         for _ in range(SCENE_TRIES):  # a scene may lack what the family needs (a kitchen without a plant)
             scene = fitting[int(rng.integers(len(fitting)))]
+            scene = layout_for(split, scene, rng)
             # A fresh simulator per scene keeps every game independent of the games generated before it.
             with make_env(width=width, height=height, seed=seed) as env:
                 params = prepare_world(env, scene, rng, family)
@@ -305,7 +345,8 @@ def _attempt(env, rng, family, scene, params, game_id, keep_frames, failures, sk
     initial = snapshot(env)
     env.reset(scene=scene, initial_state=initial)
     trace = Trace(rng=np.random.default_rng(int(rng.integers(2**32))))
-    expert = Expert(env, trace, keep_frames=keep_frames)
+    # The Driver's habits (searching, stepping aside, missed clicks) draw from their own stream.
+    expert = Expert(env, trace, keep_frames=keep_frames, rng=np.random.default_rng(int(rng.integers(2**32))))
     dialogue = DialogueWriter(expert, task, rng)
     try:
         dialogue.opening()

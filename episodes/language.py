@@ -55,6 +55,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "Tomato": ("tomato",), "TomatoSliced": ("tomato slice", "slice of tomato"),
     "Potato": ("potato", "spud"), "PotatoSliced": ("potato slice", "slice of potato"),
     "Apple": ("apple",), "AppleSliced": ("apple slice", "slice of apple"), "Egg": ("egg",),
+    "EggCracked": ("cracked egg", "broken egg"),
     # plants
     "HousePlant": ("plant", "houseplant", "potted plant", "flower pot"), "WateringCan": ("watering can",),
     # living room, bedroom, bathroom

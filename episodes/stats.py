@@ -58,6 +58,8 @@ class _GameFigures:
         self.commander: list[str] = []
         self.acts: Counter = Counter()
         self.actions: list[int] = []
+        self.navigation: list[int] = []
+        self.object_actions: list[int] = []
         self.failed: list[int] = []
         self.pan_or_back: list[int] = []
         self.durations: list[int] = []
@@ -65,7 +67,7 @@ class _GameFigures:
     def add(self, game: Game) -> None:
         table = load_actions()
         self.utterances.append(len(game.utterances()))
-        driver_actions = failed = pan_or_back = 0
+        driver_actions = failed = pan_or_back = navigation = 0
         gaps = set()
         previous = None
         for interaction in game.interactions:
@@ -80,11 +82,15 @@ class _GameFigures:
                 continue
             driver_actions += 1
             failed += not interaction.get("success", 1)
-            pan_or_back += table.by_id(interaction["action_id"]).name in ("Pan Left", "Pan Right", "Backward")
+            action = table.by_id(interaction["action_id"])
+            pan_or_back += action.name in ("Pan Left", "Pan Right", "Backward")
+            navigation += not action.is_object_interaction
             if previous is not None:
                 gaps.add(round(float(interaction["time_start"]) - previous, 2))
             previous = float(interaction["time_start"])
         self.actions.append(driver_actions)
+        self.navigation.append(navigation)
+        self.object_actions.append(driver_actions - navigation)
         self.failed.append(failed)
         self.pan_or_back.append(pan_or_back)
         self.durations.append(len(gaps))
@@ -105,6 +111,8 @@ class _GameFigures:
             },
             "driver": {
                 "actions_per_game": _summary(self.actions),
+                "navigation_actions_per_game": _summary(self.navigation),
+                "object_interactions_per_game": _summary(self.object_actions),
                 "failed_actions_per_game": _summary(self.failed),
                 "pan_or_backward_per_game": _summary(self.pan_or_back),
                 "distinct_action_gaps_per_game": _summary(self.durations),
@@ -206,6 +214,8 @@ def _format_figures(entry: dict) -> list[str]:
             f"numbers are masked ({100 * (language['commander_distinct_share'] or 0):.1f}%)",
             f"    {'dialogue acts':<20} {acts}",
             f"    {'driver actions':<20} {mean(driver['actions_per_game'])}",
+            f"    {'  navigation':<20} {mean(driver['navigation_actions_per_game'])}",
+            f"    {'  object actions':<20} {mean(driver['object_interactions_per_game'])}",
             f"    {'failed actions':<20} {mean(driver['failed_actions_per_game'])}",
             f"    {'pan / backward':<20} {mean(driver['pan_or_backward_per_game'])}",
             f"    {'distinct gaps':<20} {mean(driver['distinct_action_gaps_per_game'])}"]

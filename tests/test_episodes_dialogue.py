@@ -190,3 +190,42 @@ def test_agent_examples_are_not_the_generator_templates():
     generated = {mask_utterance(u["corrected_utterance"]) for seed in range(3) for task_id, params in TASKS
                  for u in _utterances(_play(task_id, params, seed=1000 + seed)) if u["agent_id"] == 0}
     assert len(examples & generated) <= 0.02 * len(examples), sorted(examples & generated)
+
+
+def test_a_lost_driver_asks_and_the_commander_answers_with_the_place():
+    expert = _FakeExpert()
+    expert.told_where = set()
+    writer = DialogueWriter(expert, make_task(112, ["Potato"]), np.random.default_rng(3))
+    writer.milestone("lost", {"object_id": "Potato|0|1|3", "searched_id": "Cabinet|2|0|1"})
+    utterances = _utterances(expert.trace)
+    assert [u["agent_id"] for u in utterances[:2]] == [1, 0]
+    assert "RequestForObjectLocationAndOtherDetails" in utterances[0]["da_metadata"]["das"]
+    assert utterances[1]["da_metadata"]["das"][0] == "InformationOnObjectDetails"
+    assert any(n in utterances[1]["corrected_utterance"].lower() for n in names_of("Fridge"))  # where it really is
+    assert "Potato|0|1|3" in expert.told_where  # the expert will not search for it again
+
+
+def test_which_one_is_told_apart_by_what_differs():
+    dirty = {"objectId": "Mug|1", "objectType": "Mug", "isDirty": True, "isFilledWithLiquid": False}
+    clean = {"objectId": "Mug|2", "objectType": "Mug", "isDirty": False, "isFilledWithLiquid": False}
+    assert DialogueWriter._feature(dirty, [clean]) == "dirty" and DialogueWriter._feature(clean, [dirty]) == "clean"
+    full = {**clean, "objectId": "Mug|3", "isFilledWithLiquid": True}
+    assert DialogueWriter._feature(full, [clean]) == "full"
+    box = lambda v: {"size": {"x": v, "y": v, "z": v}}  # noqa: E731
+    assert DialogueWriter._feature({**clean, "axisAlignedBoundingBox": box(0.2)},
+                                   [{**clean, "axisAlignedBoundingBox": box(0.1)}]) == "big"
+    assert DialogueWriter._feature(clean, [{**clean, "objectId": "Mug|4"}]) is None  # nothing to tell them by
+
+
+def test_missed_clicks_and_new_remarks_keep_teach_fields():
+    seen_acts = set()
+    for seed in range(30):
+        expert = _FakeExpert()
+        writer = DialogueWriter(expert, make_task(102, []), np.random.default_rng(seed), talk=1.3)
+        expert.trace.driver_actions.append({"action_name": "Forward"})
+        writer.milestone("missed", {"object_id": "Mug|1|1|1"})
+        writer.milestone("tap", {"object_id": "Mug|1|1|1"})
+        for u in _utterances(expert.trace):
+            assert len(u["da_metadata"]["das"]) == 3 and set(u["da_metadata"]["das"]) - {""} <= set(DIALOGUE_ACTS)
+            seen_acts |= set(u["da_metadata"]["das"])
+    assert "NotifyFailure" in seen_acts

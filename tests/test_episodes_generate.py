@@ -144,3 +144,39 @@ def test_the_default_set_location_names_the_generator_version(monkeypatch, tmp_p
     assert default_set.default_root(3, 5).name == "teach_embedded_v7_s3_n5"  # an older generator's set is not reused
     monkeypatch.setenv("TEACH_EMBEDDED_DATA", str(tmp_path))
     assert default_set.default_root() == tmp_path
+
+
+def test_every_block_of_twelve_games_holds_every_family_in_a_seeded_order():
+    from episodes.generate import FAMILY_ORDER, family_order
+
+    blocks = [family_order(SPLIT, 99, block) for block in range(3)]
+    assert all(sorted(b) == sorted(FAMILY_ORDER) for b in blocks)
+    assert blocks[0] != blocks[1] and family_order(SPLIT, 99, 0) == blocks[0]
+    assert family_order("train", 99, 0) != blocks[0]
+
+
+def test_boil_x_is_not_always_a_potato():
+    import numpy as np
+
+    from episodes.generate import boilable_types, sample_params
+
+    assert {"Potato", "PotatoSliced", "EggCracked"} <= set(boilable_types())
+    kitchen = [{"objectType": t, "pickupable": True, "canFillWithLiquid": False, "isDirty": False}
+               for t in ("Pot", "StoveBurner", "SinkBasin", "Mug", "Potato", "Egg", "Knife")]
+    drawn = {sample_params("Boil X", kitchen, np.random.default_rng(seed))[0] for seed in range(40)}
+    assert drawn == {"Potato", "PotatoSliced", "EggCracked"}
+    no_knife = [o for o in kitchen if o["objectType"] != "Knife"]
+    assert {sample_params("Boil X", no_knife, np.random.default_rng(s))[0] for s in range(20)} == {"Potato"}
+
+
+def test_train_games_use_layout_variants_and_evaluation_splits_never_do():
+    import numpy as np
+
+    from envs.scenes import parse_scene
+    from episodes.generate import layout_for
+
+    rng = np.random.default_rng(0)
+    train = {layout_for("train", "FloorPlan5", rng) for _ in range(30)}
+    assert train == {"FloorPlan5", "FloorPlan5_v1", "FloorPlan5_v2"}
+    assert all(parse_scene(s).floorplan == "FloorPlan5" for s in train)
+    assert {layout_for(SPLIT, "FloorPlan10", rng) for _ in range(10)} == {"FloorPlan10"}

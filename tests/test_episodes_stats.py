@@ -59,3 +59,15 @@ def test_cli_bad_dir_exits_non_zero_with_one_line(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "episodes.stats", "--help"], capture_output=True, text=True,
                                cwd=Path(__file__).parents[1])
     assert help_text.returncode == 0 and "DIR" in help_text.stdout
+
+
+def test_driver_path_splits_navigation_from_object_interactions():
+    """Path figures count a game's Driver actions as motions (TEACh action ids below 100) and object interactions
+    (ids 200-212), read here straight from the fixture's JSON."""
+    game = json.loads(next((FIXTURES / "games" / "valid_seen").glob("*.game.json")).read_text())
+    driver = [i for i in game["tasks"][0]["episodes"][0]["interactions"]
+              if i.get("agent_id") == 1 and i["action_id"] not in (100, 101, 102)]  # not Text, Speech, Beep
+    objects = sum(200 <= i["action_id"] <= 212 for i in driver)
+    figures = dataset_stats(FIXTURES)["valid_seen"]["games"]["driver"]
+    assert figures["object_interactions_per_game"]["mean"] == objects > 0
+    assert figures["navigation_actions_per_game"]["mean"] == len(driver) - objects > 0
