@@ -66,13 +66,18 @@ def mask_voxels(xyz: torch.Tensor, valid: torch.Tensor, voxel_size: float,
     return sample, position, local[voxels.point_to_voxel], int(counts.max()) if batch else 0
 
 
-def _pool_predictions(pred_masks: torch.Tensor, sample, position, slot, slots: int) -> torch.Tensor:
-    """(B, Q, V, h, w) logits -> (B, Q, slots): the mean logit of each voxel's cells (0 in padding slots)."""
+def _pool_predictions(pred_masks: torch.Tensor, cell_index: torch.Tensor, key: torch.Tensor,
+                      count: torch.Tensor) -> torch.Tensor:
+    """(B, Q, V, h, w) logits -> (B, Q, slots): the mean logit of each voxel's cells (0 in padding slots).
+    ``cell_index`` the valid cells' flat index over (B, V*h*w), ``key`` their (sample, slot) as sample * slots + slot,
+    ``count`` (B * slots,) cells per key (at least 1). Queries stay the leading axis, so that for one sample (the
+    usual batch) no copy of the logits is made."""
     batch, queries = pred_masks.shape[:2]
-    cells = pred_masks.reshape(batch, queries, -1)[sample, :, position]  # (N, Q)
-    key = sample * slots + slot
-    pooled = segment_mean(cells, key, batch * slots)
-    return pooled.view(batch, slots, queries).transpose(1, 2)
+    per_query = pred_masks.reshape(batch, queries, -1).transpose(0, 1).reshape(queries, -1)  # (Q, B*V*h*w)
+    cells = per_query.index_select(1, cell_index)  # (Q, N)
+    total = cells.new_zeros(queries, count.numel()).index_add(1, key, cells)
+    pooled = (total / count).view(queries, batch, -1)
+    return pooled.transpose(0, 1).contiguous()
 
 
 def pool_to_voxels(outputs: dict, targets: list[dict], xyz: torch.Tensor, valid: torch.Tensor, voxel_size: float,
@@ -104,9 +109,14 @@ def pool_to_voxels(outputs: dict, targets: list[dict], xyz: torch.Tensor, valid:
     sample, position, slot, slots = mask_voxels(xyz.to(pred_masks.device), valid.to(pred_masks.device),
                                                 voxel_size, stride)
 
+    cell_index = sample * (views * height * width) + position
+    key = sample * slots + slot
+    count = torch.zeros(batch * slots, device=pred_masks.device, dtype=pred_masks.dtype)
+    count = count.index_add(0, key, torch.ones_like(key, dtype=pred_masks.dtype)).clamp_min(1.0)
+
     def pooled(prediction: dict) -> dict:
         return {"pred_logits": prediction["pred_logits"],
-                "pred_masks": _pool_predictions(prediction["pred_masks"], sample, position, slot, slots)}
+                "pred_masks": _pool_predictions(prediction["pred_masks"], cell_index, key, count)}
 
     voxel_outputs = pooled(outputs)
     voxel_outputs["aux_outputs"] = [pooled(aux) for aux in outputs.get("aux_outputs", [])]
