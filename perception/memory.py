@@ -13,10 +13,11 @@ ConceptGraphs). Rules, chosen so a reader can predict the map:
 1. If the detection carries a simulator objectId (ground truth), the id decides: it joins the instance with that id,
    or starts a new one.
 2. Otherwise ``overlap = |D n I| / min(|D|, |I|)`` over the voxel sets D (detection) and I (instance). The detection
-   joins the instance with the largest overlap among instances of a *compatible* class (the detection's class already
-   has votes in the instance) with ``overlap >= match_overlap``; failing that, the instance of any class with the best
-   voxel IoU ``>= relabel_iou`` (the same surfaces under another label, so that class votes can correct a label; IoU,
-   not overlap, so a small object lying on a big one is not swallowed by it).
+   joins the instance with the largest overlap among instances of a *compatible* class (an earlier detection of the
+   instance named the detection's class first; runner-up class candidates vote but do not make classes compatible)
+   with ``overlap >= match_overlap``; failing that, the instance of any class with the best voxel IoU
+   ``>= relabel_iou`` (the same surfaces under another label, so that class votes can correct a label; IoU, not
+   overlap, so a small object lying on a big one is not swallowed by it).
 3. Failing that, it joins the nearest compatible instance whose centroid lies within ``merge_radius``.
 4. Otherwise it becomes a new instance. When a detection overlaps several compatible instances above
    ``match_overlap`` (two partial views of one object seen together at last), those instances are merged.
@@ -143,8 +144,11 @@ class Instance:
     consecutive_misses: int = 0
     object_id_votes: dict[str, int] = field(default_factory=dict)
     state: dict = field(default_factory=dict)
+    named_as: set[str] = field(default_factory=set)  # classes some detection of it named first (association)
 
     def __post_init__(self) -> None:
+        if not self.named_as:
+            self.named_as = set(self.class_votes)
         self._refresh_geometry()
 
     def _refresh_geometry(self) -> None:
@@ -411,7 +415,7 @@ class SemanticMemory:
         boxes_touch = np.all((mins <= hi) & (maxs >= lo), axis=1)
         for inst in (everyone[k] for k in np.flatnonzero(boxes_touch)):
             shared = np.count_nonzero(np.isin(keys, inst.voxel_keys, assume_unique=True))
-            if class_name in inst.class_votes:
+            if class_name in inst.named_as:
                 overlap = shared / min(len(keys), len(inst.voxel_keys))
                 if overlap >= cfg.match_overlap:
                     compatible.append((overlap, inst))
@@ -433,15 +437,16 @@ class SemanticMemory:
         distances = np.linalg.norm(centres - points.mean(axis=0), axis=1)
         nearest, nearest_distance = None, cfg.merge_radius
         for k in np.flatnonzero(distances <= cfg.merge_radius):
-            if class_name in everyone[k].class_votes and distances[k] <= nearest_distance:
+            if class_name in everyone[k].named_as and distances[k] <= nearest_distance:
                 nearest, nearest_distance = everyone[k], float(distances[k])
         return nearest
 
     def _create(self, keys, points, class_name, score, object_id, state, votes=None) -> Instance:
         inst = Instance(
             instance_id=self._next_id, points_zup=points.astype(np.float32), voxel_keys=keys,
-            class_votes=dict(votes) if votes else {class_name: score}, first_seen=self.step, last_seen=self.step, evidence=score,
-            object_id_votes={object_id: 1} if object_id else {}, state=dict(state or {}),
+            class_votes=dict(votes) if votes else {class_name: score}, first_seen=self.step, last_seen=self.step,
+            evidence=score, object_id_votes={object_id: 1} if object_id else {}, state=dict(state or {}),
+            named_as={class_name},
         )
         self._bound(inst)
         self._instances[inst.instance_id] = inst
@@ -451,6 +456,7 @@ class SemanticMemory:
     def _absorb(self, inst: Instance, keys, points, class_name, score, object_id, state, votes=None) -> None:
         for name, vote in (votes or {class_name: score}).items():
             inst.class_votes[name] = inst.class_votes.get(name, 0.0) + vote
+        inst.named_as.add(class_name)
         if object_id:
             inst.object_id_votes[object_id] = inst.object_id_votes.get(object_id, 0) + 1
         if state:
@@ -465,6 +471,7 @@ class SemanticMemory:
     def _merge(self, keep: Instance, other: Instance) -> None:
         for name, votes in other.class_votes.items():
             keep.class_votes[name] = keep.class_votes.get(name, 0.0) + votes
+        keep.named_as |= other.named_as
         for oid, votes in other.object_id_votes.items():
             keep.object_id_votes[oid] = keep.object_id_votes.get(oid, 0) + votes
         keep.n_observations += other.n_observations

@@ -212,3 +212,21 @@ def test_second_choices_agreeing_over_views_outvote_a_wandering_first_choice():
     assert mug.class_confidence == pytest.approx(1.05 / 2.4)
     assert soft.find("Mug") == [mug]
     assert hard.find("Mug") == [] and all("Mug" not in i.class_votes for i in hard.instances())
+
+
+def test_runner_up_votes_do_not_make_classes_compatible():
+    """A table whose detection listed Mug as a runner-up class must not absorb a later Mug detection that bleeds onto
+    it (a quarter or more of the mug's voxels on the table): association follows the classes detections named first,
+    so the mug becomes an instance of its own."""
+    event = view([TABLE, MUG], (0.0, 0.9, -0.3), 0.0)
+    memory = SemanticMemory()
+    table_mask, mug_mask = event.instance_masks["DiningTable|1"], event.instance_masks["Mug|1"]
+    memory.update(event, Detections(table_mask[None], ["DiningTable"], [0.8],
+                                    class_scores=[{"DiningTable": 0.6, "Mug": 0.2}]))
+    rows, cols = np.nonzero(mug_mask)
+    around = np.zeros_like(mug_mask)
+    around[max(rows.min() - 8, 0):rows.max() + 9, max(cols.min() - 8, 0):cols.max() + 9] = True
+    memory.update(event, Detections((mug_mask | (around & table_mask))[None], ["Mug"], [0.9]))
+    table = next(i for i in memory.instances() if i.class_name == "DiningTable")
+    assert table.named_as == {"DiningTable"} and table.class_votes["Mug"] == pytest.approx(0.2)
+    assert len(memory) == 2 and memory.find("Mug")[0] is not table
