@@ -28,7 +28,7 @@ from .layout import Scene, build_scene
 from .metadata import SceneMetadata
 from .renderer import SceneRenderer
 from .rules import add_slice_pieces, apply_state_rules, reassert
-from .state import STATE_DECIMALS, check_agent_fits, load_state, rounded, unknown_objects
+from .state import STATE_DECIMALS, add_copies, check_agent_fits, load_state, rounded, unknown_objects
 from .world import GRID_SIZE
 
 __all__ = ["EmbeddedEnv", "ActionFailed", "STATE_DECIMALS"]
@@ -89,6 +89,8 @@ class EmbeddedEnv(Env):
             self.renderer.close()
         self.scene = built
         self.unknown_state_objects = []
+        if initial_state is not None:
+            add_copies(built.world, initial_state)  # before the pieces and the render model are made
         add_slice_pieces(self.world, built.seed + 1)
         self.renderer = SceneRenderer(self.scene, self.width, self.height, self.fov)
         self._metadata = SceneMetadata(self.scene, self.renderer, self.simbot, self.fov, self.width, self.height,

@@ -27,6 +27,14 @@ from .objects import SimObject
 from .renderer import SceneRenderer
 
 
+
+def object_name(o) -> str:
+    """AI2-THOR's ``name`` of a scene object: type and a CRC-32 of its id (stable across processes); a duplicate
+    carries its original's name with Unity's "(Copy)" suffix, as AI2-THOR names the copies it spawns."""
+    if o.copy_of is not None:
+        return f"{o.object_type}_{zlib.crc32(o.copy_of.encode()):08x}(Copy)"
+    return f"{o.object_type}_{zlib.crc32(o.object_id.encode()):08x}"
+
 class SceneMetadata:
     """Renders one loaded scene and writes its Events. ``simbot``'s properties are merged into every object list."""
 
@@ -66,7 +74,7 @@ class SceneMetadata:
             cached = {
                 "objectId": o.object_id,
                 "objectType": o.object_type,
-                "name": f"{o.object_type}_{zlib.crc32(o.object_id.encode()):08x}",  # stable across processes
+                "name": object_name(o),
                 "pickupable": o.pickupable,
                 "moveable": bool(kind is not None and not o.pickupable
                                  and o.object_type not in ("Floor", "CounterTop")),

@@ -55,6 +55,7 @@ class SimObject:
     temperature: str = "RoomTemp"
     controls: list[str] = field(default_factory=list)  # StoveKnob -> its StoveBurner(s)
     spawned_from: str | None = None  # slices: the sliced object's id
+    copy_of: str | None = None  # a duplicate made from a state (AI2-THOR's "(Copy)" objects): the original's id
     body: str = ""  # MuJoCo body name
 
     _affordances: dict = field(default_factory=dict, repr=False)

@@ -19,6 +19,7 @@ from ..ontology import SLICED_TYPE
 from ..validation import HORIZON_LIMITS
 from .geometry import object_yaw_from_thor, wrap_degrees
 from .layout import Scene
+from .objects import SimObject
 from .world import World
 
 STATE_DECIMALS = 6
@@ -41,6 +42,30 @@ def check_agent_fits(state: dict, scene: Scene) -> None:
     if not HORIZON_LIMITS[0] - 1e-6 <= horizon <= HORIZON_LIMITS[1] + 1e-6:
         raise ValueError(f"initial_state: field 'agents[{index}].cameraHorizon': {horizon} is outside "
                          f"{list(HORIZON_LIMITS)} degrees")
+
+
+def add_copies(world: World, state: dict) -> list[str]:
+    """Make the duplicates a state lists: an entry whose objectId this world lacks and whose ``name`` is a
+    pickupable object's name with Unity's "(Copy)" suffix becomes a copy of that object (same type and shape) under
+    the entry's id, as AI2-THOR's ``SetObjectPoses`` spawns a copy for a repeated object name. Called before the
+    scene is rendered (the render model is fixed then). Returns the ids made."""
+    from .metadata import object_name
+
+    by_name = {object_name(o): o for o in world.objects.values() if o.pickupable and o.spawned_from is None
+               and o.copy_of is None}
+    made = []
+    for entry in state.get("objects") or []:
+        name = str(entry.get("name") or "")
+        if entry["objectId"] in world.objects or not name.endswith("(Copy)"):
+            continue
+        original = by_name.get(name[: -len("(Copy)")])
+        if original is None or original.object_type != entry.get("objectType"):
+            continue
+        world.objects[entry["objectId"]] = SimObject(object_id=entry["objectId"], object_type=original.object_type,
+                                                     shape=original.shape, pos=np.zeros(3),
+                                                     copy_of=original.object_id)
+        made.append(entry["objectId"])
+    return made
 
 
 def unknown_objects(world: World, state: dict) -> list[str]:
@@ -70,7 +95,14 @@ def _load_agent(world: World, entry: dict) -> None:
 
 
 def _load_presence(world: World, listed: dict[str, dict]) -> None:
-    """Slices listed in the state exist and their originals are cut; unlisted slices are not cut yet."""
+    """Slices listed in the state exist and their originals are cut; unlisted slices are not cut yet. A state of
+    this world (one that lists a pickupable object this world has) that leaves a pickupable object out removes it,
+    as AI2-THOR's ``SetObjectPoses`` removes the movable objects its list leaves out; a state of another world
+    (a released TEACh game's ids) removes nothing."""
+    if any(world.objects[oid].pickupable and world.objects[oid].spawned_from is None for oid in listed):
+        for obj in world.objects.values():
+            if obj.pickupable and obj.spawned_from is None and obj.object_id not in listed:
+                obj.in_world, obj.disabled, obj.held = False, True, False
     for oid, entry in listed.items():
         obj = world.objects[oid]
         obj.in_world = True
