@@ -27,7 +27,7 @@ DEFAULT_GAMES_PER_SPLIT = 12
 """One game per task family per split (game ``i`` starts with family ``i mod 12``)."""
 DATA_VERSION = 3
 """Bumped whenever the generator's files change for the same seed (2: the renderer, slices and dialogue writer of
-2026-11-30; 3: the expert's human habits, seeded family order, Boil X beyond potatoes, train layout variants, state
+2026-11-30; 3: the expert's human habits, object sets varied per game, seeded family order, Boil X beyond potatoes, train layout variants, state
 diffs without per-view properties), so a cached default set from an older generator is made anew rather than
 reused."""
 

@@ -19,6 +19,7 @@ instances always list TEACh's image names (``driver.frame.<time_start>.jpeg``) e
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -200,11 +201,64 @@ def family_fits_scene(family: str, scene: str) -> bool:
 
 # ---------------------------------------------------------------- initial state
 
+TASK_TYPES = frozenset({"Mug", "Cup", "Bowl", "Plate", "Pot", "Pan", "Knife", "ButterKnife", "Bread", "Lettuce",
+                        "Tomato", "Potato", "Apple", "Egg", "WateringCan"})
+"""Pickupable types the task families cook, serve, clean or carry water in: never removed from a scene."""
+REMOVE_RATE, MAX_REMOVED = 0.15, 4
+COPY_COUNTS = (0, 1, 1, 2, 2, 3)
+"""How many duplicates a game's scene gets (drawn uniformly); task types are twice as likely to be copied."""
+
+
+def _coordinate(value: float) -> str:
+    return f"{round(float(value), 2) + 0.0:+06.2f}"
+
+
+def vary_objects(state: dict, rng: np.random.Generator) -> tuple[dict, list[str], list[str]]:
+    """A copy of a scene's ``state`` whose object set differs per game: some pickupable objects that no task needs
+    left out (a state of the embedded world that leaves an object out removes it, as AI2-THOR's ``SetObjectPoses``
+    does), and a few pickupable objects duplicated (entries named "<original>(Copy)", as AI2-THOR names the copies
+    it spawns), task objects among them so that a task's object has distractor copies. Returns (state, removed ids,
+    copy ids); positions are to be re-drawn by ``InitialRandomSpawn``."""
+    state = copy.deepcopy(state)
+    objects = state["objects"]
+    whole = [o for o in objects if o.get("pickupable") and len(o["objectId"].split("|")) == 4
+             and not str(o.get("name", "")).endswith("(Copy)")]
+    removable = [o for o in whole if o["objectType"] not in TASK_TYPES and not o.get("receptacleObjectIds")]
+    removed = [o["objectId"] for o in removable if rng.random() < REMOVE_RATE][:MAX_REMOVED]
+    kept = [o for o in whole if o["objectId"] not in removed]
+    copies = []
+    taken = {o["objectId"] for o in objects}
+    weights = np.array([2.0 if o["objectType"] in TASK_TYPES else 1.0 for o in kept])
+    for k in range(int(rng.choice(COPY_COUNTS)) if kept else 0):
+        original = kept[int(rng.choice(len(kept), p=weights / weights.sum()))]
+        p = original["position"]
+        step = 0
+        while True:
+            step += 1
+            object_id = "|".join([original["objectType"], _coordinate(p["x"] + 0.37 * step), _coordinate(p["y"]),
+                                  _coordinate(p["z"] - 0.23 * step)])
+            if object_id not in taken:
+                break
+        duplicate = copy.deepcopy(original)
+        duplicate.update(objectId=object_id, name=f"{original['name']}(Copy)", isPickedUp=False,
+                         receptacleObjectIds=[] if original.get("receptacleObjectIds") is not None else None)
+        taken.add(object_id)
+        objects.append(duplicate)
+        copies.append(object_id)
+    state["objects"] = [o for o in objects if o["objectId"] not in removed]
+    custom = state.get("custom_object_metadata") or {}
+    for object_id in removed:
+        custom.pop(object_id, None)
+    return state, removed, copies
+
 
 def prepare_world(env, scene: str, rng: np.random.Generator, family: str):
-    """TEACh-like start: scattered objects, some dishes dirty, appliances off, doors shut, driver at a random pose.
+    """TEACh-like start: an object set varied per game (:func:`vary_objects`), scattered objects, some dishes dirty,
+    appliances off, doors shut, driver at a random pose.
     Returns the sampled task parameters (None if the scene cannot host ``family``)."""
     env.reset(scene=scene)
+    varied, _, _ = vary_objects(env.export_state(), rng)
+    env.reset(scene=scene, initial_state=varied)
     env.step(action="InitialRandomSpawn", randomSeed=int(rng.integers(2**31)))
     objects = env.last_event.metadata["objects"]
     for o in objects:
