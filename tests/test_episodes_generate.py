@@ -1,7 +1,8 @@
 """The embedded episode generator: a tiny valid_unseen set written, loaded, solved, replayed and regenerated.
 
-Games 0 (Coffee, a kitchen task) and 6 (Put All X On Y, any room) of valid_unseen with seed 0 keep the run short;
-every family is exercised by the generator's own run (see the report), not here.
+Games 11 (Coffee, a kitchen task) and 1 (Put All X On Y, any room) of valid_unseen with seed 0 (the seeded family
+order, ``episodes.generate.family_order``) keep the run short; every family is exercised by the generator's own run
+(see the report), not here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from episodes.expert import MOTIONS, OBJECT_ACTIONS
 from episodes.generate import _run_job, game_id_for, generate_game, main, write_generated
 from episodes.replay import replay_game, state_differences
 
-SPLIT, SEED, INDICES = "valid_unseen", 0, (0, 6)
+SPLIT, SEED, INDICES = "valid_unseen", 0, (11, 1)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,9 @@ def test_expert_solved_every_game_and_acts_only_by_teach_actions(games):
         assert driver and {names[i["action_id"]] for i in driver} <= allowed
         for interaction in driver:
             if names[interaction["action_id"]] in OBJECT_ACTIONS:
-                assert 0 <= interaction["x"] <= 1 and 0 <= interaction["y"] <= 1 and interaction["oid"]
+                assert 0 <= interaction["x"] <= 1 and 0 <= interaction["y"] <= 1
+                # a click beside the target resolves to nothing: TEACh logs it failed, with a null oid
+                assert bool(interaction["oid"]) == bool(interaction["success"])
             else:
                 assert len(interaction["pose"]) == 6
         assert game.initial_state["agents"][1]["cameraHorizon"] == pytest.approx(30)
@@ -92,9 +95,9 @@ def test_replay_notices_a_changed_click(games):
 
 
 def test_same_seed_gives_identical_json(games):
-    again = generate_game(SPLIT, SEED, 6)
+    again = generate_game(SPLIT, SEED, INDICES[1])
     assert json.dumps(again.game.to_dict(), sort_keys=True) == json.dumps(
-        games[game_id_for(SPLIT, SEED, 6)].to_dict(), sort_keys=True)
+        games[game_id_for(SPLIT, SEED, INDICES[1])].to_dict(), sort_keys=True)
 
 
 def test_valid_unseen_games_use_only_valid_unseen_floorplans(games):
