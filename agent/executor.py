@@ -77,6 +77,10 @@ class ExecutorConfig:
     viewpoint_tries: int = 4
     frontier_visits: int = 6
     container_opens: int = 16
+    search_failure_reserve: int = 10
+    """Searching (opening containers to look inside) stops spending failed actions when fewer than this many
+    remain before the stop margin: the task's own interactions keep them. With imperfect perception a map's
+    "cabinets" may be walls, and 16 refused opens would otherwise end the episode at TEACh's limit."""
     look_around_at_start: bool = True
 
 
@@ -126,6 +130,10 @@ class Executor:
 
     def note(self, message: str) -> None:
         self.trace.append(f"{self.steps}: {message}")
+
+    def failures_left(self) -> int:
+        """Failed actions the executor may still spend before it stops (TEACh's limit less the margin)."""
+        return self.config.max_failures - self.config.failure_margin - self.failures
 
     # ------------------------------------------------------------------ observation plumbing
     def observe(self, obs: Observation) -> None:
@@ -631,6 +639,10 @@ class Executor:
         self.note(f"peek {holder.class_name} at {np.round(np.asarray(holder.centroid), 2)}")
         target = _Target((holder.class_name,), holder)
         openable = self.ontology[holder.class_name].can("openable") if holder.class_name in self.ontology else False
+        if openable and self.failures_left() <= self.config.search_failure_reserve:
+            self.note(f"peek {holder.class_name}: not opened, failed actions kept for the task "
+                      f"({self.failures_left()} left)")
+            openable = False
         try:
             if openable and self.state_hint(holder, "isOpen") is not True:
                 yield from self.interact(target, "OpenObject", accept=("already open",), max_failed_clicks=2)
@@ -752,7 +764,7 @@ class Executor:
             return []
         holders = []
         for container in CONTAINERS:
-            for inst in memory.find(container):
+            for inst in self.instances((container,)):  # confident ones: a doubtful "cabinet" costs refused opens
                 key = tuple(np.round(np.asarray(inst.centroid), 1))
                 if key in self.searched_containers:
                     continue

@@ -213,3 +213,38 @@ def test_edh_replays_the_history_before_the_agent_acts(tiny_teach_data, tmp_path
     record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
     assert record["mode"] == "edh" and record["init_success"] == 1 and record["error"] == 0
     assert np.isfinite(record["goal_condition_success"])
+
+
+def _collect(env, provider, executor, steps, max_steps: int = 200) -> list[str]:
+    """Drive the executor generator ``steps`` in ``env``; the names of the actions it sent."""
+    names = []
+    try:
+        action = next(steps)
+        for n in range(1, max_steps):
+            names.append(action.name)
+            event = env.step(action=action.name, **action.thor_args())
+            action = steps.send(build_observation(event, n, provider.observe(event), provider.memory))
+    except StopIteration:
+        pass
+    return names
+
+
+def test_searching_keeps_the_last_failed_actions_for_the_task():
+    """Peeking into a container opens it while failed actions are plentiful, and only looks once the executor is
+    within its search reserve of TEACh's limit (a misperceived "cabinet" would otherwise spend them)."""
+    from envs import make_env
+
+    for failures, opens in ((0, True), (None, False)):
+        with make_env() as env:
+            event = env.reset(scene="FloorPlan1")
+            provider = make_provider("gt")
+            executor = Executor(Program([SkillCall("stop", {})]))
+            executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
+            _collect(env, provider, executor, executor.look_around())
+            holders = [i for i in provider.memory.instances() if i.class_name in ("Cabinet", "Drawer", "Fridge")]
+            assert holders, "no container seen from the start of FloorPlan1"
+            config = executor.config
+            executor.failures = failures if failures is not None else \
+                config.max_failures - config.failure_margin - config.search_failure_reserve
+            names = _collect(env, provider, executor, executor.peek(holders[0], found=lambda: None), 300)
+            assert ("OpenObject" in names) is opens, names
