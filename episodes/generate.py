@@ -177,8 +177,12 @@ def boilable_types() -> list[str]:
 
 
 def family_order(split: str, seed: int, block: int) -> list[str]:
-    """The 12 families in a seeded order for games ``12 * block`` .. ``12 * block + 11`` of ``split``: every block of
-    12 consecutive games holds each family once, and the order differs between blocks, splits and seeds."""
+    """The 12 families in an order for games ``12 * block`` .. ``12 * block + 11`` of ``split``: every block of 12
+    consecutive games holds each family once. Block 0 keeps ``FAMILY_ORDER`` (game 0 is a Coffee game, as every set
+    made before had it: a 12-game default set keeps its families in place); later blocks are seeded permutations that
+    differ between blocks, splits and seeds."""
+    if block == 0:
+        return list(FAMILY_ORDER)
     rng = np.random.default_rng([seed, SPLITS.index(split), block, 12])
     return [FAMILY_ORDER[k] for k in rng.permutation(len(FAMILY_ORDER))]
 
