@@ -10,7 +10,8 @@ left out of the numbers, and each gets one line on stderr naming the file and fi
 
 For games it also prints language figures (utterances per game, Commander utterances, the Commander's vocabulary,
 how many Commander utterances are distinct once object names and numbers are masked, dialogue-act shares from
-``da_metadata``) and driver figures (actions, failed actions, Pan / Backward and distinct action durations per game).
+``da_metadata``) and driver figures (actions per game split into navigation and object interactions, failed
+actions, Pan / Backward and distinct action durations per game).
 Vocabulary and templates are measured on ``corrected_utterance`` where a game has it (typos would inflate both), else
 on the utterance as typed.
 """
