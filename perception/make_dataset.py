@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from envs.jsonfile import read_json
 from .cli import command_line
 from .dataset.coco import build_coco, write_coco
 from .dataset.splits import check_disjoint, resolve_scenes
-from .dataset.trajectory import look_around
+from .dataset.trajectory import look_around, object_views, target_types
 from .dataset.vocabulary import class_vocabulary
 from .dataset.writer import SequenceWriter, sequence_is_complete
 
@@ -41,17 +42,31 @@ def scene_seed(seed: int, scene: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(scene.encode())) % (2**32)
 
 
-def export_scene(env, scene: str, split: str, directory: Path, n_views: int, seed: int, command: str = "") -> dict:
-    """Record one look-around sequence of ``scene`` into ``directory`` (whole or not at all: written beside it under
-    a hidden partial name, then renamed); returns its meta."""
+def export_scene(env, scene: str, split: str, directory: Path, n_views: int, seed: int, command: str = "",
+                 n_object_views: int = 0) -> dict:
+    """Record one sequence of ``scene`` into ``directory`` (whole or not at all: written beside it under a hidden
+    partial name, then renamed): ``n_views`` look-around views, then up to ``n_object_views`` object-centric views
+    (:func:`perception.dataset.trajectory.object_views`, favouring the types the look-around showed least); returns its
+    meta. Without object views the files are exactly those of a look-around export."""
     from parallel import atomic_directory
 
     with atomic_directory(directory) as partial:
         writer = SequenceWriter(partial, env.width, env.height, env.fov, class_vocabulary())
+        seen: Counter = Counter()
         for event in look_around(env, scene, n_views, scene_seed(seed, scene)):
             writer.add(event)
-        meta = writer.close({"scene": scene, "split": split, "seed": seed, "scene_seed": scene_seed(seed, scene),
-                             "command": command})
+            if n_object_views:
+                seen.update(target_types(event))
+        meta = {"scene": scene, "split": split, "seed": seed, "scene_seed": scene_seed(seed, scene),
+                "command": command}
+        if n_object_views:
+            # After the look-around rather than interleaved: its frames stay those of an export without object
+            # views, and the close-ups form runs of their own for the trainer's consecutive-frame 3D chunks.
+            look_around_frames = writer.n_frames
+            for event in object_views(env, n_object_views, scene_seed(seed, scene), seen):
+                writer.add(event)
+            meta.update(look_around_views=look_around_frames, object_views=writer.n_frames - look_around_frames)
+        meta = writer.close(meta)
     return meta
 
 
@@ -64,6 +79,7 @@ class _Settings:
     seed: int
     views: int
     command: str
+    object_views: int = 0
 
 
 def _worker_setup(settings: _Settings, info):
@@ -76,7 +92,8 @@ def _worker_setup(settings: _Settings, info):
 
 def _worker_run(env, job: tuple) -> str:
     settings, split, scene, directory = job
-    export_scene(env, scene, split, Path(directory), settings.views, settings.seed, settings.command)
+    export_scene(env, scene, split, Path(directory), settings.views, settings.seed, settings.command,
+                 settings.object_views)
     return scene
 
 
@@ -112,11 +129,15 @@ def plan_dataset(args, command: str) -> dict:
     requested = resolve_scenes(args.scenes, args.variants, args.max_scenes_per_split)
     settings = {"env": args.env, "width": args.width, "height": args.height, "fov": args.fov, "views": args.views,
                 "seed": args.seed}
+    object_views = getattr(args, "object_views", 0)
+    if object_views:  # absent when 0, so datasets made before the option read as made with 0
+        settings["object_views"] = object_views
     existing = _load_dataset_file(args.out)
     if existing is None:
         return {"settings": settings, "splits": requested, "vocabulary": list(class_vocabulary()),
                 "commands": [command]}
-    changed = {k: (existing["settings"].get(k), v) for k, v in settings.items() if existing["settings"].get(k) != v}
+    before = {"object_views": 0, **existing["settings"]}
+    changed = {k: (before.get(k), v) for k, v in {"object_views": 0, **settings}.items() if before.get(k) != v}
     if changed:
         shown = ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in changed.items())
         raise ValueError(f"{args.out / DATASET_FILE} was made with other settings ({shown}); use another --out")
@@ -138,6 +159,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--views", type=int, default=40,
                         help="frames per sequence (one sequence per scene); every figure in perception/README.md "
                              "used 24")
+    parser.add_argument("--object-views", type=int, default=0, metavar="N",
+                        help="object-centric views appended to each sequence after the --views look-around: a small "
+                             "object (types the look-around showed least first) from 0.6-1.5 m, near the frame's "
+                             "centre (default 0: look-around only)")
     parser.add_argument("--variants", type=int, default=0,
                         help="extra seeded layouts FloorPlan<N>_v1.. per train floorplan")
     parser.add_argument("--max-scenes-per-split", type=int, default=None, help="keep only the first N scenes per split")
@@ -157,6 +182,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.views < 1:
         parser.error(f"--views must be >= 1, got {args.views}")
+    if args.object_views < 0:
+        parser.error(f"--object-views must be >= 0, got {args.object_views}")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
     if args.scene_timeout is not None and not args.scene_timeout > 0:
@@ -181,7 +208,8 @@ def run(args, command: str, failed: list | None = None) -> dict:
     write_text_atomic(args.out / DATASET_FILE, json.dumps(plan, indent=1))
     todo = [(split, scene) for split, scenes in plan["splits"].items() for scene in scenes
             if not sequence_is_complete(args.out / split / scene)]
-    settings = _Settings(args.env, args.width, args.height, args.fov, args.seed, args.views, command)
+    settings = _Settings(args.env, args.width, args.height, args.fov, args.seed, args.views, command,
+                         getattr(args, "object_views", 0))
     workers = getattr(args, "workers", None)
     ray = getattr(args, "ray", None)
     outcomes = run_jobs([Job(f"{split}/{scene}", (settings, split, scene, str(args.out / split / scene)))
