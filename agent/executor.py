@@ -950,7 +950,7 @@ class Executor:
 
     def skill_slice(self, object: str) -> Steps:
         types = self.types_of(object)
-        sliced = tuple(f"{t}Sliced" for t in types)
+        sliced = tuple("EggCracked" if t == "Egg" else f"{t}Sliced" for t in types)
         if self.instances(sliced):
             return
         yield from self.skill_pickup("Knife|ButterKnife")

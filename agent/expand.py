@@ -38,6 +38,11 @@ def _dish(dish: str, spot: str | None = None) -> list[SkillCall]:
     return calls
 
 
+PIECES = {"PotatoSliced": "Potato", "EggCracked": "Egg", "AppleSliced": "Apple", "TomatoSliced": "Tomato",
+          "BreadSliced": "Bread", "LettuceSliced": "Lettuce"}
+"""Piece types (what SliceObject leaves: AI2-THOR cracks an Egg into an EggCracked) -> the whole they come from."""
+
+
 def _slices(whole: str, n: int, dish: str, cooked: bool = False) -> list[SkillCall]:
     if n <= 0:
         return []
@@ -68,8 +73,9 @@ def recipe(intent: TaskIntent) -> list[SkillCall]:
         return _coffee()
     if name == "Water Plant":
         return _calls(("fill", {"object": WATER_CARRIERS}), ("pour", {"target": "HousePlant"}))
-    if name == "Boil X":
-        return _calls(("boil", {"object": p[0]}))
+    if name == "Boil X":  # X may be a piece (TEACh's objectType condition: a PotatoSliced, an EggCracked): cut it first
+        whole = PIECES.get(p[0])
+        return (_calls(("slice", {"object": whole})) if whole else []) + _calls(("boil", {"object": p[0]}))
     if name == "Plate Of Toast":
         return _dish("Plate") + _calls(("slice", {"object": "Bread"})) + _toast("Plate")
     if name == "Clean All X":

@@ -583,7 +583,8 @@ class RetrievalPlanner:
         if family in ("Coffee", "Water Plant", "Plate Of Toast"):
             return []
         if family == "Boil X":
-            return [self._first(text, ("Potato", "Egg", "Apple", "Tomato", "Bread", "Lettuce")) or "Potato"]
+            return [self._boil_target(text, self._first(text, ("Potato", "Egg", "Apple", "Tomato", "Bread", "Lettuce"))
+                                      or "Potato")]
         if family == "Clean All X":
             return [self._clean_target(text)]
         if family in ("Put All X On Y", "Put All X In One Y"):
@@ -622,6 +623,19 @@ class RetrievalPlanner:
             if _base_food(m.name) in names and not _negated(text, m.char_start):
                 return _base_food(m.name)
         return None
+
+    @staticmethod
+    def _boil_target(text: str, food: str) -> str:
+        """Boil X's X: ``food``, or its piece when the text asks for one ("boil a cracked egg" -> EggCracked, "boil
+        two potato slices" -> PotatoSliced; TEACh's Boil X names an objectType, and pieces have their own)."""
+        if food == "Egg" and re.search(r"\bcrack", text, re.IGNORECASE):
+            return "EggCracked"
+        piece = r"(slices?|pieces?|chunks?|wedges?|bits?)"
+        if food == "Potato" and (re.search(rf"\b(sliced|cut|chopped)\s+(up\s+)?potato|\bpotato(es)?\s+{piece}\b"
+                                           rf"|\b{piece}\s+of\s+(the\s+|a\s+|that\s+)?potato", text, re.IGNORECASE)
+                                 or any(m.name == "PotatoSliced" for m in find_mentions(text))):
+            return "PotatoSliced"
+        return food
 
     def _clean_target(self, text: str) -> str:
         mentions = find_mentions(text)
@@ -841,7 +855,8 @@ class RetrievalPlanner:
                 params[13] = spot[-1]
                 return params, f"spot={spot[-1]}"
         if family == "Boil X" or family == "Clean All X":
-            target = (self._first(text, ("Potato", "Egg")) if family == "Boil X" else
+            food = self._first(text, ("Potato", "Egg")) if family == "Boil X" else None
+            target = (food and self._boil_target(text, food) if family == "Boil X" else
                       next((m.name for m in mentions if m.name in CLEANABLE), None))
             if target and target != params[0]:
                 params[0] = target

@@ -46,6 +46,10 @@ def test_recipes_follow_the_goal_conditions():
     assert placed.count("DiningTable") == 2  # the mug and the plate go to the serving spot
     assert any(s.skill == "serve" and s.args["object"] == "AppleSliced" for s in breakfast)
     assert any(s.skill == "serve" and s.args["object"] == "TomatoSliced" and s.args["count"] == 2 for s in breakfast)
+    # Boil X of a piece: cut (crack) the whole first, then boil the piece; a whole potato is boiled as it is
+    assert [str(s) for s in expand(TaskIntent("Boil X", ["EggCracked"])).steps][:2] == [
+        "slice(object='Egg')", "boil(object='EggCracked')"]
+    assert [s.skill for s in expand(TaskIntent("Boil X", ["Potato"])).steps][:2] == ["boil", "stop"]
 
 
 def test_bad_intents_and_programs_name_the_field():

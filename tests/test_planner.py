@@ -30,6 +30,8 @@ HELD_OUT = [
     ([(C, "pls water my plant, use any container"), (D, "ok")], "Water Plant", []),
     ([(D, "how can i help"), (C, "get a potato and boil it in the pot please")], "Boil X", ["Potato"]),
     ([(C, "I feel like a boiled spud"), (D, "on it")], "Boil X", ["Potato"]),
+    ([(D, "what now"), (C, "crack an egg and boil it in a pot of water")], "Boil X", ["EggCracked"]),
+    ([(C, "please boil a few pieces of potato"), (D, "sure")], "Boil X", ["PotatoSliced"]),
     ([(D, "what's first?"), (C, "i'd like a piece of toasted bread served on a plate")], "Plate Of Toast", []),
     ([(C, "hello, please toast me a slice of bread and plate it up"), (D, "will do")], "Plate Of Toast", []),
     ([(D, "hi"), (C, "all the bowls are grimy, could you wash them in the sink")], "Clean All X", ["Bowl"]),
