@@ -6,8 +6,10 @@ Run by ``scripts/gpu_odin.sh`` inside one device call (at most 10 minutes, see `
 ``scripts/gpu_prepare.sh`` prepared, on the CPU machine, the wheels, GL libraries and text-embedding cache the GPU
 image lacks. Every stage is a subprocess of this repository's own CLIs, timed against one wall-clock budget:
 
-1. data: ``perception.make_dataset`` for the unseen evaluation floorplans and the train floorplans with
-   ``--variants`` layout variants each, with ``--workers`` = the machine's cores (skipped with ``--data DIR``);
+1. data: ``perception.make_dataset`` for the unseen evaluation floorplans (look-arounds) and, into a directory of its
+   own, the train floorplans with ``--variants`` layout variants each and ``--object-views`` object-centric views
+   appended to every look-around (small objects at about 1 m, what an agent sees when it walks up to them), with
+   ``--workers`` = the machine's cores (skipped with ``--data DIR``, which then serves both);
 2. training: ``perception.train`` on ``--device`` (cuda by default) with ``--max-minutes`` = whatever the budget
    leaves after the reserve for evaluation and export, fine-tuning ``--init`` when given;
 3. evaluation: ``perception.evaluate`` of the result on valid_unseen + test_unseen (3D and 2D AP);
@@ -58,21 +60,31 @@ def training_minutes(budget_left_s: float, reserve_s: float, minimum_s: float = 
     return usable / 60.0
 
 
+def train_data_dir(args, data: Path) -> Path:
+    """Where the training sequences are: ``data`` itself when given with ``--data`` or without object views (one
+    dataset directory holds one view setting), else a sibling ``<data>_train``."""
+    if args.data is not None or not args.object_views:
+        return data
+    return data.with_name(data.name + "_train")
+
+
 def stage_commands(args, data: Path, run: Path, train_minutes: float | None = None) -> dict[str, list[str]]:
     """The subprocess command of every stage (train needs its minutes, known only once the data exist)."""
     py = [sys.executable, "-m"]
     workers = ["--workers", str(args.workers)] if args.workers > 1 else []
+    train_data = train_data_dir(args, data)
+    object_views = ["--object-views", str(args.object_views)] if args.object_views else []
     commands = {
         "data_eval": py + ["perception.make_dataset", "--scenes", *args.eval_splits, "--views", str(args.views_per_scene),
                            "--out", str(data), *workers],
         "data_train": py + ["perception.make_dataset", "--scenes", "train", "--variants", str(args.variants),
-                            "--views", str(args.views_per_scene), "--out", str(data), *workers],
+                            "--views", str(args.views_per_scene), *object_views, "--out", str(train_data), *workers],
         "evaluate": py + ["perception.evaluate", "--checkpoint", str(run / "last.safetensors"), "--data", str(data),
                           "--splits", *args.eval_splits, "--out", str(run / "eval"), "--label", "gpu",
                           "--threads", str(min(args.workers, 8))],
     }
     if train_minutes is not None:
-        train = py + ["perception.train", "--config", args.config, "--ablation", args.ablation, "--data", str(data),
+        train = py + ["perception.train", "--config", args.config, "--ablation", args.ablation, "--data", str(train_data),
                       "--out", str(run), "--device", args.device, "--resolution", str(args.resolution),
                       "--max-minutes", f"{train_minutes:.2f}", "--save-minutes", "1"]
         if args.lr is not None:
@@ -158,7 +170,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--eval-splits", nargs="+", default=EVAL_SPLITS, help="dataset splits to evaluate on")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="dataset export processes")
     parser.add_argument("--variants", type=int, default=2, help="layout variants per train floorplan")
-    parser.add_argument("--views-per-scene", type=int, default=24, help="frames per exported sequence")
+    parser.add_argument("--views-per-scene", type=int, default=24, help="look-around frames per exported sequence")
+    parser.add_argument("--object-views", type=int, default=12,
+                        help="object-centric views appended to each train sequence (perception.make_dataset "
+                             "--object-views; 0: look-arounds only, train and evaluation data in one directory)")
     parser.add_argument("--config", default="small", help="model config (see perception.train)")
     parser.add_argument("--ablation", default="views-4", help="training recipe (see perception.train)")
     parser.add_argument("--resolution", type=int, default=256, help="model input size in pixels (multiple of 32)")
@@ -173,6 +188,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--minutes ({args.minutes}) must exceed --reserve-minutes ({args.reserve_minutes})")
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.object_views < 0:
+        parser.error(f"--object-views must be >= 0, got {args.object_views}")
     if args.init is not None and not args.init.is_file():
         parser.error(f"--init {args.init}: no such checkpoint")
     return args

@@ -31,6 +31,16 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     assert train[train.index("--max-minutes") + 1] == "6.25" and train[train.index("--device") + 1] == "cuda"
     assert train[train.index("--resolution") + 1] == "256" and "--init-weights" in train
     assert "--targets-3d" not in train  # the recipe's own default unless asked
+    # object views go with the train data only, in a directory of their own; evaluation stays on look-arounds
+    data_train, evaluate = commands["data_train"], commands["evaluate"]
+    assert data_train[data_train.index("--object-views") + 1] == "12"
+    assert train[train.index("--data") + 1] == data_train[data_train.index("--out") + 1] == str(tmp_path / "data_train")
+    assert evaluate[evaluate.index("--data") + 1] == str(tmp_path / "data")
+    assert "--object-views" not in commands["data_eval"]
+    plain = gpu_recipe.parse_args(["--out", str(tmp_path), "--object-views", "0"])
+    plain_commands = gpu_recipe.stage_commands(plain, tmp_path / "data", tmp_path / "run", train_minutes=6.25)
+    assert "--object-views" not in plain_commands["data_train"]
+    assert plain_commands["train"][plain_commands["train"].index("--data") + 1] == str(tmp_path / "data")
     voxel = gpu_recipe.parse_args(["--out", str(tmp_path), "--targets-3d", "voxel"])
     train = gpu_recipe.stage_commands(voxel, tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
     assert train[train.index("--targets-3d") + 1] == "voxel"
