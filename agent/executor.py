@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from envs.camera import CAMERA_HEIGHT_ABOVE_AGENT, project_points, unproject_depth
-from envs.ontology import load_ontology
+from envs.ontology import SLICED_TYPE, load_ontology
 from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS
 
 from .mapping import OccupancyMap
@@ -148,7 +148,7 @@ class Executor:
         """Send one action; returns whether it succeeded."""
         if self.steps >= self.config.max_steps - 1:
             raise OutOfBudget("step limit")
-        if self.failures >= self.config.max_failures - self.config.failure_margin:
+        if self.failures_left() <= 0:
             raise OutOfBudget("failed-action limit")
         obs = yield action
         self.steps += 1
@@ -950,7 +950,7 @@ class Executor:
 
     def skill_slice(self, object: str) -> Steps:
         types = self.types_of(object)
-        sliced = tuple("EggCracked" if t == "Egg" else f"{t}Sliced" for t in types)
+        sliced = tuple(SLICED_TYPE.get(t, f"{t}Sliced") for t in types)
         if self.instances(sliced):
             return
         yield from self.skill_pickup("Knife|ButterKnife")

@@ -11,6 +11,8 @@ executor then cleans to be safe), so the same program runs under every perceptio
 
 from __future__ import annotations
 
+from envs.ontology import SLICED_TYPE
+
 from .program import Program, ProgramError, SkillCall, TaskIntent
 
 WATER_CARRIERS = "WateringCan|Cup|Mug|Bowl|Pot"
@@ -38,8 +40,7 @@ def _dish(dish: str, spot: str | None = None) -> list[SkillCall]:
     return calls
 
 
-PIECES = {"PotatoSliced": "Potato", "EggCracked": "Egg", "AppleSliced": "Apple", "TomatoSliced": "Tomato",
-          "BreadSliced": "Bread", "LettuceSliced": "Lettuce"}
+PIECES = {piece: whole for whole, piece in SLICED_TYPE.items()}
 """Piece types (what SliceObject leaves: AI2-THOR cracks an Egg into an EggCracked) -> the whole they come from."""
 
 

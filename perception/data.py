@@ -160,14 +160,23 @@ def downsample_mask(masks: np.ndarray) -> np.ndarray:
     return masks[..., ::MASK_STRIDE, ::MASK_STRIDE]
 
 
+def frame_target_ids(scene: SceneArrays, frame: int) -> np.ndarray:
+    """The object ids that are training targets in ``frame``: those with full-resolution coverage (soft targets), else
+    the labelled objects among the nearest stride-4 samples."""
+    if scene.coverage is not None:
+        return scene.coverage[frame][0]
+    ids = np.unique(downsample_mask(scene.instance[frame]))
+    ids = ids[(ids > 0) & (ids < len(scene.class_of_instance))]
+    return ids[scene.class_of_instance[ids] >= 0]
+
+
 def targets_for(scene: SceneArrays, frames: list[int]) -> dict:
     """Instance labels (N,) and stride-4 masks (N, V, h/4, w/4) of the objects visible in ``frames``: soft (float,
     each cell's share of the object) when the scene carries full-resolution coverage, else boolean nearest samples."""
     if scene.coverage is not None:
         return _soft_targets(scene, frames)
     instance = downsample_mask(scene.instance[frames])
-    ids = [i for i in np.unique(instance).tolist() if i > 0 and i < len(scene.class_of_instance)
-           and scene.class_of_instance[i] >= 0]
+    ids = sorted(set().union(*(frame_target_ids(scene, f).tolist() for f in frames)))
     masks = np.stack([instance == i for i in ids]) if ids else np.zeros((0,) + instance.shape, dtype=bool)
     return {"labels": torch.as_tensor(scene.class_of_instance[ids] if ids else np.zeros(0), dtype=torch.long),
             "masks": torch.from_numpy(masks)}
@@ -192,14 +201,8 @@ def class_occurrences(scenes: list[SceneArrays], num_classes: int) -> np.ndarray
     counts = np.zeros(num_classes, dtype=np.int64)
     for scene in scenes:
         for frame in range(len(scene)):
-            if scene.coverage is not None:
-                ids = scene.coverage[frame][0]
-            else:
-                ids = np.unique(downsample_mask(scene.instance[frame]))
-                ids = ids[(ids > 0) & (ids < len(scene.class_of_instance))]
-            classes = scene.class_of_instance[ids]
-            classes = classes[(classes >= 0) & (classes < num_classes)]
-            np.add.at(counts, classes, 1)
+            classes = scene.class_of_instance[frame_target_ids(scene, frame)]
+            np.add.at(counts, classes[classes < num_classes], 1)
     return counts
 
 
