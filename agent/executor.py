@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Generator, Iterable
 
 import numpy as np
@@ -53,6 +54,11 @@ OPEN_PLACE_PRIORS = {
     "Bathtub": ("SoapBar", "Cloth", "SoapBottle", "DishSponge"),
 }
 """Open receptacles looked at up close when an object is nowhere in view (low inside, hidden from afar)."""
+SWEPT_SURFACES = ("CounterTop", "DiningTable", "SideTable", "CoffeeTable", "Desk", "Dresser", "Shelf", "TVStand",
+                  "StoveBurner", "ArmChair", "Sofa", "Ottoman", "Bed", "Chair", "Stool", "Cart")
+"""Open surfaces a small object lies on in plain view, swept from close up (in pieces of ``sweep_piece`` metres) when
+a search has not found it from afar: a learned detector names a knife seen from a metre, rarely one seen across the
+room (perception/README: small objects in the look-around memory)."""
 STOVE_KNOBS_MAX = 4
 REACH = 1.45
 """Metres from the agent's body to a click point (TEACh allows 1.5)."""
@@ -77,6 +83,10 @@ class ExecutorConfig:
     viewpoint_tries: int = 4
     frontier_visits: int = 6
     container_opens: int = 16
+    surface_sweeps: int = 6
+    """Pieces of open surfaces (counters, tables, shelves that accept the object) looked at from close up per search,
+    nearest first, skipping what was already seen from within the map's ``near_depth``."""
+    sweep_piece: float = 1.0
     search_failure_reserve: int = 10
     """Searching (opening containers to look inside) stops spending failed actions when fewer than this many
     remain before the stop margin: the task's own interactions keep them. With imperfect perception a map's
@@ -118,6 +128,7 @@ class Executor:
         self.opened: set[tuple] = set()
         self.searched_containers: set[tuple] = set()
         self.explored_frontiers: set[tuple[int, int]] = set()
+        self.swept: set[tuple] = set()
         self.knobs_on: list[np.ndarray] = []
         self.failed_actions: dict[str, int] = {}
         self.last_put_point: np.ndarray | None = None
@@ -603,6 +614,7 @@ class Executor:
                 if found() is not None:
                     return
         yield from self.explore(found, min(2, self.config.frontier_visits))
+        yield from self.sweep_surfaces(types, found, self.config.surface_sweeps)
         for holder in self.open_places_for(types):
             if found() is not None:
                 return
@@ -629,6 +641,63 @@ class Executor:
                 yield from self.do(AgentAction("RotateRight"))
                 if found() is not None:
                     return
+
+    def surface_pieces(self, types: tuple[str, ...]) -> list[SimpleNamespace]:
+        """Pieces (``sweep_piece`` metres square) of the tops of confident open surfaces that accept one of
+        ``types``, not yet swept and mostly not seen from close up; each has ``class_name``, ``points``, ``centroid``
+        and ``key`` (as :meth:`viewpoints` wants an instance)."""
+        kinds = [k for k in SWEPT_SURFACES if k in self.ontology
+                 and any(self.ontology.accepts(k, t) for t in types if t in self.ontology)]
+        size = self.config.sweep_piece
+        grid = self.map
+        pieces = []
+        for inst in self.instances(kinds):
+            points = np.asarray(inst.points)
+            if len(points) == 0:
+                continue
+            points = points[points[:, 1] >= points[:, 1].max() - 0.12]
+            row, col = grid.to_cell(points[:, 0], points[:, 2])
+            inside = (row >= 0) & (row < grid.n) & (col >= 0) & (col < grid.n)
+            points, row, col = points[inside], row[inside], col[inside]
+            near = grid.seen_near[row, col]
+            bins = np.floor(points[:, [0, 2]] / size).astype(np.int64)
+            for b in np.unique(bins, axis=0):
+                sel = np.all(bins == b, axis=1)
+                key = (inst.class_name, int(b[0]), int(b[1]))
+                if sel.sum() < 8 or key in self.swept or near[sel].mean() > 0.6:
+                    continue
+                piece = points[sel]
+                pieces.append(SimpleNamespace(class_name=inst.class_name, points=piece, centroid=piece.mean(axis=0),
+                                              key=key))
+        return pieces
+
+    def sweep_surfaces(self, types: tuple[str, ...], found, visits: int) -> Steps:
+        """Look at up to ``visits`` surface pieces (:meth:`surface_pieces`) from within reach, nearest first, with
+        the camera on the piece and then tilted further down."""
+        for _ in range(visits):
+            if found() is not None:
+                return
+            pieces = self.surface_pieces(types)
+            if not pieces:
+                return
+            body = self.body_xz()
+            piece = min(pieces, key=lambda p: float(np.hypot(p.centroid[0] - body[0], p.centroid[2] - body[1])))
+            self.swept.add(piece.key)
+            views = self.viewpoints(piece, set())
+            if not views:
+                continue
+            node, yaw, horizon = views[0]
+            self.note(f"sweep {piece.class_name} at {np.round(piece.centroid, 2)} for {types[:3]}")
+            if node != self.here():
+                if not (yield from self.walk_to(node, final_yaw=yaw)):
+                    continue
+            else:
+                yield from self.face(yaw)
+            for h in (horizon, horizon + 30.0):
+                if HORIZONS[0] <= h <= HORIZONS[-1]:
+                    yield from self.set_horizon(h)
+                    if found() is not None:
+                        return
 
     def peek(self, holder, found=None) -> Steps:
         """Look into ``holder``: open it when it is a container (and close it again if nothing wanted is inside)."""

@@ -25,7 +25,7 @@ from envs.camera import AGENT_Y, unproject_depth
 class OccupancyMap:
     def __init__(self, origin: np.ndarray, cell: float = 0.05, size_m: float = 24.0, grid: float = 0.25,
                  agent_radius: float = 0.2, obstacle_band: tuple[float, float] = (0.06, 1.45),
-                 floor_tolerance: float = 0.04, max_depth: float = 6.0, stride: int = 2):
+                 floor_tolerance: float = 0.04, max_depth: float = 6.0, stride: int = 2, near_depth: float = 1.5):
         self.cell = float(cell)
         self.grid = float(grid)
         self.n = int(round(size_m / cell))
@@ -43,6 +43,11 @@ class OccupancyMap:
         self.top = np.full((self.n, self.n), -np.inf, dtype=np.float32)
         self.bottom = np.full((self.n, self.n), np.inf, dtype=np.float32)
         """Highest and lowest point seen above each cell (metres above the floor), for line-of-sight checks."""
+        self.near_depth = float(near_depth)
+        self.seen_near = np.zeros((self.n, self.n), dtype=bool)
+        """Cells where something was seen from within ``near_depth`` metres (planar depth): close enough that a
+        small object lying there covers many pixels. A surface not seen this close may hide a knife a learned detector
+        missed from across the room."""
         self.ignored = np.zeros((self.n, self.n), dtype=bool)
         """Obstacle cells that appeared when the agent opened something (its door or drawer): not walls to the body,
         since AI2-THOR's agent passes open doors; forgotten when the thing is closed again."""
@@ -78,10 +83,12 @@ class OccupancyMap:
             near = np.hypot(points[..., 0] - cam[0], points[..., 2] - cam[2]) < self.held_clearance
             valid &= ~(near & (points[..., 1] - self.floor_y > 0.45))
         points = points[valid]
+        near = sub[valid] < self.near_depth
         height = points[:, 1] - self.floor_y
         row, col = self.to_cell(points[:, 0], points[:, 2])
         inside = (row >= 0) & (row < self.n) & (col >= 0) & (col < self.n)
-        row, col, height = row[inside], col[inside], height[inside]
+        row, col, height, near = row[inside], col[inside], height[inside], near[inside]
+        self.seen_near[row[near], col[near]] = True
         lo, hi = self.obstacle_band
         is_obstacle = (height > lo) & (height < hi)
         is_floor = height < self.floor_tolerance

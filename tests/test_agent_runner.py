@@ -248,3 +248,30 @@ def test_searching_keeps_the_last_failed_actions_for_the_task():
                 config.max_failures - config.failure_margin - config.search_failure_reserve
             names = _collect(env, provider, executor, executor.peek(holders[0], found=lambda: None), 300)
             assert ("OpenObject" in names) is opens, names
+
+
+def test_a_surface_sweep_looks_at_counter_pieces_from_close_up_once():
+    """With nothing found from afar, the search walks up to the pieces of open surfaces that accept the object
+    (nearest first), only navigates and looks (no opening), marks what it saw from close up, and stops as soon as
+    the object is found."""
+    from envs import make_env
+
+    with make_env() as env:
+        event = env.reset(scene="FloorPlan1")
+        provider = make_provider("gt")
+        executor = Executor(Program([SkillCall("stop", {})]))
+        executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
+        _collect(env, provider, executor, executor.look_around())
+        before = executor.surface_pieces(("Mug",))
+        assert before and {p.class_name for p in before} <= {"CounterTop", "DiningTable", "SideTable", "Shelf",
+                                                              "StoveBurner", "Stool", "Chair"}
+        assert not executor.surface_pieces(("__nothing__",))
+        near_before = int(executor.map.seen_near.sum())
+        names = _collect(env, provider, executor, executor.sweep_surfaces(("Mug",), lambda: None, 2), 300)
+        assert names and set(names) <= {"MoveAhead", "RotateLeft", "RotateRight", "LookUp", "LookDown"}, names
+        assert len(executor.swept) == 2
+        assert int(executor.map.seen_near.sum()) > near_before
+        after = {p.key for p in executor.surface_pieces(("Mug",))}
+        assert not (after & executor.swept)
+        # found at once: nothing is sent
+        assert _collect(env, provider, executor, executor.sweep_surfaces(("Mug",), lambda: object(), 2)) == []
