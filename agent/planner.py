@@ -56,6 +56,10 @@ DEFAULT_EXAMPLES = Path(__file__).with_name("data") / "planner_examples.json"
 RETRIEVAL_WEIGHT = 1.5
 K_NEIGHBOURS = 5
 STEP_CAP = 1.0
+PARTS_OF = {"Sandwich": ("Plate Of Toast",)}
+"""A family whose task includes another's (TEACh's Sandwich is toast slices with lettuce or tomato on a plate): once the
+whole is asked for in a full-weight task turn, talk about the part ("both slices must be toasted") supports the whole
+instead of outvoting it."""
 
 FOODS = ("Tomato", "Lettuce", "Apple", "Potato", "Bread")
 SLICED = {f + "Sliced": f for f in FOODS}
@@ -428,16 +432,25 @@ class RetrievalPlanner:
         evidence = []
         task_text = " . ".join(t for _, t, w, k in weighted if k == "task")
         steps: dict[str, float] = {}
+        full: dict[str, bool] = {}
         for _, text, weight, kind in weighted:
             if weight <= 0 or kind in ("location", "correction", "social"):
                 continue  # where things are says nothing about what to do with them
             for family, score in self._cues(text, evidence).items():
+                if kind == "task" and weight >= 1.0:
+                    full[family] = True
                 if kind == "step":
                     steps[family] = steps.get(family, 0.0) + weight * score
                 else:
                     scores[family] = scores.get(family, 0.0) + weight * score
         for family, score in steps.items():  # step hints nudge, they never outvote a stated task
             scores[family] = scores.get(family, 0.0) + min(score, STEP_CAP)
+        for whole, parts in PARTS_OF.items():
+            if full.get(whole):
+                for part in parts:
+                    if part in scores:
+                        scores[whole] = scores.get(whole, 0.0) + scores.pop(part)
+                        evidence.append(f"{part} is part of {whole}")
         # A request for coffee and food together is a breakfast even when the word is not said.
         components = self._breakfast_components(task_text)
         if components.get("coffee") and sum(1 for k, v in components.items() if v and k != "coffee") >= 1:

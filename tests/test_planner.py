@@ -238,3 +238,16 @@ def test_dialogues_written_apart_from_the_library(family, params, dialogue):
     assert intent.family == family
     if params is not None:
         assert intent.params == params
+
+
+def test_talk_about_toast_in_a_sandwich_dialogue_supports_the_sandwich():
+    """Reminders about a part (the toast of a sandwich) must not outvote the whole the task turn asked for, while a
+    plain toast request stays Plate Of Toast."""
+    planner = RetrievalPlanner(encoder=None)
+    dialogue = [["Commander", "we need to prepare a sandwich, two slices of toast and one slice of tomato on a plate"],
+                ["Commander", "fyi both slices of bread must be toasted"],
+                ["Commander", "heads up, both slices of bread must be toasted"],
+                ["Commander", "the bread has to be toasted first"]]
+    assert planner.parse(dialogue).family == "Sandwich"
+    assert planner.parse([["Commander", "make me a plate of toast please"],
+                          ["Commander", "the toast must be on a clean plate"]]).family == "Plate Of Toast"
