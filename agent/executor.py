@@ -87,6 +87,11 @@ class ExecutorConfig:
     """Pieces of open surfaces (counters, tables, shelves that accept the object) looked at from close up per search,
     nearest first, skipping what was already seen from within the map's ``near_depth``."""
     sweep_piece: float = 1.0
+    doubtful_looks: int = 3
+    """Instances of the wanted type below ``min_confidence`` (at least ``doubtful_confidence``) walked up to and looked
+    at from close up per search, before frontiers and sweeps: one uncertain sighting from afar becomes a confident one
+    (or is voted out) when seen at a metre."""
+    doubtful_confidence: float = 0.05
     search_failure_reserve: int = 10
     """Searching (opening containers to look inside) stops spending failed actions when fewer than this many
     remain before the stop margin: the task's own interactions keep them. With imperfect perception a map's
@@ -613,6 +618,7 @@ class Executor:
                 yield from self.peek(holder, found)
                 if found() is not None:
                     return
+        yield from self.look_at_doubtful(types, found, self.config.doubtful_looks)
         yield from self.explore(found, min(2, self.config.frontier_visits))
         yield from self.sweep_surfaces(types, found, self.config.surface_sweeps)
         for holder in self.open_places_for(types):
@@ -641,6 +647,33 @@ class Executor:
                 yield from self.do(AgentAction("RotateRight"))
                 if found() is not None:
                     return
+
+    def look_at_doubtful(self, types: tuple[str, ...], found, visits: int) -> Steps:
+        """Walk up to the nearest unconfident instances of ``types`` (``doubtful_confidence`` <= confidence <
+        ``min_confidence``) and look at them from within reach, until ``found()`` or ``visits`` are spent."""
+        looked: set[int] = set()
+        for _ in range(visits):
+            if found() is not None or self.memory is None:
+                return
+            body = self.body_xz()
+            doubtful = [i for t in types for i in self.memory.find(t)
+                        if self.config.doubtful_confidence <= i.confidence < self.config.min_confidence
+                        and i.instance_id not in looked]
+            if not doubtful:
+                return
+            inst = min(doubtful, key=lambda i: float(np.hypot(i.centroid[0] - body[0], i.centroid[2] - body[1])))
+            looked.add(inst.instance_id)
+            views = self.viewpoints(inst, set())
+            if not views:
+                continue
+            node, yaw, horizon = views[0]
+            self.note(f"doubtful {inst.class_name} ({inst.confidence:.2f}) at {np.round(inst.centroid, 2)}: look")
+            if node != self.here():
+                if not (yield from self.walk_to(node, final_yaw=yaw)):
+                    continue
+            else:
+                yield from self.face(yaw)
+            yield from self.set_horizon(horizon)
 
     def surface_pieces(self, types: tuple[str, ...]) -> list[SimpleNamespace]:
         """Pieces (``sweep_piece`` metres square) of the tops of confident open surfaces that accept one of

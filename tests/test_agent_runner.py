@@ -275,3 +275,28 @@ def test_a_surface_sweep_looks_at_counter_pieces_from_close_up_once():
         assert not (after & executor.swept)
         # found at once: nothing is sent
         assert _collect(env, provider, executor, executor.sweep_surfaces(("Mug",), lambda: object(), 2)) == []
+
+
+def test_a_doubtful_sighting_is_walked_up_to_and_confirmed():
+    """An instance of the wanted type below the acting confidence is looked at from close up first; the new views
+    raise its confidence above the line (ground truth confirms what it sees), and nothing but motion is sent."""
+    from envs import make_env
+
+    with make_env() as env:
+        event = env.reset(scene="FloorPlan1")
+        provider = make_provider("gt")
+        executor = Executor(Program([SkillCall("stop", {})]))
+        executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
+        _collect(env, provider, executor, executor.look_around())
+        small = [i for i in provider.memory.instances() if i.class_name in ("Apple", "Tomato", "Mug", "Bread",
+                                                                             "Potato", "Cup", "Egg", "Knife")]
+        assert small, "no small object seen from the start of FloorPlan1"
+        target = small[0]
+        target.evidence = 0.1  # one faint sighting
+        floor = executor.config.min_confidence
+        assert executor.config.doubtful_confidence <= target.confidence < floor
+        types = (target.class_name,)
+        names = _collect(env, provider, executor, executor.look_at_doubtful(types, lambda: None, 1), 300)
+        assert names and set(names) <= {"MoveAhead", "RotateLeft", "RotateRight", "LookUp", "LookDown"}, names
+        assert provider.memory.get(target.instance_id).confidence >= floor
+        assert _collect(env, provider, executor, executor.look_at_doubtful(types, lambda: None, 1)) == []
