@@ -310,6 +310,12 @@ def _number_before(words: list[str], index: int, window: int = 4) -> int | None:
     return None
 
 
+_PLACE_ADJECTIVES = frozenset("the a an one of those these that your top bottom upper lower big small first second "
+                              "other high higher low tall short middle corner little large wooden white black left "
+                              "right leftmost rightmost far kitchen".split())
+"""Words between a relation and its receptacle ("in the high cupboard", "on the left counter")."""
+_LANDMARK_PAIRS = frozenset({("left", "of"), ("right", "of"), ("next", "to"), ("front", "of"), ("side", "of"),
+                             ("across", "from"), ("close", "to")})
 _CLAUSE_WORDS = frozenset("and with on in into onto then put place serve them it plate bowl to for".split())
 
 
@@ -895,12 +901,11 @@ class RetrievalPlanner:
                 if not self._receptacle(m.name):
                     continue
                 before = words[max(0, m.start - 4):m.start]
-                trimmed = [w for w in before if w not in ("the", "a", "an", "one", "of", "those", "these", "that",
-                                                          "your", "top", "bottom", "upper", "lower", "big", "small",
-                                                          "first", "second", "other")]
+                trimmed = [w for w in before if w not in _PLACE_ADJECTIVES]
                 relation = trimmed[-1] if trimmed else ""
-                spatial = set(before) & {"left", "right", "near", "next", "beside", "behind", "by", "front", "above",
-                                         "below", "across", "side"}
+                # "left of the sink" / "next to the stove": a landmark; "the left cabinet": the place itself
+                spatial = bool(set(before) & {"near", "beside", "behind", "by", "above", "below"}) or any(
+                    pair in _LANDMARK_PAIRS for pair in zip(before, before[1:]))
                 if relation in ("in", "on", "inside", "into", "from", "within", "atop", "onto", "check", "try",
                                 "search", "under", "underneath", "beneath", "at") and not spatial:
                     if relation in ("under", "underneath", "beneath") and place is not None:

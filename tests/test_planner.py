@@ -251,3 +251,15 @@ def test_talk_about_toast_in_a_sandwich_dialogue_supports_the_sandwich():
     assert planner.parse(dialogue).family == "Sandwich"
     assert planner.parse([["Commander", "make me a plate of toast please"],
                           ["Commander", "the toast must be on a clean plate"]]).family == "Plate Of Toast"
+
+
+@pytest.mark.parametrize("text, hints", [
+    ("you'll find the coffee mug in the high cupboard left of the window", {"Mug": ["Cabinet"]}),
+    ("the knife is in the left drawer", {"Knife": ["Drawer"]}),
+    ("the knife is in the drawer left of the sink", {"Knife": ["Drawer"]}),
+    ("the knife is left of the sink", {}),
+    ("there's a mug next to the sink", {}),
+])
+def test_describing_words_before_a_place_keep_it_a_place_and_landmarks_stay_landmarks(text, hints):
+    planner = RetrievalPlanner(encoder=None)
+    assert planner.parse([["Commander", "make coffee"], ["Driver", "ok"], ["Commander", text]]).hints == hints
