@@ -43,6 +43,11 @@ class OccupancyMap:
         self.top = np.full((self.n, self.n), -np.inf, dtype=np.float32)
         self.bottom = np.full((self.n, self.n), np.inf, dtype=np.float32)
         """Highest and lowest point seen above each cell (metres above the floor), for line-of-sight checks."""
+        self.height_bin = 0.1
+        self.column = np.zeros((self.n, self.n), dtype=np.uint32)
+        """Per cell, one bit per ``height_bin`` metres above the floor (to 2.6 m) where something was seen: the gap
+        between a counter and the wall cabinets above it stays open to the line of sight (top and bottom alone would
+        make the whole column solid)."""
         self.near_depth = float(near_depth)
         self.seen_near = np.zeros((self.n, self.n), dtype=bool)
         """Cells where something was seen from within ``near_depth`` metres (planar depth): close enough that a
@@ -99,11 +104,14 @@ class OccupancyMap:
         solid = (height > lo) & (height < 2.6)
         np.maximum.at(self.top, (row[solid], col[solid]), height[solid].astype(np.float32))
         np.minimum.at(self.bottom, (row[solid], col[solid]), height[solid].astype(np.float32))
+        bits = np.left_shift(np.uint32(1), (height[solid] / self.height_bin).astype(np.uint32))
+        np.bitwise_or.at(self.column, (row[solid], col[solid]), bits)
         cleared = seen_floor & ~seen_obstacle & self.obstacle
         changed = bool(cleared.any()) or bool((seen_obstacle & ~self.obstacle).any())
         self.obstacle &= ~cleared
         self.top[cleared] = -np.inf
         self.bottom[cleared] = np.inf
+        self.column[cleared] = 0
         self.obstacle |= seen_obstacle
         self.floor |= seen_floor
         for _, window, before in self._door_zones:
@@ -160,6 +168,7 @@ class OccupancyMap:
                 self.ignored[window] = False
                 self.top[window] = np.where(self.obstacle[window], self.top[window], -np.inf)
                 self.bottom[window] = np.where(self.obstacle[window], self.bottom[window], np.inf)
+                self.column[window] = np.where(self.obstacle[window], self.column[window], 0)
                 self._blocked_cache = None
                 self.version += 1
             else:
@@ -220,7 +229,12 @@ class OccupancyMap:
         h = points[ok, 1] - self.floor_y
         r, c = row[ok], col[ok]
         top, bottom = self.top[r, c], self.bottom[r, c]
-        hit = (bottom - 0.03 <= h) & (h <= top + 0.03)
+        column = self.column[r, c]
+        hit = np.zeros(len(h), dtype=bool)
+        for dh in (-0.03, 0.0, 0.03):  # the height bin of the ray, or one a few centimetres away
+            b = np.clip((h + dh) / self.height_bin, 0, 31).astype(np.uint32)
+            hit |= (np.right_shift(column, b) & np.uint32(1)).astype(bool)
+        hit &= (bottom - 0.03 <= h) & (h <= top + 0.03)
         # Only a surface seen at this cell (a box or counter top from above): take it as solid below.
         hit |= (top - bottom < 0.1) & (top < 1.3) & (h <= top + 0.03)
         if self._door_zones and hit.any():

@@ -103,7 +103,7 @@ def test_observation_carries_no_simulator_state(kitchen):
 
 
 # ------------------------------------------------------------------------------------------------ map and paths
-def _render_box_room(origin, box_lo, box_hi, yaw, horizon=30.0, size=120, fov=90.0, wall=3.0):
+def _render_box_room(origin, box_lo, box_hi, yaw, horizon=30.0, size=120, fov=90.0, wall=3.0, more=()):
     """Planar depth of a floor plane (y = 0), a square room of walls at +-``wall`` and one box, ray-cast
     analytically, seen from an agent at ``origin`` (thor x, z)."""
     cam = camera_position({"x": origin[0], "y": AGENT_Y, "z": origin[1]})
@@ -126,6 +126,8 @@ def _render_box_room(origin, box_lo, box_hi, yaw, horizon=30.0, size=120, fov=90
         t_floor = np.where(dirs[..., 1] < 0, -cam[1] / dirs[..., 1], np.inf)
     depth = np.minimum(depth, t_floor)
     depth = np.minimum(depth, hit_box(box_lo, box_hi))
+    for lo, hi in more:
+        depth = np.minimum(depth, hit_box(lo, hi))
     for lo, hi in (((-wall - 0.1, 0, -wall), (-wall, 3, wall)), ((wall, 0, -wall), (wall + 0.1, 3, wall)),
                    ((-wall, 0, -wall - 0.1), (wall, 3, -wall)), ((-wall, 0, wall), (wall, 3, wall + 0.1))):
         depth = np.minimum(depth, hit_box(lo, hi))
@@ -151,6 +153,22 @@ def test_occupancy_map_marks_floor_obstacles_and_line_of_sight():
     assert grid.line_of_sight(eye, np.array([0.6, 0.0, 0.0]))
     assert not grid.line_of_sight(eye, np.array([2.2, 0.3, 0.0]))  # behind the box, low
     assert grid.line_of_sight(eye, np.array([2.2, 1.5, 0.0]))  # above it
+
+
+def test_line_of_sight_passes_the_gap_between_a_counter_and_the_cabinets_above_it():
+    """A counter (to 0.9 m) under wall cabinets (1.5-2.2 m) in the same map cells: a ray at 1.2 m over the counter
+    is clear, one at 0.5 m (into the counter) or 1.8 m (into the cabinets) is not."""
+    grid = OccupancyMap(origin=np.array([0.0, AGENT_Y, 0.0]))
+    counter = ((1.2, 0.0, -1.0), (1.8, 0.9, 1.0))
+    cabinets = ((1.2, 1.5, -1.0), (1.8, 2.2, 1.0))
+    for horizon in (0.0, 30.0, -30.0, 60.0):
+        depth, pose = _render_box_room((0.0, 0.0), *counter, 90, horizon=horizon, more=[cabinets])
+        grid.update(depth, 90.0, pose)
+    row, col = grid.to_cell(1.18, 0.0)  # the cell of the counter's and the cabinets' front faces
+    assert grid.bottom[row, col] < 0.9 and grid.top[row, col] > 1.5  # one column spans both
+    assert grid.line_of_sight(np.array([0.3, 1.2, 0.0]), np.array([1.5, 1.2, 0.0]), skip_end=0.25)
+    assert not grid.line_of_sight(np.array([0.3, 0.5, 0.0]), np.array([2.0, 0.5, 0.0]))
+    assert not grid.line_of_sight(np.array([0.3, 1.8, 0.0]), np.array([2.0, 1.8, 0.0]))
 
 
 def test_navigator_goes_around_obstacles_and_learns_blocked_moves():
