@@ -64,6 +64,7 @@ class DialogueAgent(EpisodeAgent):
             out["failed_by_action"] = dict(self.executor.failed_actions)
             out["skills"] = [{"skill": r.skill, "ok": r.ok, "steps": r.steps, "message": r.message}
                              for r in self.executor.records]
+            out["trace"] = list(self.executor.trace)  # the executor's step-stamped decisions, for debugging
         return out
 
 

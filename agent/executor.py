@@ -54,6 +54,9 @@ OPEN_PLACE_PRIORS = {
     "Bathtub": ("SoapBar", "Cloth", "SoapBottle", "DishSponge"),
 }
 """Open receptacles looked at up close when an object is nowhere in view (low inside, hidden from afar)."""
+OPEN_VESSELS = ("Pot", "Pan", "Bowl")
+"""Open vessels whose walls hide what lies in them from the side (a tomato in a pot on the stove): looked into from
+above when they accept the object and it is nowhere in view."""
 SWEPT_SURFACES = ("CounterTop", "DiningTable", "SideTable", "CoffeeTable", "Desk", "Dresser", "Shelf", "TVStand",
                   "StoveBurner", "ArmChair", "Sofa", "Ottoman", "Bed", "Chair", "Stool", "Cart")
 """Open surfaces a small object lies on in plain view, swept from close up (in pieces of ``sweep_piece`` metres) when
@@ -849,6 +852,8 @@ class Executor:
         """Open receptacles where ``types`` often lie out of sight from afar (a knife down in the sink basin),
         nearest first, not yet looked at."""
         kinds = [kind for kind, members in OPEN_PLACE_PRIORS.items() if any(t in members for t in types)]
+        kinds += [kind for kind in OPEN_VESSELS if kind not in types and any(
+            self.ontology.accepts(kind, t) for t in types if t in self.ontology)]
         places = []
         for kind in kinds:
             for inst in self.instances((kind,)):
