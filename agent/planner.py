@@ -89,7 +89,7 @@ CUES: list[tuple[str, str, float]] = [
     ("Breakfast", r"\bbre?a?k(?:e|a)?f(?:a|e)st\b|\bbrekkie\b|\bmorning meal\b", 5.5),
     ("Sandwich", r"\bsa?nd?w[h]?[ie]ch|\bblt\b|\bsammie|\bsarnie", 3.5),
     ("Salad", r"\bsal(?:a|i)d", 3.5),
-    ("Boil X", r"\bboil", 2.5),
+    ("Boil X", r"\bboil|\bcook(?:ed|ing)? in (?:boiling |hot )?water\b", 2.5),
     ("Coffee", r"\bcoff?ee?\b(?!\s*(?:maker|machine|table|pot|mach|make))|\bespresso\b(?!\s*machine)|\blatte\b|"
                r"\bcappuccino\b|\bcup of joe\b|\bcaffeine\b|\bjava\b", 2.0),
     ("Water Plant", r"\bwater\w*\b[^.;]*\b(?:plant|flower)s?\b|\b(?:plant|flower)s?\b[^.;]*\b(?:water\w*|thirsty|"
@@ -482,7 +482,8 @@ class RetrievalPlanner:
         words = [w for w, _, _ in tokens(text)]
         foods = [m for m in mentions if _base_food(m.name) in FOODS and _base_food(m.name) != "Bread"]
         has_slices = any(w in SLICE_WORDS for w in words) or any(m.name in SLICED for m in mentions)
-        if has_slices and (foods or any(m.name == "Bread" for m in mentions)) and not re.search(r"\btoast", text):
+        if has_slices and (foods or any(m.name == "Bread" for m in mentions)) and not re.search(r"\btoast", text) \
+                and "Boil X" not in out:  # "boil a potato slice": the cooking is the boiling
             cooked = bool(COOK_WORDS.search(text)) and not re.search(r"\b(raw|uncooked|no need to cook|not cooked|"
                                                                        r"doesn'?t need cooking)\b", text)
             family = "N Cooked Slices Of X In Y" if cooked else "N Slices Of X In Y"

@@ -263,3 +263,16 @@ def test_talk_about_toast_in_a_sandwich_dialogue_supports_the_sandwich():
 def test_describing_words_before_a_place_keep_it_a_place_and_landmarks_stay_landmarks(text, hints):
     planner = RetrievalPlanner(encoder=None)
     assert planner.parse([["Commander", "make coffee"], ["Driver", "ok"], ["Commander", text]]).hints == hints
+
+
+def test_boiling_a_slice_is_boil_x_and_cooked_in_water_says_boil():
+    """"boil a potato slice" is Boil X even though a slice is cooked; the progress panel's "must be cooked in water"
+    reminders support it rather than N Cooked Slices."""
+    planner = RetrievalPlanner(encoder=None)
+    dialogue = [["Commander", "okay, we're going to boil a potato slice."],
+                ["Commander", "it says the potato slice must be cooked in water"],
+                ["Commander", "btw it says the potato slice must be cooked in water"]]
+    intent = planner.parse(dialogue)
+    assert intent.family == "Boil X" and intent.params == ["PotatoSliced"]
+    assert planner.parse([["Commander", "cook two slices of potato and put them on a plate"]]).family == \
+        "N Cooked Slices Of X In Y"
