@@ -7,9 +7,12 @@ observation: the depth-built occupancy map (``agent.mapping``), the provider's d
 (``perception.memory``), what is in the hand, and the outcome of the last action.
 
 The skill library follows HELPER's executor (Sarch et al., 2023): go to an object found in the memory (searching for it
-when unknown: places the dialogue named first, then frontiers of the map, then likely containers, opened), click on its
-detected mask, check the effect (the hand's content, the action's success), and recover (another pixel, another
-viewpoint, a re-search) before giving up on a skill and moving on to the next one.
+when unknown: places the dialogue named first, doubtful sightings of it walked up to, two frontiers of the map, open
+surfaces that accept it swept from close up, open places and vessels such as the sink basin or a pot, then likely
+containers, opened, then the rest of the frontiers), click on its detected mask, check the effect (the hand's content,
+the action's success), and recover (another pixel, another viewpoint, a re-search) before giving up on a skill and
+moving on to the next one. The close looks are for learned perception: a detector that names a knife from a metre
+rarely names it from across the room.
 """
 
 from __future__ import annotations
