@@ -654,6 +654,20 @@ class Executor:
                 if found() is not None:
                     return
 
+    def go_to_view(self, thing, frontal: float = 1.0) -> Generator:
+        """Walk to the best viewpoint of ``thing`` (a memory instance, or anything with ``points``, ``centroid`` and
+        ``class_name``) and face it; returns the viewpoint's horizon, or None when there is none or the walk failed."""
+        views = self.viewpoints(thing, set(), frontal=frontal)
+        if not views:
+            return None
+        node, yaw, horizon = views[0]
+        if node != self.here():
+            if not (yield from self.walk_to(node, final_yaw=yaw)):
+                return None
+        else:
+            yield from self.face(yaw)
+        return horizon
+
     def look_at_doubtful(self, types: tuple[str, ...], found, visits: int) -> Steps:
         """Walk up to the nearest unconfident instances of ``types`` (``doubtful_confidence`` <= confidence <
         ``min_confidence``) and look at them from within reach, until ``found()`` or ``visits`` are spent."""
@@ -669,17 +683,10 @@ class Executor:
                 return
             inst = min(doubtful, key=lambda i: float(np.hypot(i.centroid[0] - body[0], i.centroid[2] - body[1])))
             looked.add(inst.instance_id)
-            views = self.viewpoints(inst, set())
-            if not views:
-                continue
-            node, yaw, horizon = views[0]
             self.note(f"doubtful {inst.class_name} ({inst.confidence:.2f}) at {np.round(inst.centroid, 2)}: look")
-            if node != self.here():
-                if not (yield from self.walk_to(node, final_yaw=yaw)):
-                    continue
-            else:
-                yield from self.face(yaw)
-            yield from self.set_horizon(horizon)
+            horizon = yield from self.go_to_view(inst)
+            if horizon is not None:
+                yield from self.set_horizon(horizon)
 
     def surface_pieces(self, types: tuple[str, ...]) -> list[SimpleNamespace]:
         """Pieces (``sweep_piece`` metres square) of the tops of confident open surfaces that accept one of
@@ -722,16 +729,10 @@ class Executor:
             body = self.body_xz()
             piece = min(pieces, key=lambda p: float(np.hypot(p.centroid[0] - body[0], p.centroid[2] - body[1])))
             self.swept.add(piece.key)
-            views = self.viewpoints(piece, set())
-            if not views:
-                continue
-            node, yaw, horizon = views[0]
             self.note(f"sweep {piece.class_name} at {np.round(piece.centroid, 2)} for {types[:3]}")
-            if node != self.here():
-                if not (yield from self.walk_to(node, final_yaw=yaw)):
-                    continue
-            else:
-                yield from self.face(yaw)
+            horizon = yield from self.go_to_view(piece)
+            if horizon is None:
+                continue
             for h in (horizon, horizon + 30.0):
                 if HORIZONS[0] <= h <= HORIZONS[-1]:
                     yield from self.set_horizon(h)
@@ -805,15 +806,9 @@ class Executor:
 
     def look_into(self, holder, found) -> Steps:
         """From straight in front of the open ``holder``, look at it high and low until ``found()``."""
-        views = self.viewpoints(holder, set(), frontal=4.0)
-        if not views:
+        horizon = yield from self.go_to_view(holder, frontal=4.0)
+        if horizon is None:
             return
-        node, yaw, horizon = views[0]
-        if node != self.here():
-            if not (yield from self.walk_to(node, final_yaw=yaw)):
-                return
-        else:
-            yield from self.face(yaw)
         for h in (horizon, horizon + 30.0, horizon - 30.0):
             if HORIZONS[0] <= h <= HORIZONS[-1]:
                 yield from self.set_horizon(h)

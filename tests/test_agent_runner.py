@@ -229,6 +229,16 @@ def _collect(env, provider, executor, steps, max_steps: int = 200) -> list[str]:
     return names
 
 
+def _looked_around(env, scene: str = "FloorPlan1"):
+    """A gt provider and an idle executor in ``scene`` after the executor's look-around from the start."""
+    event = env.reset(scene=scene)
+    provider = make_provider("gt")
+    executor = Executor(Program([SkillCall("stop", {})]))
+    executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
+    _collect(env, provider, executor, executor.look_around())
+    return provider, executor
+
+
 def test_searching_keeps_the_last_failed_actions_for_the_task():
     """Peeking into a container opens it while failed actions are plentiful, and only looks once the executor is
     within its search reserve of TEACh's limit (a misperceived "cabinet" would otherwise spend them)."""
@@ -236,11 +246,7 @@ def test_searching_keeps_the_last_failed_actions_for_the_task():
 
     for failures, opens in ((0, True), (None, False)):
         with make_env() as env:
-            event = env.reset(scene="FloorPlan1")
-            provider = make_provider("gt")
-            executor = Executor(Program([SkillCall("stop", {})]))
-            executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
-            _collect(env, provider, executor, executor.look_around())
+            provider, executor = _looked_around(env)
             holders = [i for i in provider.memory.instances() if i.class_name in ("Cabinet", "Drawer", "Fridge")]
             assert holders, "no container seen from the start of FloorPlan1"
             config = executor.config
@@ -257,11 +263,7 @@ def test_a_surface_sweep_looks_at_counter_pieces_from_close_up_once():
     from envs import make_env
 
     with make_env() as env:
-        event = env.reset(scene="FloorPlan1")
-        provider = make_provider("gt")
-        executor = Executor(Program([SkillCall("stop", {})]))
-        executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
-        _collect(env, provider, executor, executor.look_around())
+        provider, executor = _looked_around(env)
         before = executor.surface_pieces(("Mug",))
         assert before and {p.class_name for p in before} <= {"CounterTop", "DiningTable", "SideTable", "Shelf",
                                                               "StoveBurner", "Stool", "Chair"}
@@ -283,11 +285,7 @@ def test_a_doubtful_sighting_is_walked_up_to_and_confirmed():
     from envs import make_env
 
     with make_env() as env:
-        event = env.reset(scene="FloorPlan1")
-        provider = make_provider("gt")
-        executor = Executor(Program([SkillCall("stop", {})]))
-        executor.observe(build_observation(event, 0, provider.observe(event), provider.memory))
-        _collect(env, provider, executor, executor.look_around())
+        provider, executor = _looked_around(env)
         small = [i for i in provider.memory.instances() if i.class_name in ("Apple", "Tomato", "Mug", "Bread",
                                                                              "Potato", "Cup", "Egg", "Knife")]
         assert small, "no small object seen from the start of FloorPlan1"
