@@ -873,7 +873,8 @@ class Executor:
                 key = tuple(np.round(np.asarray(inst.centroid), 1))
                 if key in self.searched_containers:
                     continue
-                prior = 0 if any(t in CONTAINER_PRIORS.get(container, ()) for t in types) else 1
+                named = any(container in self.types_of(r) for t in types for r in self.hints.get(t, []))
+                prior = 0 if named else 1 if any(t in CONTAINER_PRIORS.get(container, ()) for t in types) else 2
                 c = np.asarray(inst.centroid)
                 distance = float(np.hypot(c[0] - self.obs.agent_position[0], c[2] - self.obs.agent_position[2]))
                 holders.append((prior, distance, inst))
