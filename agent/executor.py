@@ -143,6 +143,8 @@ class Executor:
         self.knobs_on: list[np.ndarray] = []
         self.failed_actions: dict[str, int] = {}
         self.last_put_point: np.ndarray | None = None
+        self.last_pickup: tuple | None = None
+        """(x, y, camera pose) of the last successful pickup click: where to put a wrong pick back."""
         self.current = ""
         """The skill running now (for videos and logs)."""
         self.to_close: list[int] = []
@@ -558,6 +560,8 @@ class Executor:
                 point = self.click_point(x, y)
                 door = self.map.snapshot_door(point[0], point[2]) if action == "OpenObject" else None
                 ok = yield from self.do(AgentAction(action, x=x, y=y))
+                if ok and action == "PickupObject":
+                    self.last_pickup = (x, y, self.obs.camera_to_world.copy())
                 if ok and door is not None:
                     self.map.opened(door)
                 if ok and action == "CloseObject":
@@ -1002,6 +1006,15 @@ class Executor:
         if not self.obs.held:
             return
         held_type = self.obs.held[0]
+        back = self.last_pickup
+        if back is not None and np.allclose(back[2], self.obs.camera_to_world, atol=1e-3):
+            # Not moved since the pickup: put it back where it lay (the surface now shows under that pixel). This
+            # needs no map of surfaces, which a learned perception may lack (a lettuce taken for a plate).
+            x, y, _ = back
+            self.last_pickup = None
+            if (yield from self.do(AgentAction("PutObject", x=x, y=y))) and not self.obs.held:
+                self.remember_left(held_type, self.click_point(x, y))
+                return
         tried: set = set()
         for _ in range(4):
             candidates = [i for i in self.instances(SURFACES) if i.instance_id not in tried]

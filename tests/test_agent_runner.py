@@ -298,3 +298,23 @@ def test_a_doubtful_sighting_is_walked_up_to_and_confirmed():
         assert names and set(names) <= {"MoveAhead", "RotateLeft", "RotateRight", "LookUp", "LookDown"}, names
         assert provider.memory.get(target.instance_id).confidence >= floor
         assert _collect(env, provider, executor, executor.look_at_doubtful(types, lambda: None, 1)) == []
+
+
+def test_a_thing_picked_up_is_put_back_where_it_lay_when_the_agent_has_not_moved():
+    """put_down right after a pickup clicks the pickup's pixel again (the surface under it), one action, no surface
+    from the memory needed; after a turn it falls back to a mapped surface."""
+    from envs import make_env
+
+    with make_env() as env:
+        provider, executor = _looked_around(env)
+        names = _collect(env, provider, executor, executor.skill_pickup("Apple|Tomato|Potato|Mug|Bread"), 300)
+        assert executor.obs.held, names
+        held = executor.obs.held[0]
+        assert _collect(env, provider, executor, executor.skill_put_down()) == ["PutObject"]
+        assert not executor.obs.held
+        assert executor.focus[held] is not None
+        _collect(env, provider, executor, executor.skill_pickup(held), 300)
+        assert executor.obs.held
+        executor.last_pickup = (executor.last_pickup[0], executor.last_pickup[1], np.eye(4))  # as if it had moved
+        _collect(env, provider, executor, executor.skill_put_down(), 300)
+        assert not executor.obs.held and executor.last_put_point is not None  # on a mapped surface
