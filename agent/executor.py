@@ -40,6 +40,8 @@ HORIZONS = (-30.0, 0.0, 30.0, 60.0)
 SURFACES = ("CounterTop", "DiningTable", "SideTable", "CoffeeTable", "Desk", "Dresser", "Shelf", "TVStand")
 """Where the agent puts things down, in order of preference."""
 CONTAINERS = ("Fridge", "Cabinet", "Drawer", "Microwave")
+SINGLE_PER_ROOM = ("Fridge", "Microwave")
+"""Containers a kitchen has one of (iTHOR's kitchens): among several mapped, only the most confident is searched."""
 """Closed receptacles searched when an object is nowhere in view."""
 CONTAINER_PRIORS = {
     "Fridge": ("Apple", "Tomato", "Lettuce", "Potato", "Egg", "Bread", "Cup", "Mug", "Bowl", "Plate", "Pan", "Pot",
@@ -87,6 +89,8 @@ class ExecutorConfig:
     min_confidence: float = 0.3
     """Memory instances below this confidence are not acted on."""
     viewpoint_tries: int = 4
+    search_viewpoint_tries: int = 2
+    """Viewpoints tried to open a container while searching (acting on a task object keeps ``viewpoint_tries``)."""
     frontier_visits: int = 6
     container_opens: int = 16
     surface_sweeps: int = 6
@@ -508,14 +512,15 @@ class Executor:
         return None if best is None else best[1]
 
     # ------------------------------------------------------------------ acting on a target
-    def interact(self, target: _Target, action: str, accept: tuple[str, ...] = (), max_failed_clicks: int = 3
-                 ) -> Generator:
+    def interact(self, target: _Target, action: str, accept: tuple[str, ...] = (), max_failed_clicks: int = 3,
+                 tries: int | None = None) -> Generator:
         """Go where ``target`` can be clicked and send ``action`` on it; returns the click's world point. Errors
         whose message contains one of ``accept`` count as success (e.g. "already on"). Gives up after
-        ``max_failed_clicks`` refused clicks (each one counts against TEACh's 30 failed actions)."""
+        ``max_failed_clicks`` refused clicks (each one counts against TEACh's 30 failed actions) or ``tries``
+        viewpoints (default ``viewpoint_tries``)."""
         last_error = "no viewpoint"
         failed_clicks = 0
-        for attempt in range(self.config.viewpoint_tries):
+        for attempt in range(self.config.viewpoint_tries if tries is None else tries):
             if target.instance is not None and self.memory is not None:
                 fresh = self.memory.get(target.instance.instance_id)
                 if fresh is not None:
@@ -758,7 +763,9 @@ class Executor:
             openable = False
         try:
             if openable and self.state_hint(holder, "isOpen") is not True:
-                yield from self.interact(target, "OpenObject", accept=("already open",), max_failed_clicks=2)
+                # a container the detector does not show again from two viewpoints is likely a false sighting
+                yield from self.interact(target, "OpenObject", accept=("already open",), max_failed_clicks=2,
+                                         tries=self.config.search_viewpoint_tries)
                 if found is not None and found() is None:
                     # Look into it: low containers need the camera tilted down, high ones up.
                     start_horizon = self.obs.horizon
@@ -873,7 +880,10 @@ class Executor:
             return []
         holders = []
         for container in CONTAINERS:
-            for inst in self.instances((container,)):  # confident ones: a doubtful "cabinet" costs refused opens
+            found = self.instances((container,))  # confident ones: a doubtful "cabinet" costs refused opens
+            if container in SINGLE_PER_ROOM and found:
+                found = [max(found, key=lambda i: i.confidence)]
+            for inst in found:
                 key = tuple(np.round(np.asarray(inst.centroid), 1))
                 if key in self.searched_containers:
                     continue

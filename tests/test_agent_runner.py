@@ -318,3 +318,19 @@ def test_a_thing_picked_up_is_put_back_where_it_lay_when_the_agent_has_not_moved
         executor.last_pickup = (executor.last_pickup[0], executor.last_pickup[1], np.eye(4))  # as if it had moved
         _collect(env, provider, executor, executor.skill_put_down(), 300)
         assert not executor.obs.held and executor.last_put_point is not None  # on a mapped surface
+
+
+def test_a_second_fridge_in_the_map_is_not_searched():
+    """A kitchen has one fridge: of several mapped (a learned detector's false one), only the most confident is
+    among the containers to search."""
+    from envs import make_env
+
+    with make_env() as env:
+        provider, executor = _looked_around(env)
+        fridges = [h for h in executor.containers_for(("Apple",)) if h.class_name == "Fridge"]
+        assert len(fridges) == 1
+        fake = provider.memory.insert("Fridge", np.random.default_rng(0).uniform(0, 0.4, (50, 3)) + [1.0, 0.5, 1.0],
+                                      score=0.6)
+        assert fake.confidence >= executor.config.min_confidence
+        again = [h for h in executor.containers_for(("Apple",)) if h.class_name == "Fridge"]
+        assert [h.instance_id for h in again] == [fridges[0].instance_id]
