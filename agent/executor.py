@@ -386,6 +386,16 @@ class Executor:
                 chosen, best = mask, score
         return chosen
 
+    def memory_mask(self, instance, obs: Observation, min_points: int = 12) -> np.ndarray | None:
+        """A mask of the pixels where ``instance``'s mapped points project unoccluded (grown by 2 px), or None when
+        fewer than ``min_points`` do."""
+        rows, cols = self.visible_points(instance, obs)
+        if len(rows) < min_points:
+            return None
+        mask = np.zeros((obs.height, obs.width), dtype=bool)
+        mask[rows, cols] = True
+        return ndimage.binary_dilation(mask, iterations=2)
+
     def mask_centroid(self, mask: np.ndarray, obs: Observation) -> np.ndarray | None:
         if mask.sum() < 3:
             return None
@@ -513,11 +523,13 @@ class Executor:
 
     # ------------------------------------------------------------------ acting on a target
     def interact(self, target: _Target, action: str, accept: tuple[str, ...] = (), max_failed_clicks: int = 3,
-                 tries: int | None = None) -> Generator:
+                 tries: int | None = None, memory_fallback: bool = True) -> Generator:
         """Go where ``target`` can be clicked and send ``action`` on it; returns the click's world point. Errors
         whose message contains one of ``accept`` count as success (e.g. "already on"). Gives up after
         ``max_failed_clicks`` refused clicks (each one counts against TEACh's 30 failed actions) or ``tries``
-        viewpoints (default ``viewpoint_tries``)."""
+        viewpoints (default ``viewpoint_tries``). ``memory_fallback``: when no detection shows the target from a
+        viewpoint, click where the memory instance's own points project (a learned detector does not fire on every
+        view of a counter it mapped)."""
         last_error = "no viewpoint"
         failed_clicks = 0
         for attempt in range(self.config.viewpoint_tries if tries is None else tries):
@@ -550,6 +562,10 @@ class Executor:
                             mask = self.target_mask(target, self.obs)
                             if mask is not None:
                                 break
+                if mask is None and memory_fallback:
+                    mask = self.memory_mask(target.instance, self.obs)
+                    if mask is not None:
+                        self.note(f"{action} {target.types[0]}: no detection, clicking the mapped points")
                 if mask is None:
                     last_error = "target not in view from the viewpoint"
                     rows, _ = self.visible_points(target.instance, self.obs)
@@ -765,7 +781,7 @@ class Executor:
             if openable and self.state_hint(holder, "isOpen") is not True:
                 # a container the detector does not show again from two viewpoints is likely a false sighting
                 yield from self.interact(target, "OpenObject", accept=("already open",), max_failed_clicks=2,
-                                         tries=self.config.search_viewpoint_tries)
+                                         tries=self.config.search_viewpoint_tries, memory_fallback=False)
                 if found is not None and found() is None:
                     # Look into it: low containers need the camera tilted down, high ones up.
                     start_horizon = self.obs.horizon

@@ -334,3 +334,38 @@ def test_a_second_fridge_in_the_map_is_not_searched():
         assert fake.confidence >= executor.config.min_confidence
         again = [h for h in executor.containers_for(("Apple",)) if h.class_name == "Fridge"]
         assert [h.instance_id for h in again] == [fridges[0].instance_id]
+
+
+def test_with_no_detection_in_view_the_executor_clicks_the_mapped_points_of_a_task_target():
+    """A learned detector may not fire on the fridge from the viewpoint the memory chose: opening it for a task
+    clicks where the mapped fridge projects; a search's peek does not (a false container would cost failed clicks)."""
+    from envs import make_env
+    from perception.detections import Detections
+    from agent.executor import _Target
+
+    with make_env() as env:
+        provider, executor = _looked_around(env)
+        fridge = [i for i in provider.memory.instances() if i.class_name == "Fridge"][0]
+
+        def blind(steps, max_steps=200):
+            names = []
+            try:
+                action = next(steps)
+                for n in range(1, max_steps):
+                    names.append(action.name)
+                    event = env.step(action=action.name, **action.thor_args())
+                    provider.observe(event)  # the memory is kept; this step's detections are withheld
+                    obs = build_observation(event, n, Detections.empty(*event.frame.shape[:2]), provider.memory)
+                    action = steps.send(obs)
+            except StopIteration:
+                pass
+            return names
+
+        from agent.executor import SkillFailure
+
+        with pytest.raises(SkillFailure, match="not in view"):
+            blind(executor.interact(_Target(("Fridge",), fridge), "OpenObject", memory_fallback=False))
+        assert not _objects(env, "Fridge")[0]["isOpen"]
+        names = blind(executor.interact(_Target(("Fridge",), fridge), "OpenObject"))
+        assert names[-1] == "OpenObject" and _objects(env, "Fridge")[0]["isOpen"]
+        assert any("clicking the mapped points" in t for t in executor.trace)
