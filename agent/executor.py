@@ -828,7 +828,14 @@ class Executor:
         holder = self.container_of(instance)
         if holder is None or self.state_hint(holder, "isOpen") is True or holder.instance_id in self.to_close:
             return
-        yield from self.interact(_Target((holder.class_name,), holder), "OpenObject")
+        try:
+            # detections only, one refused click: a mapped "cabinet" around the object may be a false one (then
+            # the object is in the open and the pickup goes ahead)
+            yield from self.interact(_Target((holder.class_name,), holder), "OpenObject", max_failed_clicks=1,
+                                     tries=self.config.search_viewpoint_tries, memory_fallback=False)
+        except SkillFailure as error:
+            self.note(f"{holder.class_name} around {instance.class_name} not opened: {error}")
+            return
         self.to_close.append(holder.instance_id)
 
     def look_into(self, holder, found) -> Steps:
