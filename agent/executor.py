@@ -982,8 +982,8 @@ class Executor:
             if self.holding(types):
                 yield from self.close_opened()
                 return
-            if self.obs.held:  # picked up something else under the click
-                yield from self.skill_put_down()
+            if self.obs.held:  # picked up something else under the click: back where it lay
+                yield from self.skill_put_down(put_back=True)
             exclude.add(instance.instance_id)
         raise SkillFailure(f"could not pick up {object}")
 
@@ -1035,12 +1035,13 @@ class Executor:
                 return
         raise SkillFailure(f"could not place {held_type} on {target}")
 
-    def skill_put_down(self) -> Steps:
+    def skill_put_down(self, put_back: bool = False) -> Steps:
+        """Put what is held on a surface. ``put_back``: first try where it was just picked up from (a wrong pick)."""
         if not self.obs.held:
             return
         held_type = self.obs.held[0]
         back = self.last_pickup
-        if back is not None and np.allclose(back[2], self.obs.camera_to_world, atol=1e-3):
+        if put_back and back is not None and np.allclose(back[2], self.obs.camera_to_world, atol=1e-3):
             # Not moved since the pickup: put it back where it lay (the surface now shows under that pixel). This
             # needs no map of surfaces, which a learned perception may lack (a lettuce taken for a plate).
             x, y, _ = back

@@ -301,8 +301,9 @@ def test_a_doubtful_sighting_is_walked_up_to_and_confirmed():
 
 
 def test_a_thing_picked_up_is_put_back_where_it_lay_when_the_agent_has_not_moved():
-    """put_down right after a pickup clicks the pickup's pixel again (the surface under it), one action, no surface
-    from the memory needed; after a turn it falls back to a mapped surface."""
+    """put_down(put_back=True) right after a pickup (a wrong pick) clicks the pickup's pixel again (the surface under
+    it), one action, no surface from the memory needed; after a turn it falls back to a mapped surface; a plain
+    put_down (clearing a sink) never puts a thing back where it was taken from."""
     from envs import make_env
 
     with make_env() as env:
@@ -310,14 +311,18 @@ def test_a_thing_picked_up_is_put_back_where_it_lay_when_the_agent_has_not_moved
         names = _collect(env, provider, executor, executor.skill_pickup("Apple|Tomato|Potato|Mug|Bread"), 300)
         assert executor.obs.held, names
         held = executor.obs.held[0]
-        assert _collect(env, provider, executor, executor.skill_put_down()) == ["PutObject"]
+        assert _collect(env, provider, executor, executor.skill_put_down(put_back=True)) == ["PutObject"]
         assert not executor.obs.held
         assert executor.focus[held] is not None
         _collect(env, provider, executor, executor.skill_pickup(held), 300)
         assert executor.obs.held
         executor.last_pickup = (executor.last_pickup[0], executor.last_pickup[1], np.eye(4))  # as if it had moved
-        _collect(env, provider, executor, executor.skill_put_down(), 300)
+        _collect(env, provider, executor, executor.skill_put_down(put_back=True), 300)
         assert not executor.obs.held and executor.last_put_point is not None  # on a mapped surface
+        _collect(env, provider, executor, executor.skill_pickup(held), 300)
+        first = executor.last_pickup
+        names = _collect(env, provider, executor, executor.skill_put_down(), 300)
+        assert not executor.obs.held and executor.last_pickup is first  # not put back at the pickup pixel
 
 
 def test_a_second_fridge_in_the_map_is_not_searched():
