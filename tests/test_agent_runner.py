@@ -342,8 +342,9 @@ def test_a_second_fridge_in_the_map_is_not_searched():
 
 
 def test_with_no_detection_in_view_the_executor_clicks_the_mapped_points_of_a_task_target():
-    """A learned detector may not fire on the fridge from the viewpoint the memory chose: opening it for a task
-    clicks where the mapped fridge projects; a search's peek does not (a false container would cost failed clicks)."""
+    """A learned detector may not fire on the fridge from the viewpoint the memory chose: switching it on (a toggle
+    on a big fixed thing) clicks where the mapped fridge projects; opening it does not (a false container would cost
+    failed clicks), nor does a call with the fallback off."""
     from envs import make_env
     from perception.detections import Detections
     from agent.executor import _Target
@@ -369,8 +370,12 @@ def test_with_no_detection_in_view_the_executor_clicks_the_mapped_points_of_a_ta
         from agent.executor import SkillFailure
 
         with pytest.raises(SkillFailure, match="not in view"):
-            blind(executor.interact(_Target(("Fridge",), fridge), "OpenObject", memory_fallback=False))
+            blind(executor.interact(_Target(("Fridge",), fridge), "OpenObject"))
         assert not _objects(env, "Fridge")[0]["isOpen"]
-        names = blind(executor.interact(_Target(("Fridge",), fridge), "OpenObject"))
-        assert names[-1] == "OpenObject" and _objects(env, "Fridge")[0]["isOpen"]
+        kinds = ("CoffeeMachine", "Toaster", "Microwave")
+        switch = [i for i in provider.memory.instances() if i.class_name in kinds][0]
+        with pytest.raises(SkillFailure, match="not in view"):
+            blind(executor.interact(_Target((switch.class_name,), switch), "ToggleObjectOn", memory_fallback=False))
+        names = blind(executor.interact(_Target((switch.class_name,), switch), "ToggleObjectOn"))
+        assert names[-1] == "ToggleObjectOn" and _objects(env, switch.class_name)[0]["isToggled"]
         assert any("clicking the mapped points" in t for t in executor.trace)
