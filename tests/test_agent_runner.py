@@ -215,15 +215,21 @@ def test_edh_replays_the_history_before_the_agent_acts(tiny_teach_data, tmp_path
     assert np.isfinite(record["goal_condition_success"])
 
 
-def _collect(env, provider, executor, steps, max_steps: int = 200) -> list[str]:
-    """Drive the executor generator ``steps`` in ``env``; the names of the actions it sent."""
+def _collect(env, provider, executor, steps, max_steps: int = 200, blind: bool = False) -> list[str]:
+    """Drive the executor generator ``steps`` in ``env``; the names of the actions it sent. ``blind``: the memory
+    is kept up to date but each step's detections are withheld (a detector that does not fire)."""
+    from perception.detections import Detections
+
     names = []
     try:
         action = next(steps)
         for n in range(1, max_steps):
             names.append(action.name)
             event = env.step(action=action.name, **action.thor_args())
-            action = steps.send(build_observation(event, n, provider.observe(event), provider.memory))
+            detections = provider.observe(event)
+            if blind:
+                detections = Detections.empty(*event.frame.shape[:2])
+            action = steps.send(build_observation(event, n, detections, provider.memory))
     except StopIteration:
         pass
     return names
@@ -346,26 +352,14 @@ def test_with_no_detection_in_view_the_executor_clicks_the_mapped_points_of_a_ta
     on a big fixed thing) clicks where the mapped fridge projects; opening it does not (a false container would cost
     failed clicks), nor does a call with the fallback off."""
     from envs import make_env
-    from perception.detections import Detections
     from agent.executor import _Target
 
     with make_env() as env:
         provider, executor = _looked_around(env)
         fridge = [i for i in provider.memory.instances() if i.class_name == "Fridge"][0]
 
-        def blind(steps, max_steps=200):
-            names = []
-            try:
-                action = next(steps)
-                for n in range(1, max_steps):
-                    names.append(action.name)
-                    event = env.step(action=action.name, **action.thor_args())
-                    provider.observe(event)  # the memory is kept; this step's detections are withheld
-                    obs = build_observation(event, n, Detections.empty(*event.frame.shape[:2]), provider.memory)
-                    action = steps.send(obs)
-            except StopIteration:
-                pass
-            return names
+        def blind(steps):
+            return _collect(env, provider, executor, steps, blind=True)
 
         from agent.executor import SkillFailure
 
