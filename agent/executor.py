@@ -1384,6 +1384,8 @@ class Executor:
                     break
         if failures and not moved:
             raise SkillFailure(f"moved no {object}")
+        if not moved and not self.instances(types):
+            raise SkillFailure(f"found no {object}")  # nothing known of it anywhere: not a success
 
     def skill_clean_all(self, object: str) -> Steps:
         types = self.types_of(object)

@@ -373,3 +373,15 @@ def test_with_no_detection_in_view_the_executor_clicks_the_mapped_points_of_a_ta
         names = blind(executor.interact(_Target((switch.class_name,), switch), "ToggleObjectOn"))
         assert names[-1] == "ToggleObjectOn" and _objects(env, switch.class_name)[0]["isToggled"]
         assert any("clicking the mapped points" in t for t in executor.trace)
+
+
+def test_put_all_of_something_never_found_is_a_failed_skill_not_a_vacuous_success():
+    from envs import make_env
+    from agent.executor import ExecutorConfig, SkillFailure
+
+    with make_env() as env:
+        provider, executor = _looked_around(env)
+        executor.config = ExecutorConfig(frontier_visits=0, container_opens=0)
+        assert not executor.instances(("Statue",))
+        with pytest.raises(SkillFailure, match="found no Statue"):
+            _collect(env, provider, executor, executor.skill_put_all("Statue", "CounterTop", single=True), 300)
