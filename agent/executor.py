@@ -40,13 +40,13 @@ HORIZONS = (-30.0, 0.0, 30.0, 60.0)
 SURFACES = ("CounterTop", "DiningTable", "SideTable", "CoffeeTable", "Desk", "Dresser", "Shelf", "TVStand")
 """Where the agent puts things down, in order of preference."""
 CONTAINERS = ("Fridge", "Cabinet", "Drawer", "Microwave")
+"""Closed receptacles searched when an object is nowhere in view."""
 MEMORY_CLICK_ACTIONS = ("PutObject", "ToggleObjectOn", "ToggleObjectOff")
 """Actions on big fixed things (counters, sinks, burners, appliances) that may click the mapped points of their target
 when no detection shows it. Not pickups, opens or closes: a learned map's false mugs and cabinets made those clicks
 fail 19 times in one episode (TEACh ends an episode at 30 failed actions)."""
 SINGLE_PER_ROOM = ("Fridge", "Microwave")
 """Containers a kitchen has one of (iTHOR's kitchens): among several mapped, only the most confident is searched."""
-"""Closed receptacles searched when an object is nowhere in view."""
 CONTAINER_PRIORS = {
     "Fridge": ("Apple", "Tomato", "Lettuce", "Potato", "Egg", "Bread", "Cup", "Mug", "Bowl", "Plate", "Pan", "Pot",
                "WineBottle", "AppleSliced", "TomatoSliced", "LettuceSliced", "PotatoSliced", "BreadSliced"),
@@ -66,8 +66,7 @@ OPEN_PLACE_PRIORS = {
 OPEN_VESSELS = ("Pot", "Pan", "Bowl")
 """Open vessels whose walls hide what lies in them from the side (a tomato in a pot on the stove): looked into from
 above when they accept the object and it is nowhere in view."""
-SWEPT_SURFACES = ("CounterTop", "DiningTable", "SideTable", "CoffeeTable", "Desk", "Dresser", "Shelf", "TVStand",
-                  "StoveBurner", "ArmChair", "Sofa", "Ottoman", "Bed", "Chair", "Stool", "Cart")
+SWEPT_SURFACES = SURFACES + ("StoveBurner", "ArmChair", "Sofa", "Ottoman", "Bed", "Chair", "Stool", "Cart")
 """Open surfaces a small object lies on in plain view, swept from close up (in pieces of ``sweep_piece`` metres) when
 a search has not found it from afar: a learned detector names a knife seen from a metre, rarely one seen across the
 room (perception/README: small objects in the look-around memory)."""
@@ -267,6 +266,10 @@ class Executor:
 
     def body_xz(self) -> np.ndarray:
         return np.array([self.obs.agent_position[0], self.obs.agent_position[2]])
+
+    def flat_distance(self, point) -> float:
+        """Metres from the agent's body to thor ``point`` on the floor plane."""
+        return float(np.hypot(point[0] - self.obs.agent_position[0], point[2] - self.obs.agent_position[2]))
 
     def choose(self, candidates: list, types: tuple[str, ...], prefer_near: np.ndarray | None = None):
         """The candidate to act on: near where we left one of these types (same object), else by type order and
@@ -704,13 +707,12 @@ class Executor:
         for _ in range(visits):
             if found() is not None or self.memory is None:
                 return
-            body = self.body_xz()
             doubtful = [i for t in types for i in self.memory.find(t)
                         if self.config.doubtful_confidence <= i.confidence < self.config.min_confidence
                         and i.instance_id not in looked]
             if not doubtful:
                 return
-            inst = min(doubtful, key=lambda i: float(np.hypot(i.centroid[0] - body[0], i.centroid[2] - body[1])))
+            inst = min(doubtful, key=lambda i: self.flat_distance(i.centroid))
             looked.add(inst.instance_id)
             self.note(f"doubtful {inst.class_name} ({inst.confidence:.2f}) at {np.round(inst.centroid, 2)}: look")
             horizon = yield from self.go_to_view(inst)
@@ -755,8 +757,7 @@ class Executor:
             pieces = self.surface_pieces(types)
             if not pieces:
                 return
-            body = self.body_xz()
-            piece = min(pieces, key=lambda p: float(np.hypot(p.centroid[0] - body[0], p.centroid[2] - body[1])))
+            piece = min(pieces, key=lambda p: self.flat_distance(p.centroid))
             self.swept.add(piece.key)
             self.note(f"sweep {piece.class_name} at {np.round(piece.centroid, 2)} for {types[:3]}")
             horizon = yield from self.go_to_view(piece)
@@ -895,9 +896,7 @@ class Executor:
             for inst in self.instances((kind,)):
                 key = tuple(np.round(np.asarray(inst.centroid), 1))
                 if key not in self.searched_containers:
-                    c = np.asarray(inst.centroid)
-                    places.append((float(np.hypot(c[0] - self.obs.agent_position[0], c[2] - self.obs.agent_position[2])),
-                                   inst))
+                    places.append((self.flat_distance(inst.centroid), inst))
         places.sort(key=lambda t: t[0])
         return [p for _, p in places[:3]]
 
@@ -906,19 +905,18 @@ class Executor:
         if memory is None:
             return []
         holders = []
+        named = {kind for t in types for r in self.hints.get(t, []) for kind in self.types_of(r)}
         for container in CONTAINERS:
             found = self.instances((container,))  # confident ones: a doubtful "cabinet" costs refused opens
             if container in SINGLE_PER_ROOM and found:
                 found = [max(found, key=lambda i: i.confidence)]
+            prior = 0 if container in named else 1 if any(t in CONTAINER_PRIORS.get(container, ()) for t in types) \
+                else 2
             for inst in found:
                 key = tuple(np.round(np.asarray(inst.centroid), 1))
                 if key in self.searched_containers:
                     continue
-                named = any(container in self.types_of(r) for t in types for r in self.hints.get(t, []))
-                prior = 0 if named else 1 if any(t in CONTAINER_PRIORS.get(container, ()) for t in types) else 2
-                c = np.asarray(inst.centroid)
-                distance = float(np.hypot(c[0] - self.obs.agent_position[0], c[2] - self.obs.agent_position[2]))
-                holders.append((prior, distance, inst))
+                holders.append((prior, self.flat_distance(inst.centroid), inst))
         holders.sort(key=lambda t: (t[0], t[1]))
         self.note(f"containers to search for {types}: {len(holders)}")
         return [h for _, _, h in holders]

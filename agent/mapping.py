@@ -88,12 +88,12 @@ class OccupancyMap:
             near = np.hypot(points[..., 0] - cam[0], points[..., 2] - cam[2]) < self.held_clearance
             valid &= ~(near & (points[..., 1] - self.floor_y > 0.45))
         points = points[valid]
-        near = sub[valid] < self.near_depth
+        close = sub[valid] < self.near_depth
         height = points[:, 1] - self.floor_y
         row, col = self.to_cell(points[:, 0], points[:, 2])
         inside = (row >= 0) & (row < self.n) & (col >= 0) & (col < self.n)
-        row, col, height, near = row[inside], col[inside], height[inside], near[inside]
-        self.seen_near[row[near], col[near]] = True
+        row, col, height, close = row[inside], col[inside], height[inside], close[inside]
+        self.seen_near[row[close], col[close]] = True
         lo, hi = self.obstacle_band
         is_obstacle = (height > lo) & (height < hi)
         is_floor = height < self.floor_tolerance

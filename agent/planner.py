@@ -438,13 +438,13 @@ class RetrievalPlanner:
         evidence = []
         task_text = " . ".join(t for _, t, w, k in weighted if k == "task")
         steps: dict[str, float] = {}
-        full: dict[str, bool] = {}
+        full: set[str] = set()  # families asked for in a full-weight task turn
         for _, text, weight, kind in weighted:
             if weight <= 0 or kind in ("location", "correction", "social"):
                 continue  # where things are says nothing about what to do with them
             for family, score in self._cues(text, evidence).items():
                 if kind == "task" and weight >= 1.0:
-                    full[family] = True
+                    full.add(family)
                 if kind == "step":
                     steps[family] = steps.get(family, 0.0) + weight * score
                 else:
@@ -452,7 +452,7 @@ class RetrievalPlanner:
         for family, score in steps.items():  # step hints nudge, they never outvote a stated task
             scores[family] = scores.get(family, 0.0) + min(score, STEP_CAP)
         for whole, parts in PARTS_OF.items():
-            if full.get(whole):
+            if whole in full:
                 for part in parts:
                     if part in scores:
                         scores[whole] = scores.get(whole, 0.0) + scores.pop(part)
