@@ -90,6 +90,8 @@ class RunConfig:
     """``local``, ``auto`` or a Ray cluster address; None for no Ray."""
     episode_timeout: float | None = None
     """Seconds an episode may run before it is stopped, recorded and retried (None: no limit)."""
+    perception_options: dict = field(default_factory=dict)
+    """Keyword options for the perception provider (``--perception-option KEY=VALUE``; e.g. ``min_score``)."""
 
     def run_dir(self) -> Path:
         if self.out:
@@ -171,10 +173,49 @@ def make_agent(config: RunConfig, process_index: int = 0, num_processes: int = 1
 def make_perception(config: RunConfig):
     from perception.providers import make_provider
 
-    options = {}
+    options = dict(config.perception_options)
     if config.perception != "gt":
-        options["threads"] = config.threads
+        options.setdefault("threads", config.threads)
     return make_provider(config.perception, **options)
+
+
+def check_perception_options(name: str, options: dict) -> None:
+    """Refuse ``--perception-option`` keys the provider does not take, before any episode starts (naming them and
+    the ones it does take)."""
+    import importlib
+    import inspect
+
+    from perception.providers import LAZY_PROVIDERS, PROVIDERS
+
+    if not options:
+        return
+    if name not in PROVIDERS and name in LAZY_PROVIDERS:
+        importlib.import_module(LAZY_PROVIDERS[name])
+    parameters = inspect.signature(PROVIDERS[name]).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        parameters = inspect.signature(PROVIDERS[name].__mro__[1]).parameters
+    accepted = sorted(k for k, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                      and k not in ("self", "model", "memory"))
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(f"--perception-option {', '.join(unknown)}: not an option of the {name!r} provider "
+                         f"(its options: {', '.join(accepted)})")
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--perception-option``: the value as a JSON number, boolean or null when it reads as one
+    (``0.15``, ``2``, ``true``), else the string itself (a checkpoint path)."""
+    import json
+
+    key, sep, value = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key.isidentifier():
+        raise ValueError(f"--perception-option must be KEY=VALUE (e.g. min_score=0.15), got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+    return key, parsed if isinstance(parsed, (int, float, bool)) or parsed is None else value
 
 
 # ---------------------------------------------------------------------------------------------- one episode
@@ -458,6 +499,9 @@ def parse_args(argv: list[str] | None) -> RunConfig:
     parser.add_argument("--perception", default="gt", choices=PERCEPTIONS,
                         help="perception provider: gt = the simulator's segmentation (ground-truth ablation), odin "
                              "= the shipped ODIN checkpoint, odin-2d = its 2D path")
+    parser.add_argument("--perception-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option of the perception provider, repeatable (odin: min_score=0.15, zoom_tiles=2, "
+                             "context_views=3, checkpoint=PATH, ...; see perception/README.md); stored in config.json")
     parser.add_argument("--planner", default="retrieval", choices=PLANNERS,
                         help="retrieval (offline, default), llm (OpenAI-compatible endpoint), oracle (gold task)")
     parser.add_argument("--env", default="embedded", choices=("embedded", "ai2thor"),
@@ -493,6 +537,11 @@ def parse_args(argv: list[str] | None) -> RunConfig:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.episode_timeout is not None and not args.episode_timeout > 0:
         parser.error(f"--episode-timeout must be > 0 seconds, got {args.episode_timeout}")
+    try:
+        perception_options = dict(parse_option(text) for text in args.perception_option)
+        check_perception_options(args.perception, perception_options)
+    except ValueError as error:
+        parser.error(str(error))
     from parallel import valid_ray_address
 
     if args.ray is not None and not valid_ray_address(args.ray):
@@ -503,7 +552,7 @@ def parse_args(argv: list[str] | None) -> RunConfig:
                        max_steps=args.max_steps, max_fails=args.max_fails, threads=args.threads,
                        save_video=args.save_video, llm_url=args.llm_url, llm_model=args.llm_model,
                        workers=args.workers if args.workers is not None or args.ray else 1, ray=args.ray,
-                       episode_timeout=args.episode_timeout)
+                       episode_timeout=args.episode_timeout, perception_options=perception_options)
     config.quiet = args.quiet  # type: ignore[attr-defined]
     return config
 

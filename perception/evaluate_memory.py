@@ -352,6 +352,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="odin's classes per mask that the memory fuses (default: the provider's)")
     parser.add_argument("--min-score", type=float, default=None,
                         help="odin's detection threshold (default: the provider's)")
+    parser.add_argument("--zoom-tiles", type=int, default=None,
+                        help="odin's zoom: also run the 2D path on an n x n grid of crops (0: off; default: the "
+                             "provider's)")
+    parser.add_argument("--zoom-fraction", type=float, default=None,
+                        help="odin's zoom crop side as a fraction of the frame's (default: the provider's)")
     parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS), help="floorplan splits (envs.scenes)")
     parser.add_argument("--scenes", type=int, default=None, help="only the first N floorplans (default: all)")
     parser.add_argument("--spots", type=int, default=4, help="look-around positions per scene")
@@ -414,12 +419,17 @@ def main(argv=None) -> int:
                 options["class_votes"] = args.class_votes
             if args.min_score is not None:
                 options["min_score"] = args.min_score
+            if args.zoom_tiles is not None:
+                options["zoom_tiles"] = args.zoom_tiles
+            if args.zoom_fraction is not None:
+                options["zoom_fraction"] = args.zoom_fraction
             if args.threads:
                 options["threads"] = args.threads
         elif any(value is not None for value in (args.checkpoint, args.context_views, args.resolution,
-                                                  args.class_votes, args.min_score)):
-            raise ValueError("--checkpoint, --context-views, --resolution, --class-votes and --min-score are for "
-                             "the odin providers, not gt")
+                                                  args.class_votes, args.min_score, args.zoom_tiles,
+                                                  args.zoom_fraction)):
+            raise ValueError("--checkpoint, --context-views, --resolution, --class-votes, --min-score and --zoom-* "
+                             "are for the odin providers, not gt")
         provider = make_provider(args.provider, **options)
         report = evaluate_memory(provider, config)
     except (FileNotFoundError, ValueError, TrajectoryError) as error:

@@ -61,6 +61,60 @@ def suppress_duplicates(masks: np.ndarray, scores: np.ndarray, max_overlap: floa
     return kept
 
 
+def zoom_tile_boxes(height: int, width: int, tiles: int, fraction: float) -> list[tuple[int, int, int, int]]:
+    """An n x n grid of overlapping crops (y0, y1, x0, x1), each ``fraction`` of the frame's side, the first and last
+    at the frame's edges and the rest evenly between (slicing-aided inference: Akyon et al., "Slicing Aided Hyper
+    Inference and Fine-tuning for Small Object Detection", ICIP 2022)."""
+    boxes = []
+    tile_h, tile_w = max(1, round(height * fraction)), max(1, round(width * fraction))
+    for row in range(tiles):
+        y0 = round(row * (height - tile_h) / (tiles - 1))
+        for col in range(tiles):
+            x0 = round(col * (width - tile_w) / (tiles - 1))
+            boxes.append((y0, y0 + tile_h, x0, x0 + tile_w))
+    return boxes
+
+
+def merge_zoomed(found: tuple, zoomed: list[tuple], max_overlap: float, margin: int = 2) -> tuple:
+    """The frame's instances plus the zoom tiles' (:func:`zoom_tile_boxes`), pasted back into the frame.
+
+    A tile's instance that touches one of the tile's inner edges (within ``margin`` pixels of an edge that is not
+    the frame's) is dropped: it is an object the crop cut, which the frame itself or a neighbouring tile sees whole.
+    Then duplicates (mask IoU above ``max_overlap``) are suppressed over the union, best score first, so an object
+    seen whole in the frame and in a tile is kept once."""
+    masks, names, scores, candidates = found
+    height, width = masks.shape[1:]
+    all_masks, all_names, all_scores = list(masks), list(names), list(scores)
+    all_candidates = list(candidates) if candidates is not None else None
+    for (y0, y1, x0, x1), (tile_masks, tile_names, tile_scores, tile_candidates) in zoomed:
+        inner = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+        if y0 > 0:
+            inner[:margin] = True
+        if y1 < height:
+            inner[-margin:] = True
+        if x0 > 0:
+            inner[:, :margin] = True
+        if x1 < width:
+            inner[:, -margin:] = True
+        for k, mask in enumerate(tile_masks):
+            if not mask.any() or (mask & inner).any():
+                continue
+            pasted = np.zeros((height, width), dtype=bool)
+            pasted[y0:y1, x0:x1] = mask
+            all_masks.append(pasted)
+            all_names.append(tile_names[k])
+            all_scores.append(tile_scores[k])
+            if all_candidates is not None:
+                all_candidates.append(tile_candidates[k])
+    if not all_names:
+        return masks, list(names), scores, candidates
+    stacked = np.stack(all_masks)
+    score_array = np.asarray(all_scores, dtype=np.float32)
+    keep = suppress_duplicates(stacked, score_array, max_overlap)
+    return (stacked[keep], [all_names[i] for i in keep], score_array[keep],
+            [all_candidates[i] for i in keep] if all_candidates is not None else None)
+
+
 class OdinProvider(PerceptionProvider):
     """ODIN detections for the current view, fused with up to ``context_views - 1`` earlier views (3D path).
 
@@ -70,8 +124,10 @@ class OdinProvider(PerceptionProvider):
     carries its query's K most likely classes, is scored by their summed probability * mask quality - how sure the
     model is that an object is there, whatever it is - and kept when that reaches ``min_score``, and the memory fuses
     the K class scores over views),
-    ``resolution`` (model input size; default as trained), ``class_names`` (vocabulary scored; default every
-    AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
+    ``resolution`` (model input size; default as trained), ``zoom_tiles`` (0: off; n >= 2: also run the 2D path on
+    an n x n grid of overlapping crops of the frame, each ``zoom_fraction`` of its side, so small objects reach the
+    model at the scale of a close look: :func:`zoom_tile_boxes`, :func:`merge_zoomed`), ``class_names``
+    (vocabulary scored; default every AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
     ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` / ``update_memory``.
     """
 
@@ -79,7 +135,7 @@ class OdinProvider(PerceptionProvider):
 
     def __init__(self, checkpoint: str | Path | None = None, context_views: int = 3, fusion: bool = True,
                  min_score: float = 0.3, max_overlap: float = 0.8, class_votes: int = 1,
-                 resolution: int | None = None,
+                 resolution: int | None = None, zoom_tiles: int = 0, zoom_fraction: float = 0.6,
                  class_names: Sequence[str] | None = None, cache_features: bool = True, threads: int | None = None,
                  device: str = "cpu", model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
                  update_memory: bool = True):
@@ -91,6 +147,15 @@ class OdinProvider(PerceptionProvider):
         if int(class_votes) < 1:
             raise ValueError(f"class_votes must be >= 1, got {class_votes}")
         self.class_votes = int(class_votes)
+        if int(zoom_tiles) < 0 or int(zoom_tiles) == 1:
+            raise ValueError(f"zoom_tiles must be 0 (off) or >= 2 (an n x n grid), got {zoom_tiles}")
+        if not 0.0 < zoom_fraction < 1.0:
+            raise ValueError(f"zoom_fraction must be in (0, 1), got {zoom_fraction}")
+        if int(zoom_tiles) and zoom_fraction * int(zoom_tiles) < 1.0:
+            raise ValueError(f"zoom_tiles={zoom_tiles} crops of zoom_fraction={zoom_fraction} leave parts of the "
+                             f"frame uncovered (need zoom_tiles * zoom_fraction >= 1)")
+        self.zoom_tiles = int(zoom_tiles)
+        self.zoom_fraction = float(zoom_fraction)
         if threads:
             torch.set_num_threads(int(threads))
         checkpoint = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
@@ -160,25 +225,44 @@ class OdinProvider(PerceptionProvider):
             valid = torch.stack([v["valid"] for v in views])[None].to(self.device)
         encoded = ViewFeatures.cat([v["encoded"] for v in views]) if self.cache_features else None
         result = self.model.predict(images, self.class_names, xyz, valid, encoded=encoded)[0]
+        height, width = np.asarray(event.frame).shape[:2]
+        found = self._instances(result, view=-1, size=(height, width))  # the current view is the window's last
+        if self.zoom_tiles:
+            found = merge_zoomed(found, self._zoomed(np.asarray(event.frame)), self.max_overlap)
+        masks, names, scores, candidates = found
+        if not len(names):
+            return Detections.empty(height, width)
+        return Detections(masks=masks, class_names=names, scores=scores, class_scores=candidates)
+
+    def _instances(self, result: dict, view: int, size: tuple[int, int]) -> tuple:
+        """One predicted sample's instances in ``view`` that reach ``min_score``, duplicates suppressed, masks resized
+        to ``size`` (height, width): (masks (N, h, w) bool, class names, scores, class_scores or None)."""
         candidates = None
         if self.class_votes > 1:
             candidates, scores = self._candidates(result)
         else:
             scores = result["scores"].cpu().numpy()
-        masks = result["masks"][:, -1].cpu().numpy()  # the current view is the window's last
+        masks = result["masks"][:, view].cpu().numpy()
         keep = np.nonzero(scores >= self.min_score)[0]
-        height, width = np.asarray(event.frame).shape[:2]
-        if keep.size == 0:
-            return Detections.empty(height, width)
-        chosen = keep[suppress_duplicates(masks[keep], scores[keep], self.max_overlap)]
+        chosen = keep[suppress_duplicates(masks[keep], scores[keep], self.max_overlap)] if keep.size else keep
+        height, width = size
         full = np.stack([cv2.resize(masks[i].astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
                          for i in chosen]).astype(bool) if len(chosen) else np.zeros((0, height, width), dtype=bool)
         if candidates is None:
-            return Detections(masks=full, class_names=[result["class_names"][i] for i in chosen],
-                              scores=scores[chosen])
+            return full, [result["class_names"][i] for i in chosen], scores[chosen], None
         picked = [candidates[i] for i in chosen]
-        return Detections(masks=full, class_names=[max(c.items(), key=lambda kv: kv[1])[0] for c in picked],
-                          scores=scores[chosen], class_scores=picked)
+        return (full, [max(c.items(), key=lambda kv: kv[1])[0] for c in picked], scores[chosen], picked)
+
+    def _zoomed(self, frame: np.ndarray) -> list[tuple]:
+        """The 2D path's instances in each zoom tile (one batch), as (box, instances at the tile's pixel size)."""
+        boxes = zoom_tile_boxes(frame.shape[0], frame.shape[1], self.zoom_tiles, self.zoom_fraction)
+        size = (self.resolution, self.resolution)
+        crops = [cv2.resize(np.ascontiguousarray(frame[y0:y1, x0:x1]), size, interpolation=cv2.INTER_AREA)
+                 for y0, y1, x0, x1 in boxes]
+        images = torch.from_numpy(np.stack(crops).astype(np.float32) / 255.0).permute(0, 3, 1, 2)[:, None]
+        results = self.model.predict(images.to(self.device), self.class_names)
+        return [(box, self._instances(result, view=0, size=(box[1] - box[0], box[3] - box[2])))
+                for box, result in zip(boxes, results)]
 
     def _candidates(self, result: dict) -> tuple[list[dict[str, float]], np.ndarray]:
         """Per (query, class) pair: its query's ``class_votes`` most likely classes, each scored p(class) * mask

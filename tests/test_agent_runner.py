@@ -385,3 +385,18 @@ def test_put_all_of_something_never_found_is_a_failed_skill_not_a_vacuous_succes
         assert not executor.instances(("Statue",))
         with pytest.raises(SkillFailure, match="found no Statue"):
             _collect(env, provider, executor, executor.skill_put_all("Statue", "CounterTop", single=True), 300)
+
+
+def test_perception_options_reach_the_provider_and_bad_ones_are_refused_by_name(capsys):
+    from agent.run_teach import make_perception, parse_args
+
+    config = parse_args(["--perception", "gt", "--perception-option", "min-pixels=5",
+                         "--perception-option", "include_states=false"])
+    assert config.perception_options == {"min_pixels": 5, "include_states": False}
+    provider = make_perception(config)
+    assert provider.min_pixels == 5 and provider.include_states is False
+    for bad, message in ((["--perception-option", "min_pixel=5"], "min_pixel: not an option of the 'gt'"),
+                         (["--perception-option", "5"], "must be KEY=VALUE")):
+        with pytest.raises(SystemExit):
+            parse_args(["--perception", "gt", *bad])
+        assert message in capsys.readouterr().err

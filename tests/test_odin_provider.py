@@ -146,3 +146,55 @@ def test_shipped_small_checkpoint_is_the_default_and_fits_the_budget():
     provider = make_provider("odin", update_memory=False)  # no checkpoint given: the shipped one
     assert provider.model.config.name == "small"
     assert provider.resolution == odin_provider.trained_resolution(shipped)
+
+
+def test_zoom_tiles_cover_the_frame_with_overlapping_crops_at_its_edges():
+    boxes = odin_provider.zoom_tile_boxes(120, 160, 2, 0.6)
+    assert boxes == [(0, 72, 0, 96), (0, 72, 64, 160), (48, 120, 0, 96), (48, 120, 64, 160)]
+    covered = np.zeros((120, 160), dtype=int)
+    for y0, y1, x0, x1 in odin_provider.zoom_tile_boxes(120, 160, 3, 0.4):
+        assert y1 - y0 == 48 and x1 - x0 == 64
+        covered[y0:y1, x0:x1] += 1
+    assert covered.min() >= 1  # every pixel is in some crop
+
+
+def _found(masks, names, scores):
+    return np.asarray(masks, dtype=bool), list(names), np.asarray(scores, dtype=np.float32), None
+
+
+def test_merge_zoomed_pastes_tile_instances_drops_cut_ones_and_keeps_duplicates_once():
+    frame = np.zeros((1, 10, 10), dtype=bool)
+    frame[0, 0:2, 0:2] = True  # the frame saw a mug in the corner
+    found = _found(frame, ["Mug"], [0.5])
+    box = (0, 6, 4, 10)  # a tile on the right half of the top: inner edges at its bottom (y=6) and left (x=4)
+    tile = np.zeros((4, 6, 6), dtype=bool)
+    tile[0, 2:4, 2:4] = True   # an apple well inside the tile -> pasted at rows 2-3, columns 6-7
+    tile[1, 4:6, 0:2] = True   # touches the tile's inner left edge: cut by the crop, dropped
+    tile[2, 0:2, 4:6] = True   # touches only the frame's own top / right edges: kept
+    tile[3, 2:4, 2:4] = True   # the apple again under another name, lower score: a duplicate, dropped
+    zoomed = [(box, _found(tile, ["Apple", "Bread", "Knife", "Tomato"], [0.4, 0.9, 0.35, 0.2]))]
+    masks, names, scores, candidates = odin_provider.merge_zoomed(found, zoomed, max_overlap=0.8)
+    assert names == ["Mug", "Apple", "Knife"] and candidates is None
+    assert masks.shape == (3, 10, 10)
+    assert masks[1, 2:4, 6:8].all() and masks[1].sum() == 4
+    assert masks[2, 0:2, 8:10].all() and masks[2].sum() == 4
+    assert np.allclose(scores, [0.5, 0.4, 0.35])
+
+
+def test_odin_provider_zoom_adds_the_tiles_instances(tiny_checkpoint, events):
+    first = events[0]
+    plain = make_provider("odin-2d", checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, threads=1)
+    zoomed = make_provider("odin-2d", checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, threads=1,
+                           zoom_tiles=2, zoom_fraction=0.6)
+    base = plain.detect(first)
+    more = zoomed.detect(first)
+    check_detections(more, first)
+    assert len(more) > len(base)
+    # Every frame instance is still there (tile instances only add, or replace a duplicate with a better score).
+    for mask, score in zip(base.masks, base.scores):
+        ious = [(mask & other).sum() / (mask | other).sum() for other in more.masks]
+        assert max(ious) > 0.8 or score < more.scores.max()
+    with pytest.raises(ValueError, match="zoom_tiles"):
+        make_provider("odin-2d", checkpoint=tiny_checkpoint, zoom_tiles=1)
+    with pytest.raises(ValueError, match="uncovered"):
+        make_provider("odin-2d", checkpoint=tiny_checkpoint, zoom_tiles=2, zoom_fraction=0.4)
