@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from envs.camera import event_camera_to_world, unproject_depth
+from envs.ontology import load_ontology
 
 from .dataset.vocabulary import class_vocabulary
 from .detections import Detections
@@ -61,6 +62,12 @@ def suppress_duplicates(masks: np.ndarray, scores: np.ndarray, max_overlap: floa
     return kept
 
 
+def pickupable_types() -> frozenset:
+    """The object types an agent can pick up (``envs.ontology``): the small things the zoom is for."""
+    ontology = load_ontology()
+    return frozenset(name for name in ontology.names if ontology[name].can("pickupable"))
+
+
 def zoom_tile_boxes(height: int, width: int, tiles: int, fraction: float) -> list[tuple[int, int, int, int]]:
     """An n x n grid of overlapping crops (y0, y1, x0, x1), each ``fraction`` of the frame's side, the first and last
     at the frame's edges and the rest evenly between (slicing-aided inference: Akyon et al., "Slicing Aided Hyper
@@ -75,12 +82,15 @@ def zoom_tile_boxes(height: int, width: int, tiles: int, fraction: float) -> lis
     return boxes
 
 
-def merge_zoomed(found: tuple, zoomed: list[tuple], max_overlap: float, margin: int = 2) -> tuple:
+def merge_zoomed(found: tuple, zoomed: list[tuple], max_overlap: float, max_area: float = 1.0,
+                 classes: frozenset | set | None = None, margin: int = 2) -> tuple:
     """The frame's instances plus the zoom tiles' (:func:`zoom_tile_boxes`), pasted back into the frame.
 
     A tile's instance that touches one of the tile's inner edges (within ``margin`` pixels of an edge that is not
-    the frame's) is dropped: it is an object the crop cut, which the frame itself or a neighbouring tile sees whole.
-    Then duplicates (mask IoU above ``max_overlap``) are suppressed over the union, best score first, so an object
+    the frame's) is dropped: it is an object the crop cut, which the frame itself or a neighbouring tile sees whole;
+    so is one that covers more than ``max_area`` of the frame (the zoom is for small things; big ones the frame
+    shows well, and a crop sees only parts of them), and, when ``classes`` is given, one of a class not in it. Then
+    duplicates (mask IoU above ``max_overlap``) are suppressed over the union, best score first, so an object
     seen whole in the frame and in a tile is kept once."""
     masks, names, scores, candidates = found
     height, width = masks.shape[1:]
@@ -97,7 +107,8 @@ def merge_zoomed(found: tuple, zoomed: list[tuple], max_overlap: float, margin: 
         if x1 < width:
             inner[:, -margin:] = True
         for k, mask in enumerate(tile_masks):
-            if not mask.any() or (mask & inner).any():
+            if not mask.any() or (mask & inner).any() or mask.sum() > max_area * height * width \
+                    or (classes is not None and tile_names[k] not in classes):
                 continue
             pasted = np.zeros((height, width), dtype=bool)
             pasted[y0:y1, x0:x1] = mask
@@ -126,7 +137,10 @@ class OdinProvider(PerceptionProvider):
     the K class scores over views),
     ``resolution`` (model input size; default as trained), ``zoom_tiles`` (0: off; n >= 2: also run the 2D path on
     an n x n grid of overlapping crops of the frame, each ``zoom_fraction`` of its side, so small objects reach the
-    model at the scale of a close look: :func:`zoom_tile_boxes`, :func:`merge_zoomed`), ``class_names``
+    model at the scale of a close look: :func:`zoom_tile_boxes`, :func:`merge_zoomed`; a crop's instances that cover
+    more than ``zoom_max_area`` of the frame are dropped, and those of classes not in ``zoom_classes``, by default
+    the pickupable types of ``envs.ontology``: a crop shows fixtures in pieces that read as small false ones),
+    ``class_names``
     (vocabulary scored; default every AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
     ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` / ``update_memory``.
     """
@@ -136,6 +150,7 @@ class OdinProvider(PerceptionProvider):
     def __init__(self, checkpoint: str | Path | None = None, context_views: int = 3, fusion: bool = True,
                  min_score: float = 0.3, max_overlap: float = 0.8, class_votes: int = 1,
                  resolution: int | None = None, zoom_tiles: int = 0, zoom_fraction: float = 0.6,
+                 zoom_max_area: float = 0.02, zoom_classes: Sequence[str] | None = None,
                  class_names: Sequence[str] | None = None, cache_features: bool = True, threads: int | None = None,
                  device: str = "cpu", model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
                  update_memory: bool = True):
@@ -156,6 +171,10 @@ class OdinProvider(PerceptionProvider):
                              f"frame uncovered (need zoom_tiles * zoom_fraction >= 1)")
         self.zoom_tiles = int(zoom_tiles)
         self.zoom_fraction = float(zoom_fraction)
+        if not 0.0 < zoom_max_area <= 1.0:
+            raise ValueError(f"zoom_max_area must be in (0, 1], got {zoom_max_area}")
+        self.zoom_max_area = float(zoom_max_area)
+        self.zoom_classes = frozenset(zoom_classes) if zoom_classes is not None else pickupable_types()
         if threads:
             torch.set_num_threads(int(threads))
         checkpoint = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
@@ -228,7 +247,8 @@ class OdinProvider(PerceptionProvider):
         height, width = np.asarray(event.frame).shape[:2]
         found = self._instances(result, view=-1, size=(height, width))  # the current view is the window's last
         if self.zoom_tiles:
-            found = merge_zoomed(found, self._zoomed(np.asarray(event.frame)), self.max_overlap)
+            found = merge_zoomed(found, self._zoomed(np.asarray(event.frame)), self.max_overlap, self.zoom_max_area,
+                                 self.zoom_classes)
         masks, names, scores, candidates = found
         if not len(names):
             return Detections.empty(height, width)

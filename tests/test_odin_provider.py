@@ -179,21 +179,32 @@ def test_merge_zoomed_pastes_tile_instances_drops_cut_ones_and_keeps_duplicates_
     assert masks[1, 2:4, 6:8].all() and masks[1].sum() == 4
     assert masks[2, 0:2, 8:10].all() and masks[2].sum() == 4
     assert np.allclose(scores, [0.5, 0.4, 0.35])
+    # Only the classes asked for, and only instances up to max_area of the frame, come from the crops.
+    assert odin_provider.merge_zoomed(found, zoomed, 0.8, classes={"Apple", "Tomato"})[1] == ["Mug", "Apple"]
+    assert odin_provider.merge_zoomed(found, zoomed, 0.8, max_area=0.03)[1] == ["Mug"]
 
 
 def test_odin_provider_zoom_adds_the_tiles_instances(tiny_checkpoint, events):
     first = events[0]
-    plain = make_provider("odin-2d", checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, threads=1)
-    zoomed = make_provider("odin-2d", checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, threads=1,
-                           zoom_tiles=2, zoom_fraction=0.6)
-    base = plain.detect(first)
-    more = zoomed.detect(first)
-    check_detections(more, first)
-    assert len(more) > len(base)
+    common = dict(checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, threads=1)
+    base = make_provider("odin-2d", **common).detect(first)
+    every = make_provider("odin-2d", zoom_tiles=2, zoom_fraction=0.6, zoom_classes=class_vocabulary(), zoom_max_area=1.0,
+                          **common).detect(first)
+    check_detections(every, first)
+    assert len(every) > len(base)
     # Every frame instance is still there (tile instances only add, or replace a duplicate with a better score).
     for mask, score in zip(base.masks, base.scores):
-        ious = [(mask & other).sum() / (mask | other).sum() for other in more.masks]
-        assert max(ious) > 0.8 or score < more.scores.max()
+        ious = [(mask & other).sum() / (mask | other).sum() for other in every.masks]
+        assert max(ious) > 0.8 or score < every.scores.max()
+    # By default only pickupable types come from the crops: the rest is exactly the frame's own.
+    default = make_provider("odin-2d", zoom_tiles=2, **common)
+    assert "Mug" in default.zoom_classes and "Cabinet" not in default.zoom_classes
+    picked = default.detect(first)
+    added = [name for name, mask in zip(picked.class_names, picked.masks)
+             if not any((mask == other).all() for other in base.masks)]
+    assert set(added) <= default.zoom_classes
+    assert sorted(n for n in picked.class_names if n not in default.zoom_classes) == \
+        sorted(n for n in base.class_names if n not in default.zoom_classes)
     with pytest.raises(ValueError, match="zoom_tiles"):
         make_provider("odin-2d", checkpoint=tiny_checkpoint, zoom_tiles=1)
     with pytest.raises(ValueError, match="uncovered"):
