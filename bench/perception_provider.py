@@ -92,11 +92,16 @@ def main(argv=None) -> int:
                         help="odin windows to time (views per step: the current one + recent posed views)")
     parser.add_argument("--uncached-views", type=int, nargs="*", default=[3, 4],
                         help="also time these windows without the per-view feature cache")
+    parser.add_argument("--zoom-tiles", type=int, nargs="*", default=[],
+                        help="also time odin (3 views) with an n x n zoom grid for each n given (the provider's "
+                             "zoom_tiles; e.g. 2)")
     args = parser.parse_args(argv)
     if args.steps <= WARMUP:
         parser.error(f"--steps must be > {WARMUP} (the first {WARMUP} are warm-up), got {args.steps}")
     if args.size < 32 or args.threads < 1 or min(args.context_views + args.uncached_views, default=1) < 1:
         parser.error("--size must be >= 32, --threads and every window >= 1")
+    if any(n < 2 for n in args.zoom_tiles):
+        parser.error(f"--zoom-tiles must each be >= 2, got {args.zoom_tiles}")
     try:
         return run(args)
     except (ValueError, FileNotFoundError, RuntimeError, ImportError) as error:  # CheckpointError is a ValueError
@@ -124,6 +129,8 @@ def run(args) -> int:
              for n in args.context_views]
     runs += [(f"odin, {n} uncached", make_provider("odin", checkpoint=checkpoint, model=model, context_views=n,
                                                    cache_features=False)) for n in args.uncached_views]
+    runs += [(f"odin, 3 views, zoom {n}x{n}", make_provider("odin", checkpoint=checkpoint, model=model,
+                                                             context_views=3, zoom_tiles=n)) for n in args.zoom_tiles]
     results = time_providers(dict(runs), events, WARMUP)
     baseline = results["odin-2d"]["median"]
     print(f"{'provider':<18} {'median ms':>9} {'p90 ms':>7} {'detect ms':>9} {'memory ms':>9} {'cpu ms':>7} "

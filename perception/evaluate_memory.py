@@ -360,6 +360,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--zoom-max-area", type=float, default=None,
                         help="odin's zoom keeps crop instances covering at most this fraction of the frame "
                              "(default: the provider's)")
+    parser.add_argument("--zoom-min-score", type=float, default=None,
+                        help="odin's zoom detection threshold for crop instances (default: the provider's)")
     parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS), help="floorplan splits (envs.scenes)")
     parser.add_argument("--scenes", type=int, default=None, help="only the first N floorplans (default: all)")
     parser.add_argument("--spots", type=int, default=4, help="look-around positions per scene")
@@ -428,11 +430,14 @@ def main(argv=None) -> int:
                 options["zoom_fraction"] = args.zoom_fraction
             if args.zoom_max_area is not None:
                 options["zoom_max_area"] = args.zoom_max_area
+            if args.zoom_min_score is not None:
+                options["zoom_min_score"] = args.zoom_min_score
             if args.threads:
                 options["threads"] = args.threads
         elif any(value is not None for value in (args.checkpoint, args.context_views, args.resolution,
                                                   args.class_votes, args.min_score, args.zoom_tiles,
-                                                  args.zoom_fraction, args.zoom_max_area)):
+                                                  args.zoom_fraction, args.zoom_max_area,
+                                                  args.zoom_min_score)):
             raise ValueError("--checkpoint, --context-views, --resolution, --class-votes, --min-score and --zoom-* "
                              "are for the odin providers, not gt")
         provider = make_provider(args.provider, **options)

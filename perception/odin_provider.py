@@ -139,7 +139,9 @@ class OdinProvider(PerceptionProvider):
     an n x n grid of overlapping crops of the frame, each ``zoom_fraction`` of its side, so small objects reach the
     model at the scale of a close look: :func:`zoom_tile_boxes`, :func:`merge_zoomed`; a crop's instances that cover
     more than ``zoom_max_area`` of the frame are dropped, and those of classes not in ``zoom_classes``, by default
-    the pickupable types of ``envs.ontology``: a crop shows fixtures in pieces that read as small false ones),
+    the pickupable types of ``envs.ontology``: a crop shows fixtures in pieces that read as small false ones; and
+    a crop's instance needs ``zoom_min_score``, 0.5: below it the crops' instances of the shipped model were right
+    less often than the frame's at ``min_score``),
     ``class_names``
     (vocabulary scored; default every AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
     ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` / ``update_memory``.
@@ -150,7 +152,7 @@ class OdinProvider(PerceptionProvider):
     def __init__(self, checkpoint: str | Path | None = None, context_views: int = 3, fusion: bool = True,
                  min_score: float = 0.3, max_overlap: float = 0.8, class_votes: int = 1,
                  resolution: int | None = None, zoom_tiles: int = 0, zoom_fraction: float = 0.6,
-                 zoom_max_area: float = 0.02, zoom_classes: Sequence[str] | None = None,
+                 zoom_max_area: float = 0.02, zoom_classes: Sequence[str] | None = None, zoom_min_score: float = 0.5,
                  class_names: Sequence[str] | None = None, cache_features: bool = True, threads: int | None = None,
                  device: str = "cpu", model=None, memory: SemanticMemory | MemoryConfig | Mapping | None = None,
                  update_memory: bool = True):
@@ -175,6 +177,9 @@ class OdinProvider(PerceptionProvider):
             raise ValueError(f"zoom_max_area must be in (0, 1], got {zoom_max_area}")
         self.zoom_max_area = float(zoom_max_area)
         self.zoom_classes = frozenset(zoom_classes) if zoom_classes is not None else pickupable_types()
+        if not 0.0 <= zoom_min_score <= 1.0:
+            raise ValueError(f"zoom_min_score must be in [0, 1], got {zoom_min_score}")
+        self.zoom_min_score = float(zoom_min_score)
         if threads:
             torch.set_num_threads(int(threads))
         checkpoint = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
@@ -254,16 +259,17 @@ class OdinProvider(PerceptionProvider):
             return Detections.empty(height, width)
         return Detections(masks=masks, class_names=names, scores=scores, class_scores=candidates)
 
-    def _instances(self, result: dict, view: int, size: tuple[int, int]) -> tuple:
-        """One predicted sample's instances in ``view`` that reach ``min_score``, duplicates suppressed, masks resized
-        to ``size`` (height, width): (masks (N, h, w) bool, class names, scores, class_scores or None)."""
+    def _instances(self, result: dict, view: int, size: tuple[int, int], min_score: float | None = None) -> tuple:
+        """One predicted sample's instances in ``view`` that reach ``min_score`` (default: the provider's),
+        duplicates suppressed, masks resized to ``size`` (height, width): (masks (N, h, w) bool, class names,
+        scores, class_scores or None)."""
         candidates = None
         if self.class_votes > 1:
             candidates, scores = self._candidates(result)
         else:
             scores = result["scores"].cpu().numpy()
         masks = result["masks"][:, view].cpu().numpy()
-        keep = np.nonzero(scores >= self.min_score)[0]
+        keep = np.nonzero(scores >= (self.min_score if min_score is None else min_score))[0]
         chosen = keep[suppress_duplicates(masks[keep], scores[keep], self.max_overlap)] if keep.size else keep
         height, width = size
         full = np.stack([cv2.resize(masks[i].astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
@@ -281,7 +287,8 @@ class OdinProvider(PerceptionProvider):
                  for y0, y1, x0, x1 in boxes]
         images = torch.from_numpy(np.stack(crops).astype(np.float32) / 255.0).permute(0, 3, 1, 2)[:, None]
         results = self.model.predict(images.to(self.device), self.class_names)
-        return [(box, self._instances(result, view=0, size=(box[1] - box[0], box[3] - box[2])))
+        return [(box, self._instances(result, view=0, size=(box[1] - box[0], box[3] - box[2]),
+                                      min_score=self.zoom_min_score))
                 for box, result in zip(boxes, results)]
 
     def _candidates(self, result: dict) -> tuple[list[dict[str, float]], np.ndarray]:

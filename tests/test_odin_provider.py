@@ -188,7 +188,7 @@ def test_odin_provider_zoom_adds_the_tiles_instances(tiny_checkpoint, events):
     first = events[0]
     common = dict(checkpoint=tiny_checkpoint, min_score=0.0, resolution=64, threads=1)
     base = make_provider("odin-2d", **common).detect(first)
-    every = make_provider("odin-2d", zoom_tiles=2, zoom_fraction=0.6, zoom_classes=class_vocabulary(), zoom_max_area=1.0,
+    every = make_provider("odin-2d", zoom_tiles=2, zoom_fraction=0.6, zoom_classes=class_vocabulary(), zoom_max_area=1.0, zoom_min_score=0.0,
                           **common).detect(first)
     check_detections(every, first)
     assert len(every) > len(base)
