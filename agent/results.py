@@ -35,8 +35,9 @@ sent to the simulator, how many of them failed, wall and CPU seconds, and the ex
 
 RECORD_FIELDS = TRAJ_FIELDS + RUN_FIELDS
 
-CONFIG_KEY_FIELDS = ("mode", "split", "perception", "planner", "model", "data_dir", "seed")
-"""Config fields that must match for a run to be resumed into the same directory."""
+CONFIG_KEY_FIELDS = ("mode", "split", "perception", "planner", "model", "data_dir", "seed", "perception_options")
+"""Config fields that must match for a run to be resumed into the same directory (``perception_options`` is stored
+only when options were given, so runs without any, older ones included, match)."""
 
 MODES = ("tfd", "edh")
 UNKNOWN_TASK = "(unknown)"

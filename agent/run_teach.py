@@ -431,6 +431,8 @@ def run(config: RunConfig, log=print, progress: bool = True, argv: list[str] | N
     stored["data_dir"] = str(data_dir)
     for how in ("resume", "workers", "ray", "episode_timeout"):  # how this invocation runs, not what the run is
         stored.pop(how, None)
+    if not stored["perception_options"]:  # a run with the provider's defaults reads as before the field existed
+        stored.pop("perception_options")
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out):
         writer = ResultsWriter(out, stored, resume=config.resume)

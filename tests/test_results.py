@@ -144,6 +144,9 @@ def test_resume_with_a_different_config_names_the_fields(tmp_path):
     with pytest.warns(RuntimeWarning, match="max_steps"):
         ResultsWriter(run, dict(CONFIG, max_steps=50), resume=True)
     assert json.loads((run / CONFIG_FILE).read_text())["max_steps"] == 1000
+    # Provider options are part of what the run is: a zoomed odin run is not the same run.
+    with pytest.raises(ValueError, match="perception_options"):
+        ResultsWriter(run, dict(CONFIG, perception_options={"zoom_tiles": 2}), resume=True)
 
 
 def test_repeated_instance_id_keeps_the_last(tmp_path):
