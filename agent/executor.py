@@ -129,6 +129,14 @@ class _Target:
     tried_nodes: set = field(default_factory=set)
 
 
+def pixel_click(row: int, col: int, height: int, width: int) -> tuple[float, float]:
+    """The click (x, y fractions) that TEACh's rule resolves to pixel (row, col): it indexes round(y*H), round(x*W)
+    (``envs.clicks.click_pixel``), so the pixel's centre, (col + 0.5) / W, lands on the next pixel whenever
+    round-half-to-even or float error rounds up - on a 2 px rim of a plate holding toast, that is the counter.
+    A quarter pixel in stays inside the pixel at the frame's size and at TEACh's 900 px window alike."""
+    return (col + 0.25) / width, (row + 0.25) / height
+
+
 class Executor:
     def __init__(self, program: Program, config: ExecutorConfig | None = None):
         self.program = program
@@ -426,7 +434,7 @@ class Executor:
             if score.flat[k] <= 0:
                 break
             r, c = divmod(k, usable.shape[1])
-            out.append(((c + 0.5) / obs.width, (r + 0.5) / obs.height))
+            out.append(pixel_click(r, c, obs.height, obs.width))
             rr, cc = np.ogrid[:usable.shape[0], :usable.shape[1]]
             taken |= (rr - r) ** 2 + (cc - c) ** 2 <= max(9.0, float(score.flat[k]) ** 2)
         return out

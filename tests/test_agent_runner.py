@@ -400,3 +400,17 @@ def test_perception_options_reach_the_provider_and_bad_ones_are_refused_by_name(
         with pytest.raises(SystemExit):
             parse_args(["--perception", "gt", *bad])
         assert message in capsys.readouterr().err
+
+
+def test_a_click_on_a_pixel_resolves_to_that_pixel_at_the_frame_size_and_at_teachs_window():
+    from agent.executor import pixel_click
+    from envs.clicks import click_pixel
+
+    for height, width in ((300, 300), (7, 13)):
+        for row in range(height):
+            for col in range(width):
+                x, y = pixel_click(row, col, height, width)
+                assert click_pixel(x, y, height, width) == (row, col)
+                if (height, width) == (300, 300):  # TEACh's 900 x 900 window: the pixel's 3 x 3 block
+                    big_row, big_col = click_pixel(x, y, 900, 900)
+                    assert (big_row // 3, big_col // 3) == (row, col)
