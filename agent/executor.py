@@ -1033,7 +1033,8 @@ class Executor:
                     cleared = True
                     held_instance_type = held_type
                     yield from self.skill_put_down()
-                    yield from self.clear_receptacle(instance)
+                    # what is already there of the held kind is the task's work so far (the first of N slices)
+                    yield from self.clear_receptacle(instance, keep=(held_type,))
                     yield from self.skill_pickup(held_instance_type)
                     wanted = instance
                     continue

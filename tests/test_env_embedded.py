@@ -434,3 +434,31 @@ def test_every_floorplan_is_one_walkable_region():
     for name in ("FloorPlan2", "FloorPlan29", "FloorPlan302", "FloorPlan304"):
         region, free = _largest_region(build_scene(name).world)
         assert region >= 0.9 * free, f"{name}: {region} of {free} free grid points connected"
+
+
+def test_slices_pile_up_in_a_bowl_up_to_its_rim(env):
+    """TEACh's N Cooked Slices Of X In Y puts two or more slices in one bowl: the first lies on the bowl's floor, the
+    next ones on top of it (until the bowl's clearance is used up: four potato slices fit)."""
+    event = env.last_event
+    bowl = ids(event, "Bowl")[0]
+    for thing in event.metadata["objects"]:  # an empty bowl to start from
+        if thing["parentReceptacles"] and bowl in thing["parentReceptacles"]:
+            carry(env, thing["objectId"], ids(env.last_event, "CounterTop")[0])
+    act(env, "PickupObject", objectId=ids(env.last_event, "Knife")[0], forceAction=True)
+    act(env, "SliceObject", objectId=ids(env.last_event, "Potato")[0], forceAction=True)
+    act(env, "PutObject", objectId=ids(env.last_event, "CounterTop")[0], forceAction=True)
+    slices = ids(env.last_event, "PotatoSliced")
+    heights, placed = [], 0
+    for piece in slices:
+        if env.last_event.metadata["inventoryObjects"]:
+            act(env, "PutObject", objectId=ids(env.last_event, "CounterTop")[0], forceAction=True)
+        act(env, "PickupObject", objectId=piece, forceAction=True)
+        carry_event = env.step(action="PutObject", objectId=bowl, forceAction=True)
+        if not carry_event.metadata["lastActionSuccess"]:
+            assert "No valid positions" in carry_event.metadata["errorMessage"]
+            break
+        placed += 1
+        assert bowl in carry_event.get_object(piece)["parentReceptacles"]
+        heights.append(carry_event.get_object(piece)["position"]["y"])
+    assert placed >= 2, "a second slice must fit in a bowl"
+    assert all(later > earlier for earlier, later in zip(heights, heights[1:])), "each slice rests on the last"

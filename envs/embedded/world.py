@@ -25,8 +25,11 @@ CENTRED_RECEPTACLES = frozenset({"StoveBurner", "CoffeeMachine", "Toaster", "Toi
                                  "HandTowelHolder", "Bowl", "Cup", "Mug", "Pot", "Pan", "Plate"})
 """Receptacles that take an object whose centre lies on them (it may overhang): appliances and holders, and the dishes
 that AI2-THOR checks by the bottom corners only (an apple rests in a bowl narrower than the apple's box)."""
-STACKING_RECEPTACLES = frozenset({"Plate"})
-"""When a plate is full, further pieces stack on top (bread, lettuce and tomato slices make a sandwich)."""
+STACKING_RECEPTACLES = frozenset({"Plate", "Bowl", "Pot", "Pan"})
+"""When a plate is full, further pieces stack on top (bread, lettuce and tomato slices make a sandwich); so do pieces
+in a bowl, pot or pan, up to the dish's clearance: AI2-THOR checks only an object's bottom corners inside these dishes
+(../shared/reference/ai2thor/ai2thor.md, placement) and its physics lets slices pile up, and TEACh's "N Cooked Slices
+Of X In Y" asks for two or more slices in one bowl."""
 
 
 @dataclass
@@ -219,7 +222,8 @@ class World:
         return best
 
     def _stack_spot(self, receptacle: SimObject, surface: int, obj: SimObject, yaw: float):
-        """On a full plate, a piece rests on top of what is already there, centred (a sandwich is a stack)."""
+        """On a full plate (or bowl, pot, pan), a piece rests on top of what is already there, centred (a sandwich is
+        a stack)."""
         surf = receptacle.shape.surfaces[surface]
         on_it = [o for o in self.children(receptacle.object_id) if o.surface == surface and o is not obj]
         top = max((o.local[2] + float(o.local_bounds[1][2]) for o in on_it), default=surf.center[2])
