@@ -98,6 +98,7 @@ CUES: list[tuple[str, str, float]] = [
     ("Plate Of Toast", r"\btoaster\b", 0.6),
 ]
 _COMPILED = [(f, re.compile(p), w) for f, p, w in CUES]
+BOIL_CUE = next(p for f, p, _ in _COMPILED if f == "Boil X")
 
 SOCIAL = re.compile(r"^\W*(hi|hello|hey|got it|on it|alright|will do|k|roger|understood|good (morning|afternoon|"
                     r"evening)|ok(ay)?|sure|thanks?( you)?|thx|great|"
@@ -462,6 +463,11 @@ class RetrievalPlanner:
         if components.get("coffee") and sum(1 for k, v in components.items() if v and k != "coffee") >= 1:
             scores["Breakfast"] = scores.get("Breakfast", 0.0) + 5.5
             evidence.append("coffee+food")
+        # Slices asked for in one message and boiling in another are a boiled slice ("a slice of potato" / "put it
+        # in a pot of water and boil it"), even when the boiling came with where the pot is.
+        if scores.get("N Slices Of X In Y") and any(BOIL_CUE.search(t) for _, t, w, k in weighted if k != "social"):
+            scores["Boil X"] = max(scores.get("Boil X", 0.0), scores.pop("N Slices Of X In Y") + 0.4)
+            evidence.append("slices + boil")
         # Slices asked for in one message and cooking in the next are cooked slices.
         if scores.get("N Slices Of X In Y") and COOK_WORDS.search(task_text) and not re.search(
                 r"\b(raw|uncooked|no need to cook|not cooked|doesn'?t need cooking)\b", task_text):
@@ -648,11 +654,14 @@ class RetrievalPlanner:
     def _boil_target(text: str, food: str) -> str:
         """Boil X's X: ``food``, or its piece when the text asks for one ("boil a cracked egg" -> EggCracked, "boil
         two potato slices" -> PotatoSliced; TEACh's Boil X names an objectType, and pieces have their own)."""
-        if food == "Egg" and re.search(r"\bcrack", text, re.IGNORECASE):
-            return "EggCracked"
+        cut = r"\b(cut|chop|slice|dice|split)\w*\s+(up\s+)?(the\s+|an?\s+|that\s+|this\s+)?"
+        if food == "Egg" and re.search(rf"\b(crack|broke|break|smash|scrambl)|{cut}eggs?\b", text, re.IGNORECASE):
+            return "EggCracked"  # "boil a broken egg", "chop the egg next": TEACh's EggCracked
         piece = r"(slices?|pieces?|chunks?|wedges?|bits?)"
-        if food == "Potato" and (re.search(rf"\b(sliced|cut|chopped)\s+(up\s+)?potato|\bpotato(es)?\s+{piece}\b"
-                                           rf"|\b{piece}\s+of\s+(the\s+|a\s+|that\s+)?potato", text, re.IGNORECASE)
+        potato = r"(potato(es)?|spuds?)"
+        if food == "Potato" and (re.search(rf"\b(sliced|cut|chopped)\s+(up\s+)?{potato}|\b{potato}\s+{piece}\b"
+                                           rf"|\b{piece}\s+of\s+(the\s+|a\s+|that\s+)?{potato}|{cut}{potato}",
+                                           text, re.IGNORECASE)
                                  or any(m.name == "PotatoSliced" for m in find_mentions(text))):
             return "PotatoSliced"
         return food
