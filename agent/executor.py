@@ -142,6 +142,7 @@ class Executor:
         self.program = program
         self.config = config or ExecutorConfig()
         self.hints = dict(program.intent.hints) if program.intent else {}
+        self.landmarks = dict(program.intent.landmarks) if program.intent else {}
         self.ontology = load_ontology()
         self.obs: Observation | None = None
         self.map: OccupancyMap | None = None
@@ -657,10 +658,14 @@ class Executor:
 
     def search(self, types: tuple[str, ...], found) -> Steps:
         """Look for ``types``: receptacles the dialogue named, frontiers of the map, then closed containers."""
-        for receptacle_type in [r for t in types for r in self.hints.get(t, [])]:
+        for t, receptacle_type in [(t, r) for t in types for r in self.hints.get(t, [])]:
             if found() is not None:
                 return
-            for holder in self.instances(self.types_of(receptacle_type)):
+            holders = self.instances(self.types_of(receptacle_type))
+            landmark = self.landmarks.get(t, {}).get(receptacle_type)
+            if landmark is not None:
+                holders = self.by_landmark(holders, landmark)
+            for holder in holders:
                 yield from self.peek(holder, found)
                 if found() is not None:
                     return
@@ -676,6 +681,21 @@ class Executor:
                 return
             yield from self.peek(holder, found)
         yield from self.explore(found, self.config.frontier_visits)
+
+    def by_landmark(self, holders: list, landmark: str) -> list:
+        """``holders`` nearest (on the floor plane) to any mapped ``landmark`` first: "the cabinet below the sink"
+        is the cabinet closest to a sink. Unchanged when no landmark is mapped yet."""
+        marks = [np.asarray(m.centroid) for m in self.instances(self.types_of(landmark))]
+        if not marks:
+            return holders
+
+        def gap(holder) -> float:
+            c = np.asarray(holder.centroid)
+            return min(float(np.hypot(c[0] - m[0], c[2] - m[2])) for m in marks)
+
+        ranked = sorted(holders, key=gap)
+        self.note(f"{len(holders)} {holders[0].class_name if holders else ''} by the {landmark}: nearest first")
+        return ranked
 
     def explore(self, found, visits: int) -> Steps:
         for _ in range(visits):

@@ -317,6 +317,9 @@ _PLACE_ADJECTIVES = frozenset("the a an one of those these that your top bottom 
 """Words between a relation and its receptacle ("in the high cupboard", "on the left counter")."""
 _LANDMARK_PAIRS = frozenset({("left", "of"), ("right", "of"), ("next", "to"), ("front", "of"), ("side", "of"),
                              ("across", "from"), ("close", "to")})
+_SPATIAL_WORDS = frozenset("under underneath beneath below above over near beside by behind nearest closest "
+                           "opposite".split())
+"""Words that make the receptacle after them a landmark rather than the place."""
 _CLAUSE_WORDS = frozenset("and with on in into onto then put place serve them it plate bowl to for".split())
 
 
@@ -380,9 +383,9 @@ class RetrievalPlanner:
         mass = sum(v for v in totals.values() if v > 0) or 1.0
         task_texts = [t for (_, t, w, kind) in weighted if kind == "task"] or [t for (_, t, w, _) in weighted if w > 0]
         params = self._params(family, task_texts, weighted)
-        params, hints, notes = self._hints_and_corrections(turns, family, params, weighted)
+        params, hints, landmarks, notes = self._hints_and_corrections(turns, family, params, weighted)
         evidence = [f"cue:{e}" for e in evidence] + [f"knn:{n}" for n in neighbours] + notes
-        return TaskIntent(family=family, params=params, hints=hints, score=round(totals[family] / mass, 4),
+        return TaskIntent(family=family, params=params, hints=hints, landmarks=landmarks, score=round(totals[family] / mass, 4),
                           evidence=evidence)
 
     # ---- utterance weights ---------------------------------------------------------------------------------------
@@ -809,6 +812,7 @@ class RetrievalPlanner:
     # ---- hints and corrections -----------------------------------------------------------------------------------
     def _hints_and_corrections(self, turns, family, params, weighted):
         hints: dict[str, list[str]] = {}
+        landmarks: dict[str, dict[str, str]] = {}
         notes: list[str] = []
         last_subject: str | None = None
         kinds = {i: k for i, _, _, k in weighted}
@@ -827,15 +831,19 @@ class RetrievalPlanner:
                     continue
             if previous and WHERE_TO.search(previous):
                 continue  # a destination for the step at hand, not where something is
-            for subject, place in self._locations(text, previous, last_subject if is_correction else None):
+            for subject, place, landmark in self._locations(text, previous, last_subject if is_correction else None):
                 places = hints.setdefault(subject, [])
                 if place in places:
                     places.remove(place)
                 places.insert(0, place)
+                if landmark is not None:
+                    landmarks.setdefault(subject, {})[place] = landmark
+                elif place in landmarks.get(subject, {}):
+                    del landmarks[subject][place]  # the latest statement about that place names no landmark
                 last_subject = subject
                 if is_correction:
                     notes.append(f"correction:{subject}->{place}")
-        return params, hints, notes
+        return params, hints, {k: v for k, v in landmarks.items() if v}, notes
 
     def _correct_params(self, family: str, params: list[str], text: str) -> tuple[list[str], str]:
         """"actually put them on the table" / "make it three slices" / "use a bowl instead": update a parameter."""
@@ -892,9 +900,11 @@ class RetrievalPlanner:
                 return params, f"X={target}"
         return params, ""
 
-    def _locations(self, text: str, previous: str, correction_subject: str | None) -> list[tuple[str, str]]:
-        """(object, receptacle) pairs a location statement makes ("there's a knife in the drawer left of the
-        sink" -> (Knife, Drawer)); the object may come from the Driver's question or the corrected hint."""
+    def _locations(self, text: str, previous: str,
+                   correction_subject: str | None) -> list[tuple[str, str, str | None]]:
+        """(object, receptacle, landmark or None) a location statement makes ("there's a knife in the drawer left of
+        the sink" -> (Knife, Drawer, Sink)); the object may come from the Driver's question or the corrected
+        hint."""
         asked = None
         if previous and WHERE_IS.search(previous):
             asked_mentions = [m for m in find_mentions(previous) if not self._fixed(m.name)]
@@ -940,8 +950,19 @@ class RetrievalPlanner:
             subject = objects[0].name if objects else (asked or correction_subject)
             if subject is None or subject == place.name:
                 continue
-            out.append((subject, place.name))
+            out.append((subject, place.name, self._landmark_after(mentions, words, place)))
         return out
+
+    def _landmark_after(self, mentions, words, place) -> str | None:
+        """The fixed thing that locates ``place`` in its clause: the first one after it behind a spatial relation
+        ("the cabinet below the sink", "the drawer left of the stove", "the shelf near the TV")."""
+        for m in mentions:
+            if m.start <= place.start or m.name == place.name or not self._fixed(m.name):
+                continue
+            before = words[max(place.start + 1, m.start - 4):m.start]
+            if set(before) & _SPATIAL_WORDS or any(pair in _LANDMARK_PAIRS for pair in zip(before, before[1:])):
+                return m.name
+        return None
 
     @staticmethod
     def _fixed(name: str) -> bool:

@@ -80,6 +80,10 @@ class TaskIntent:
     params: list[str] = field(default_factory=list)
     hints: dict[str, list[str]] = field(default_factory=dict)
     """Object type -> receptacle types the dialogue placed it in/on, most recent first (search priors)."""
+    landmarks: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Object type -> {receptacle type: landmark type} where the dialogue placed the receptacle by a landmark ("the
+    pot is in the cabinet below the sink" -> {"Pot": {"Cabinet": "Sink"}}): of several such receptacles, search the
+    one nearest the landmark first."""
     score: float = 0.0
     """The planner's confidence in ``family`` (retrieval similarity), for reports."""
     evidence: list[str] = field(default_factory=list)
@@ -103,6 +107,8 @@ class TaskIntent:
             raise ProgramError("TaskIntent: expected an object with a 'family' field")
         return cls(family=data["family"], params=list(data.get("params") or []),
                    hints={str(k): list(v) for k, v in (data.get("hints") or {}).items()},
+                   landmarks={str(k): {str(r): str(l) for r, l in dict(v).items()}
+                              for k, v in (data.get("landmarks") or {}).items()},
                    score=float(data.get("score", 0.0)), evidence=list(data.get("evidence") or []))
 
 

@@ -190,3 +190,30 @@ def test_navigator_goes_around_obstacles_and_learns_blocked_moves():
     assert detour is not None and detour[1] != path[1] and len(detour) >= straight
     assert turn_actions(0.0, 90) == ["RotateRight"] and turn_actions(0.0, 270) == ["RotateLeft"]
     assert turn_actions(355.0, 180) == ["RotateRight", "RotateRight"]
+
+
+def test_of_several_named_receptacles_the_one_by_the_named_landmark_is_searched_first():
+    """"the pot is in the cabinet below the sink": of the mapped cabinets, the one nearest a mapped sink first."""
+    from types import SimpleNamespace
+
+    from agent.executor import Executor
+    from agent.program import Program, SkillCall, TaskIntent
+    from perception.memory import SemanticMemory
+
+    def block(x, y, z, size=0.3):
+        g = np.linspace(-size / 2, size / 2, 4)
+        return np.array([(x + a, y + b, z + c) for a in g for b in g for c in g])
+
+    memory = SemanticMemory()
+    far = memory.insert("Cabinet", block(0.5, 0.4, 3.0))
+    under_sink = memory.insert("Cabinet", block(3.0, 0.4, 3.0))
+    memory.insert("SinkBasin", block(3.1, 0.8, 3.1, size=0.2))
+    intent = TaskIntent("Boil X", ["Potato"], hints={"Pot": ["Cabinet"]}, landmarks={"Pot": {"Cabinet": "SinkBasin"}})
+    executor = Executor(Program([SkillCall("stop")], intent=intent))
+    executor.obs = SimpleNamespace(memory=memory)
+    executor.note = lambda message: None
+    holders = executor.instances(("Cabinet",))
+    assert [h.instance_id for h in executor.by_landmark(holders, "SinkBasin")] == [under_sink.instance_id,
+                                                                                  far.instance_id]
+    assert executor.by_landmark(holders, "Fridge") == holders  # no fridge mapped: the order stays
+    assert executor.landmarks == {"Pot": {"Cabinet": "SinkBasin"}}

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from agent.lexicon import find_mentions, ground
+from agent.program import TaskIntent
 from agent.planner import PlannerError, RetrievalPlanner, load_examples
 from agent.program import FAMILY_NPARAMS, TASK_FAMILIES
 
@@ -267,6 +268,19 @@ def test_talk_about_toast_in_a_sandwich_dialogue_supports_the_sandwich():
 def test_describing_words_before_a_place_keep_it_a_place_and_landmarks_stay_landmarks(text, hints):
     planner = RetrievalPlanner(encoder=None)
     assert planner.parse([["Commander", "make coffee"], ["Driver", "ok"], ["Commander", text]]).hints == hints
+
+
+@pytest.mark.parametrize("text, landmarks", [
+    ("you'll find the coffee mug in the high cupboard left of the window", {"Mug": {"Cabinet": "Window"}}),
+    ("the knife is in the drawer under the toaster", {"Knife": {"Drawer": "Toaster"}}),
+    ("the mug is in the upper cabinet by the fridge", {"Mug": {"Cabinet": "Fridge"}}),
+    ("the knife is in the left drawer", {}),
+])
+def test_a_place_named_by_a_landmark_keeps_the_landmark(text, landmarks):
+    planner = RetrievalPlanner(encoder=None)
+    intent = planner.parse([["Commander", "make coffee"], ["Driver", "ok"], ["Commander", text]])
+    assert intent.landmarks == landmarks
+    assert TaskIntent.from_json(intent.to_json()).landmarks == landmarks
 
 
 def test_boiling_a_slice_is_boil_x_and_cooked_in_water_says_boil():
