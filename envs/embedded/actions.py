@@ -252,9 +252,9 @@ class Actions:
         target = None
         if box.get("click") is not None and args.get("putNearXY", True):
             target = THOR_TO_ZUP @ np.asarray(box["click"], dtype=float)
-        spot = self.world.find_spot(receptacle, obj, target=target, rel_yaw=0.0)
+        spot = self.world.find_spot(receptacle, obj, target=target, rel_yaw=0.0, pile=True)
         if spot is None:
-            spot = self.world.find_spot(receptacle, obj, target=target, rel_yaw=math.pi / 2)
+            spot = self.world.find_spot(receptacle, obj, target=target, rel_yaw=math.pi / 2, pile=True)
         if spot is None:
             raise ActionFailed("No valid positions to place object found")
         obj.held = False

@@ -25,11 +25,13 @@ CENTRED_RECEPTACLES = frozenset({"StoveBurner", "CoffeeMachine", "Toaster", "Toi
                                  "HandTowelHolder", "Bowl", "Cup", "Mug", "Pot", "Pan", "Plate"})
 """Receptacles that take an object whose centre lies on them (it may overhang): appliances and holders, and the dishes
 that AI2-THOR checks by the bottom corners only (an apple rests in a bowl narrower than the apple's box)."""
-STACKING_RECEPTACLES = frozenset({"Plate", "Bowl", "Pot", "Pan"})
-"""When a plate is full, further pieces stack on top (bread, lettuce and tomato slices make a sandwich); so do pieces
-in a bowl, pot or pan, up to the dish's clearance: AI2-THOR checks only an object's bottom corners inside these dishes
-(../shared/reference/ai2thor/ai2thor.md, placement) and its physics lets slices pile up, and TEACh's "N Cooked Slices
-Of X In Y" asks for two or more slices in one bowl."""
+STACKING_RECEPTACLES = frozenset({"Plate"})
+"""When a plate is full, further pieces stack on top (bread, lettuce and tomato slices make a sandwich)."""
+PILING_RECEPTACLES = frozenset({"Bowl", "Pot", "Pan"})
+"""Dishes a put piles pieces in, up to the dish's clearance, once the floor is taken: AI2-THOR checks only an object's
+bottom corners inside these dishes (../shared/reference/ai2thor/ai2thor.md, placement) and its physics lets slices pile
+up, and TEACh's "N Cooked Slices Of X In Y" asks for two or more slices in one bowl. Only agents' puts pile
+(``find_spot(pile=True)``); scene layouts are built without it, so they stay as they were."""
 
 
 @dataclass
@@ -167,13 +169,14 @@ class World:
 
     # --- placement -------------------------------------------------------------------------------------------------
     def find_spot(self, receptacle: SimObject, obj: SimObject, surface: int | None = None, target=None,
-                  rng: np.random.Generator | None = None, rel_yaw: float | None = None):
+                  rng: np.random.Generator | None = None, rel_yaw: float | None = None, pile: bool = False):
         """A free resting pose for ``obj`` on one of ``receptacle``'s surfaces, as (surface, local x, y, z, yaw).
 
         Candidates lie on a 2.5 cm lattice inside the surface, inset by the object's footprint; occupied footprints and
         the surface's clearance exclude candidates. ``target`` (a z-up world point) picks the candidate nearest to it
         (TEACh's ``putNearXY``); otherwise ``rng`` picks one at random, or the one nearest the surface's back-left corner.
-        Returns None when nothing fits ("No valid positions to place object found").
+        Returns None when nothing fits ("No valid positions to place object found"). ``pile``: a full bowl, pot or
+        pan takes a piece on top of what is in it (``PILING_RECEPTACLES``), as a full plate always does.
         """
         surfaces = list(range(len(receptacle.shape.surfaces))) if surface is None else [surface]
         best, best_score = None, math.inf
@@ -202,7 +205,8 @@ class World:
                 local_target = (inv @ np.append(np.asarray(target, dtype=float), 1.0))[:2]
             candidates = [(x, y) for x in xs for y in ys
                           if not any(rects_overlap((x, y), half, c, h, PLACEMENT_GAP) for c, h in occupied)]
-            if not candidates and receptacle.object_type in STACKING_RECEPTACLES:
+            if not candidates and (receptacle.object_type in STACKING_RECEPTACLES
+                                   or pile and receptacle.object_type in PILING_RECEPTACLES):
                 stacked = self._stack_spot(receptacle, s, obj, yaw)
                 if stacked is not None and best is None:
                     best, best_score = stacked, math.inf
