@@ -142,6 +142,7 @@ class Executor:
         self.program = program
         self.config = config or ExecutorConfig()
         self.hints = dict(program.intent.hints) if program.intent else {}
+        self.mapped_before_put: set = set()
         self.landmarks = dict(program.intent.landmarks) if program.intent else {}
         self.ontology = load_ontology()
         self.obs: Observation | None = None
@@ -190,6 +191,9 @@ class Executor:
             raise OutOfBudget("step limit")
         if self.failures_left() <= 0:
             raise OutOfBudget("failed-action limit")
+        if action.name == "PutObject" and self.memory is not None:
+            # what the map held before the put: the thing put down is not among it (remember_left)
+            self.mapped_before_put = {i.instance_id for i in self.memory.instances()}
         obs = yield action
         self.steps += 1
         previous = self.obs
@@ -297,7 +301,7 @@ class Executor:
             c = np.asarray(inst.centroid)
             order = types.index(inst.class_name) if inst.class_name in types else len(types)
             if anchor is not None and np.linalg.norm(c - anchor) < 0.5:
-                return (-1, 0.0)
+                return (-1, float(np.linalg.norm(c - anchor)))  # two bowls side by side: the one left there
             return (order, float(np.hypot(c[0] - body[0], c[2] - body[1])))
 
         return min(candidates, key=key)
@@ -1335,7 +1339,12 @@ class Executor:
         things on a free spot near the click, not on it), else the click itself."""
         self.focus[object_type] = np.asarray(point)
         self.last_put_point = np.asarray(point)
-        placed = self.near(object_type, point, radius=0.8)
+        # A clean bowl put down beside a dirty one: the one it is, is the instance the map did not hold before the
+        # put (picking it up took it off the map), when there is one near the click.
+        new = [i for i in self.instances((object_type,)) if i.instance_id not in self.mapped_before_put
+               and float(np.linalg.norm(np.asarray(i.centroid) - np.asarray(point))) < 0.8]
+        placed = min(new, key=lambda i: float(np.linalg.norm(np.asarray(i.centroid) - np.asarray(point)))) \
+            if new else self.near(object_type, point, radius=0.8)
         if placed is not None:
             self.focus[object_type] = np.asarray(placed.centroid)
 

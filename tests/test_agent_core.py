@@ -217,3 +217,20 @@ def test_of_several_named_receptacles_the_one_by_the_named_landmark_is_searched_
                                                                                   far.instance_id]
     assert executor.by_landmark(holders, "Fridge") == holders  # no fridge mapped: the order stays
     assert executor.landmarks == {"Pot": {"Cabinet": "SinkBasin"}}
+
+
+def test_of_two_dishes_side_by_side_the_one_left_there_is_chosen():
+    """A cleaned bowl put down 0.35 m from a dirty one: the executor serves into the one it left, whatever the map's
+    order of instances (both lie within the 0.5 m of where it was left)."""
+    from types import SimpleNamespace
+
+    from agent.executor import Executor
+    from agent.program import Program, SkillCall
+
+    executor = Executor(Program([SkillCall("stop")]))
+    executor.obs = SimpleNamespace(agent_position=np.array([0.0, 0.9, 0.0]))
+    dirty = SimpleNamespace(instance_id=1, class_name="Bowl", centroid=np.array([2.2, 0.8, 2.14]))
+    clean = SimpleNamespace(instance_id=49, class_name="Bowl", centroid=np.array([2.02, 0.8, 1.84]))
+    executor.focus["Bowl"] = np.array([2.02, 0.8, 1.85])
+    for order in ([dirty, clean], [clean, dirty]):
+        assert executor.choose(order, ("Bowl",)) is clean
