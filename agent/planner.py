@@ -80,7 +80,8 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "f
 SLICE_WORDS = frozenset("slice slices sliced piece pieces bit bits wedge wedges chunk chunks round rounds cut cuts "
                         "chopped chop".split())
 COOK_WORDS = re.compile(r"\b(cook|cooked|cooking|fry|fried|frying|roast|roasted|grill|grilled|heat|heated|saute|"
-                        r"sauteed|bake|baked|microwave|microwaved|sear|seared|pan[- ]?fr\w*|warm)\b")
+                        r"sauteed|bake|baked|microwave(?=\s+(?:it|them|the|a|an|some|this|that|those|these)\b)|microwaved|sear|"
+                        r"seared|pan[- ]?fr\w*|warm)\b")
 NEGATION = re.compile(r"\b(no|not|don'?t|dont|without|never|no need to|skip|nothing)\b[^,.;:]{0,18}$")
 
 # ---------------------------------------------------------------- family cues
@@ -90,7 +91,7 @@ CUES: list[tuple[str, str, float]] = [
     ("Sandwich", r"\bsa?nd?w[h]?[ie]ch|\bblt\b|\bsammie|\bsarnie", 3.5),
     ("Salad", r"\bsal(?:a|i)d", 3.5),
     ("Boil X", r"\bboil|\bcook(?:ed|ing)? in (?:boiling |hot )?water\b", 2.5),
-    ("Coffee", r"\bcoff?ee?\b(?!\s*(?:maker|machine|table|pot|mach|make))|\bespresso\b(?!\s*machine)|\blatte\b|"
+    ("Coffee", r"\bcoff?ee?\b(?!\s*(?:maker|machine|table|pot|mach|make|mugs|cups))|\bespresso\b(?!\s*machine)|\blatte\b|"
                r"\bcappuccino\b|\bcup of joe\b|\bcaffeine\b|\bjava\b", 2.0),
     ("Water Plant", r"\bwater\w*\b[^.;]*\b(?:plant|flower)s?\b|\b(?:plant|flower)s?\b[^.;]*\b(?:water\w*|thirsty|"
                     r"dry|drink|hydrat\w*|dying|dead|wilt\w*)\b|\bhydrate\b", 2.4),
@@ -108,6 +109,12 @@ TASK_VERBS = re.compile(r"\b(make|prepare|cook|boil|clean|wash|rinse|put|place|m
                         r"brew|get|bring|gather|collect|need|want|like|could|can you|please|fix|set|store|keep|do)\b")
 LOCATION = re.compile(r"\b(is|are|'s|s|should be|can be found|you can find|you'?ll find|there'?s|there is|there are|"
                       r"check|look|try|search|sitting|kept|located|find)\b")
+ASKS_WHAT_TO_DO = re.compile(r"\bwhat (should|shall|do|can|would) (i|we)\b|\bwhat(?:'?s| is) (next|the task|first)\b|"
+                             r"\bwhat now\b|\bwhat do you (want|need)\b|\b(any )?tasks?\b\W*$")
+"""A Driver's question about what to do: the Commander's answer continues the task statement."""
+TASK_FRAME = re.compile(r"\b(let'?s|please|pls|plz|can you|could you|would you|need|want|job|task|goal|mission|"
+                        r"i'?d like|today)\b")
+"""Words that frame a sentence as the task itself, even when it also says where something goes or is."""
 CORRECTION = re.compile(r"^\W*(no\b|nope|sorry|oops|my bad|my mistake|actually|wait|i meant|correction|instead|"
                         r"rather|make (that|it)|change)")
 STEP_VERBS = re.compile(r"^\W*(?:now |then |next |first |and )?(put|place|wash|rinse|pour|cut|slice|toast|cook|boil|"
@@ -400,8 +407,9 @@ class RetrievalPlanner:
         texts = dict(commander)
         for index in range(len(turns)):
             if index not in commander_indices:
-                if continuing and not SOCIAL.match(_clean(turns[index][1])):
-                    continuing = False
+                driver = _clean(turns[index][1])
+                if continuing and not SOCIAL.match(driver) and not ASKS_WHAT_TO_DO.search(driver):
+                    continuing = False  # (the answer to "what should I make?" states the task, it goes on)
                 continue
             text = texts[index]
             previous = _clean(turns[index - 1][1]) if index > 0 and turns[index - 1][0] == "Driver" else ""
@@ -415,7 +423,11 @@ class RetrievalPlanner:
                 kind, weight = "location", 0.1
             elif STEP_VERBS.match(text) and seen_task:
                 kind, weight = ("task", 0.8) if continuing else ("step", 0.3)
-            elif LOCATION.search(text) and not (has_cue and not seen_task) and seen_task:
+            elif LOCATION.search(text) and not (has_cue and not seen_task) and seen_task \
+                    and not (TASK_FRAME.search(text) and (any(p.search(text) for _, p, _ in _COMPILED)
+                                                          or self._put_all_slots(text) is not None)):
+                # ("our job today is to put every plate on the same table", "let's put a slice in a pot of water and
+                # boil it": a stated task, though it says where; "the mug is in the sink": a location)
                 kind, weight = "location", 0.1
             elif not seen_task:
                 kind, weight = "task", 1.0
@@ -484,6 +496,8 @@ class RetrievalPlanner:
             for m in pattern.finditer(text):
                 if _negated(text, m.start()):
                     continue
+                if family == "Breakfast" and re.search(r"\bfor (?:my |our |your |a |the )?$", text[:m.start()]):
+                    strength = 1.0  # "toast for breakfast": the meal it is for, not the Breakfast task
                 out[family] = max(out.get(family, 0.0), strength)
                 evidence.append(f"{family}:{m.group(0)}")
                 break
