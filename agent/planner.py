@@ -838,7 +838,12 @@ class RetrievalPlanner:
             is_correction = bool(CORRECTION.match(text))
             if kinds.get(index) == "task" and not is_correction:
                 continue
-            if is_correction and kinds.get(index) != "task":
+            said_before = [kinds.get(i) for i in range(index - 1, -1, -1)
+                           if turns[i][0] == "Commander" and kinds.get(i) not in (None, "social")]
+            corrects_a_place = bool(said_before) and said_before[0] == "location"
+            if is_correction and kinds.get(index) != "task" and not corrects_a_place:
+                # ("oops, I meant on the counter" right after "there is a tomato in the bin" moves the tomato's
+                # hint, not the task's destination)
                 params, changed = self._correct_params(family, params, text)
                 if changed:
                     notes.append(f"correction:{changed}")

@@ -172,6 +172,14 @@ def test_location_hints_and_corrections(lexical):
     assert intent.hints["Tomato"] == ["Fridge"]
 
 
+def test_a_correction_right_after_a_location_moves_the_hint_not_the_task(lexical):
+    intent = lexical.parse([
+        (C, "please move every apple into the fridge"), (D, "ok"), (C, "there's an apple in the garbage can"),
+        (C, "sorry, I meant on the counter next to the stove")])
+    assert (intent.family, intent.params) == ("Put All X On Y", ["Apple", "in", "Fridge"])
+    assert intent.hints["Apple"][0] == "CounterTop"
+
+
 def test_answer_to_where_question_is_a_hint_but_destination_is_not(lexical):
     intent = lexical.parse([(C, "boil a potato"), (D, "where is the potato?"), (C, "in the microwave"),
                             (D, "where should i put it?"), (C, "in the pot on the stove")])
