@@ -886,6 +886,29 @@ class Executor:
                 if found() is not None:
                     return
 
+    def look_from_closest(self, holder, found) -> Steps:
+        """Walk to the viewpoint of ``holder`` nearest to it and look down into it, then level, until ``found()``."""
+        centre = np.asarray(holder.centroid)
+        views = self.viewpoints(holder, set())
+        if not views:
+            return
+
+        def gap(view) -> float:
+            x, z = self.map.node_xz(*view[0])
+            return float(np.hypot(x - centre[0], z - centre[2]))
+
+        node, yaw, horizon = min(views, key=gap)
+        if gap((node, yaw, horizon)) >= self.flat_distance(centre) - 0.1:
+            return  # no nearer viewpoint than where the agent stands
+        self.note(f"look into {holder.class_name} from {node}, nearest")
+        if not (yield from self.walk_to(node, final_yaw=yaw)):
+            return
+        for h in (horizon + 30.0, horizon):
+            if HORIZONS[0] <= h <= HORIZONS[-1]:
+                yield from self.set_horizon(h)
+                if found() is not None:
+                    return
+
     def stood_on(self, node: tuple[int, int]) -> bool:
         """Whether the agent has stood on ``node`` (a step there is safe, unlike a step into unseen space)."""
         x, z = self.map.node_xz(*node)
@@ -1173,6 +1196,9 @@ class Executor:
             basin = self.memory.nearest("SinkBasin", left_at) or self.memory.nearest("Sink", left_at)
             if basin is not None:
                 yield from self.look_into(basin, lambda: self.near(held_type, left_at))
+            if basin is not None and self.near(held_type, left_at) is None:
+                # from a metre and a half the basin's rim hides what lies low in it: from the nearest viewpoint
+                yield from self.look_from_closest(basin, lambda: self.near(held_type, left_at))
             if self.near(held_type, left_at) is None:
                 yield from self.pickup_at(left_at)
         if not self.obs.held:

@@ -234,3 +234,38 @@ def test_of_two_dishes_side_by_side_the_one_left_there_is_chosen():
     executor.focus["Bowl"] = np.array([2.02, 0.8, 1.85])
     for order in ([dirty, clean], [clean, dirty]):
         assert executor.choose(order, ("Bowl",)) is clean
+
+
+def test_a_thing_low_in_a_basin_is_looked_for_from_the_nearest_viewpoint_looking_down():
+    """From 1.5 m the basin's rim hides a mug put in it: look_from_closest walks to the viewpoint nearest the basin
+    and tilts down first; it does nothing when the agent already stands nearest."""
+    from types import SimpleNamespace
+
+    from agent.executor import Executor
+    from agent.program import Program, SkillCall
+
+    executor = Executor(Program([SkillCall("stop")]))
+    executor.obs = SimpleNamespace(agent_position=np.array([0.0, 0.9, 0.0]), horizon=30.0)
+    executor.note = lambda message: None
+    executor.map = SimpleNamespace(node_xz=lambda i, j: (0.25 * i, 0.25 * j))
+    basin = SimpleNamespace(class_name="SinkBasin", centroid=np.array([2.0, 0.8, 0.0]))
+    executor.viewpoints = lambda thing, tried, frontal=1.0: [((2, 0), 90, 30.0), ((6, 0), 90, 30.0)]
+    done = []
+
+    def walk_to(node, final_yaw=None):
+        done.append(("walk", node, final_yaw))
+        return True
+        yield
+
+    def set_horizon(h):
+        done.append(("horizon", h))
+        return
+        yield
+
+    executor.walk_to, executor.set_horizon = walk_to, set_horizon
+    list(executor.look_from_closest(basin, lambda: None))
+    assert done == [("walk", (6, 0), 90), ("horizon", 60.0), ("horizon", 30.0)]
+    done.clear()
+    executor.obs.agent_position = np.array([1.5, 0.9, 0.0])  # already at the nearest viewpoint
+    list(executor.look_from_closest(basin, lambda: None))
+    assert done == []
