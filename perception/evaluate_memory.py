@@ -340,6 +340,11 @@ def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool
             "per_scene": per_scene, "small_task_objects": list(SMALL_TASK_OBJECTS)}
 
 
+ODIN_OPTIONS = ("checkpoint", "context_views", "resolution", "class_votes", "min_score", "zoom_tiles", "zoom_fraction",
+                "zoom_max_area", "zoom_min_score")
+"""Command-line options passed to the odin / odin-2d providers under the same names (refused for gt)."""
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = ArgumentParser(prog="python -m perception.evaluate_memory", description=__doc__.split("\n")[0])
     parser.add_argument("--provider", default="gt", help="perception provider: gt, odin, odin-2d (make_provider)")
@@ -412,34 +417,13 @@ def main(argv=None) -> int:
         evaluation_scenes(config.splits)  # a bad split name fails before anything starts
         from .providers import make_provider
 
-        options = {}
-        if args.provider != "gt":
-            if args.checkpoint is not None:
-                options["checkpoint"] = args.checkpoint
-            if args.context_views is not None:
-                options["context_views"] = args.context_views
-            if args.resolution is not None:
-                options["resolution"] = args.resolution
-            if args.class_votes is not None:
-                options["class_votes"] = args.class_votes
-            if args.min_score is not None:
-                options["min_score"] = args.min_score
-            if args.zoom_tiles is not None:
-                options["zoom_tiles"] = args.zoom_tiles
-            if args.zoom_fraction is not None:
-                options["zoom_fraction"] = args.zoom_fraction
-            if args.zoom_max_area is not None:
-                options["zoom_max_area"] = args.zoom_max_area
-            if args.zoom_min_score is not None:
-                options["zoom_min_score"] = args.zoom_min_score
-            if args.threads:
-                options["threads"] = args.threads
-        elif any(value is not None for value in (args.checkpoint, args.context_views, args.resolution,
-                                                  args.class_votes, args.min_score, args.zoom_tiles,
-                                                  args.zoom_fraction, args.zoom_max_area,
-                                                  args.zoom_min_score)):
-            raise ValueError("--checkpoint, --context-views, --resolution, --class-votes, --min-score and --zoom-* "
-                             "are for the odin providers, not gt")
+        given = {name: getattr(args, name) for name in ODIN_OPTIONS if getattr(args, name) is not None}
+        if args.provider == "gt" and given:
+            raise ValueError(f"{', '.join('--' + n.replace('_', '-') for n in given)}: options of the odin providers, "
+                             f"not gt")
+        options = dict(given)
+        if args.provider != "gt" and args.threads:
+            options["threads"] = args.threads
         provider = make_provider(args.provider, **options)
         report = evaluate_memory(provider, config)
     except (FileNotFoundError, ValueError, TrajectoryError) as error:

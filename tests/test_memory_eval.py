@@ -56,3 +56,11 @@ def test_gt_look_around_end_to_end(tmp_path):
     assert everything["recall"] == 1.0 and everything["precision"] == 1.0  # ground truth is the ceiling
     assert (tmp_path / "memory_eval_gt.md").read_text().count("| **all** |") == 1
     assert em.main(["--provider", "gt", "--splits", "nowhere", "--out", str(tmp_path)]) == 2
+
+
+def test_odin_options_are_refused_for_gt_by_name(tmp_path, capsys):
+    from perception.evaluate_memory import main
+
+    assert main(["--provider", "gt", "--zoom-tiles", "2", "--min-score", "0.2", "--out", str(tmp_path)]) == 2
+    assert "--min-score, --zoom-tiles: options of the odin providers, not gt" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # refused before any work
