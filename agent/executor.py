@@ -1367,17 +1367,18 @@ class Executor:
         self.last_put_point = np.asarray(point)
         # A clean bowl put down beside a dirty one: the one it is, is the instance the map did not hold before the
         # put (picking it up took it off the map), when there is one near the click.
-        new = [i for i in self.instances((object_type,)) if i.instance_id not in self.mapped_before_put
-               and float(np.linalg.norm(np.asarray(i.centroid) - np.asarray(point))) < 0.8]
-        placed = min(new, key=lambda i: float(np.linalg.norm(np.asarray(i.centroid) - np.asarray(point)))) \
-            if new else self.near(object_type, point, radius=0.8)
+        placed = self.near(object_type, point, radius=0.8, exclude=self.mapped_before_put) \
+            or self.near(object_type, point, radius=0.8)
         if placed is not None:
             self.focus[object_type] = np.asarray(placed.centroid)
 
-    def near(self, object_type: str, point: np.ndarray, radius: float = 0.5):
-        """The confident instance of ``object_type`` nearest ``point`` if within ``radius``, else None."""
+    def near(self, object_type: str, point: np.ndarray, radius: float = 0.5, exclude: set = frozenset()):
+        """The confident instance of ``object_type`` nearest ``point`` if within ``radius`` (and not one of the
+        ``exclude`` instance ids), else None."""
         best, best_distance = None, radius
         for inst in self.instances((object_type,)):
+            if inst.instance_id in exclude:
+                continue
             distance = float(np.linalg.norm(np.asarray(inst.centroid) - np.asarray(point)))
             if distance < best_distance:
                 best, best_distance = inst, distance

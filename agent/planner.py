@@ -80,8 +80,8 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "f
 SLICE_WORDS = frozenset("slice slices sliced piece pieces bit bits wedge wedges chunk chunks round rounds cut cuts "
                         "chopped chop".split())
 COOK_WORDS = re.compile(r"\b(cook|cooked|cooking|fry|fried|frying|roast|roasted|grill|grilled|heat|heated|saute|"
-                        r"sauteed|bake|baked|microwave(?=\s+(?:it|them|the|a|an|some|this|that|those|these)\b)|microwaved|sear|"
-                        r"seared|pan[- ]?fr\w*|warm)\b")
+                        r"sauteed|bake|baked|microwave(?=\s+(?:it|them|the|a|an|some|this|that|those|these)\b)|"
+                        r"microwaved|sear|seared|pan[- ]?fr\w*|warm)\b")
 NEGATION = re.compile(r"\b(no|not|don'?t|dont|without|never|no need to|skip|nothing)\b[^,.;:]{0,18}$")
 
 # ---------------------------------------------------------------- family cues
@@ -91,8 +91,8 @@ CUES: list[tuple[str, str, float]] = [
     ("Sandwich", r"\bsa?nd?w[h]?[ie]ch|\bblt\b|\bsammie|\bsarnie", 3.5),
     ("Salad", r"\bsal(?:a|i)d", 3.5),
     ("Boil X", r"\bboil|\bcook(?:ed|ing)? in (?:boiling |hot )?water\b", 2.5),
-    ("Coffee", r"\bcoff?ee?\b(?!\s*(?:maker|machine|table|pot|mach|make|mugs|cups))|\bespresso\b(?!\s*machine)|\blatte\b|"
-               r"\bcappuccino\b|\bcup of joe\b|\bcaffeine\b|\bjava\b", 2.0),
+    ("Coffee", r"\bcoff?ee?\b(?!\s*(?:maker|machine|table|pot|mach|make|mugs|cups))|\bespresso\b(?!\s*machine)|"
+               r"\blatte\b|\bcappuccino\b|\bcup of joe\b|\bcaffeine\b|\bjava\b", 2.0),
     ("Water Plant", r"\bwater\w*\b[^.;]*\b(?:plant|flower)s?\b|\b(?:plant|flower)s?\b[^.;]*\b(?:water\w*|thirsty|"
                     r"dry|drink|hydrat\w*|dying|dead|wilt\w*)\b|\bhydrate\b", 2.4),
     ("Plate Of Toast", r"\btoast(?:ed|ing|s)?\b", 1.6),
@@ -392,8 +392,8 @@ class RetrievalPlanner:
         params = self._params(family, task_texts, weighted)
         params, hints, landmarks, notes = self._hints_and_corrections(turns, family, params, weighted)
         evidence = [f"cue:{e}" for e in evidence] + [f"knn:{n}" for n in neighbours] + notes
-        return TaskIntent(family=family, params=params, hints=hints, landmarks=landmarks, score=round(totals[family] / mass, 4),
-                          evidence=evidence)
+        return TaskIntent(family=family, params=params, hints=hints, landmarks=landmarks,
+                          score=round(totals[family] / mass, 4), evidence=evidence)
 
     # ---- utterance weights ---------------------------------------------------------------------------------------
     def _weigh(self, turns, commander) -> list[tuple[int, str, float, str]]:
@@ -838,9 +838,9 @@ class RetrievalPlanner:
             is_correction = bool(CORRECTION.match(text))
             if kinds.get(index) == "task" and not is_correction:
                 continue
-            said_before = [kinds.get(i) for i in range(index - 1, -1, -1)
-                           if turns[i][0] == "Commander" and kinds.get(i) not in (None, "social")]
-            corrects_a_place = bool(said_before) and said_before[0] == "location"
+            said_before = next((kinds.get(i) for i in range(index - 1, -1, -1)
+                                if turns[i][0] == "Commander" and kinds.get(i) not in (None, "social")), None)
+            corrects_a_place = said_before == "location"
             if is_correction and kinds.get(index) != "task" and not corrects_a_place:
                 # ("oops, I meant on the counter" right after "there is a tomato in the bin" moves the tomato's
                 # hint, not the task's destination)

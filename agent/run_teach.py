@@ -191,9 +191,10 @@ def check_perception_options(name: str, options: dict) -> None:
         return
     if name not in PROVIDERS and name in LAZY_PROVIDERS:
         importlib.import_module(LAZY_PROVIDERS[name])
-    parameters = inspect.signature(PROVIDERS[name]).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-        parameters = inspect.signature(PROVIDERS[name].__mro__[1]).parameters
+    for cls in PROVIDERS[name].__mro__:  # a subclass taking **options passes them to a parent that names them
+        parameters = inspect.signature(cls).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            break
     accepted = sorted(k for k, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
                       and k not in ("self", "model", "memory"))
     unknown = sorted(set(options) - set(accepted))

@@ -141,9 +141,8 @@ class OdinProvider(PerceptionProvider):
     more than ``zoom_max_area`` of the frame are dropped, and those of classes not in ``zoom_classes``, by default
     the pickupable types of ``envs.ontology``: a crop shows fixtures in pieces that read as small false ones; and
     a crop's instance needs ``zoom_min_score``, 0.5: below it the crops' instances of the shipped model were right
-    less often than the frame's at ``min_score``),
-    ``class_names``
-    (vocabulary scored; default every AI2-THOR type), ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
+    less often than the frame's at ``min_score``), ``class_names`` (vocabulary scored; default every AI2-THOR type),
+    ``cache_features`` (False: recompute every window view's backbone each step, for comparison),
     ``threads`` (``torch.set_num_threads``), ``device`` and the base class's ``memory`` / ``update_memory``.
     """
 
