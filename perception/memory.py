@@ -234,6 +234,18 @@ def _as_thor_xyz(position, name: str = "position") -> np.ndarray:
     return array
 
 
+def _surrounds(rec: Instance, obj: Instance, radius: float, depth: float, above: float) -> bool:
+    """Whether ``rec`` has a point within ``radius`` of ``obj``'s horizontal extent (zup x, y), from ``depth`` below
+    ``obj``'s lowest point to ``above`` above it: the receptacle's own surface under or around the object."""
+    obj_min, obj_max = obj.bbox_zup
+    reach = radius + 0.5 * float(max(obj_max[0] - obj_min[0], obj_max[1] - obj_min[1]))
+    points = rec.points_zup
+    c = obj.centroid_zup
+    near = np.hypot(points[:, 0] - c[0], points[:, 1] - c[1]) <= reach
+    low = (points[:, 2] >= obj_min[2] - depth) & (points[:, 2] <= obj_min[2] + above)
+    return bool(np.any(near & low))
+
+
 class SemanticMemory:
     """Persistent 3D object instances fused from per-step detections (rules in the module docstring)."""
 
@@ -276,12 +288,17 @@ class SemanticMemory:
         return candidates[int(np.argmin(distances))]
 
     def contents(self, receptacle: Instance | str, footprint_margin: float = 0.05, support_tolerance: float = 0.08,
-                 containment_margin: float = 0.05) -> list[Instance]:
+                 containment_margin: float = 0.05, support_radius: float = 0.1, support_depth: float = 0.3
+                 ) -> list[Instance]:
         """What lies in or on ``receptacle`` (an instance, or a type meaning every instance of it).
 
         An object counts when its centroid is over the receptacle's footprint (horizontal bbox grown by
         ``footprint_margin``) and either rests *on* it (its lowest point within ``support_tolerance`` of the
-        receptacle's top) or lies *in* it (its bbox inside the receptacle's bbox grown by ``containment_margin``).
+        receptacle's top) or lies *in* it: its bbox inside the receptacle's bbox grown by ``containment_margin``, and
+        some of the receptacle's own surface around or under it (a point within ``support_radius`` of its horizontal
+        extent, from ``support_depth`` below its lowest point to ``support_tolerance`` above it: a shelf, a floor, a
+        bowl's wall). The box alone is not enough: an open fridge's box holds its door's swing, and so whatever stands
+        on the counter beside the door.
         """
         receptacles = self.find(receptacle) if isinstance(receptacle, str) else [receptacle]
         receptacle_ids = {r.instance_id for r in receptacles}
@@ -300,7 +317,7 @@ class SemanticMemory:
                 on_top = abs(obj_min[2] - rec_max[2]) <= support_tolerance
                 inside = bool(np.all(obj_min >= rec_min - containment_margin)
                               and np.all(obj_max <= rec_max + containment_margin))
-                if on_top or inside:
+                if on_top or (inside and _surrounds(rec, obj, support_radius, support_depth, support_tolerance)):
                     found[obj.instance_id] = obj
         return sorted(found.values(), key=lambda i: (-i.confidence, i.instance_id))
 

@@ -230,3 +230,21 @@ def test_runner_up_votes_do_not_make_classes_compatible():
     table = next(i for i in memory.instances() if i.class_name == "DiningTable")
     assert table.named_as == {"DiningTable"} and table.class_votes["Mug"] == pytest.approx(0.2)
     assert len(memory) == 2 and memory.find("Mug")[0] is not table
+
+
+def test_contents_of_an_open_fridge_leave_out_what_stands_beside_its_door():
+    """The box of an open fridge reaches over the counter its door swings above; a tomato there is not in it, one on
+    its shelf is (the shelf is fridge surface under it)."""
+    rng = np.random.default_rng(1)
+    memory = SemanticMemory()
+    body = rng.uniform([0.0, 0.0, 0.0], [0.8, 1.7, 0.8], (1500, 3))
+    t = rng.uniform(0.0, 1.0, (400, 1))  # the door, swung open past square: a slab from the hinge out over the counter
+    door = np.concatenate([0.8 + 0.7 * t, rng.uniform(0.0, 1.7, (400, 1)), -0.6 * t], axis=1)
+    fridge = memory.insert("Fridge", np.concatenate([body, door]))
+    memory.insert("CounterTop", rng.uniform([0.9, 0.0, -0.6], [2.5, 0.9, 0.6], (500, 3)))
+    beside = memory.insert("Tomato", rng.uniform([1.14, 0.9, -0.1], [1.2, 0.96, -0.04], (20, 3)))
+    shelf = memory.insert("Tomato", rng.uniform([0.3, 0.85, 0.3], [0.36, 0.91, 0.36], (20, 3)))
+    inside = memory.contents(fridge)
+    assert shelf in inside
+    assert beside not in inside
+    assert memory.contents("CounterTop") == [beside]
