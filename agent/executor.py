@@ -662,11 +662,12 @@ class Executor:
 
     def search(self, types: tuple[str, ...], found) -> Steps:
         """Look for ``types``: receptacles the dialogue named, frontiers of the map, then closed containers."""
-        for t, receptacle_type in [(t, r) for t in types for r in self.hints.get(t, [])]:
+        for t, receptacle_type in [(t, r) for t in types for r in self.hints_for(t)]:
             if found() is not None:
                 return
             holders = self.instances(self.types_of(receptacle_type))
-            landmark = self.landmarks.get(t, {}).get(receptacle_type)
+            landmark = next((self.landmarks[k][receptacle_type] for k in self.kin(t)
+                             if receptacle_type in self.landmarks.get(k, {})), None)
             if landmark is not None:
                 holders = self.by_landmark(holders, landmark)
             for holder in holders:
@@ -685,6 +686,18 @@ class Executor:
                 return
             yield from self.peek(holder, found)
         yield from self.explore(found, self.config.frontier_visits)
+
+    @staticmethod
+    def kin(object_type: str) -> tuple[str, ...]:
+        """``object_type``, then its pieces or the whole it is cut from (Apple, AppleSliced)."""
+        whole = next((w for w, piece in SLICED_TYPE.items() if piece == object_type), None)
+        other = whole if whole is not None else SLICED_TYPE.get(object_type)
+        return (object_type,) if other is None else (object_type, other)
+
+    def hints_for(self, object_type: str) -> list[str]:
+        """Receptacles the dialogue named for ``object_type``, then for its kin (:meth:`kin`): a Commander tells where
+        "the apple slice" is while the apple is still whole, and the reverse."""
+        return list(dict.fromkeys(r for k in self.kin(object_type) for r in self.hints.get(k, [])))
 
     def by_landmark(self, holders: list, landmark: str) -> list:
         """``holders`` nearest (on the floor plane) to any mapped ``landmark`` first: "the cabinet below the sink"
@@ -960,7 +973,7 @@ class Executor:
         if memory is None:
             return []
         holders = []
-        named = {kind for t in types for r in self.hints.get(t, []) for kind in self.types_of(r)}
+        named = {kind for t in types for r in self.hints_for(t) for kind in self.types_of(r)}
         for container in CONTAINERS:
             found = self.instances((container,))  # confident ones: a doubtful "cabinet" costs refused opens
             if container in SINGLE_PER_ROOM and found:

@@ -269,3 +269,48 @@ def test_a_thing_low_in_a_basin_is_looked_for_from_the_nearest_viewpoint_looking
     executor.obs.agent_position = np.array([1.5, 0.9, 0.0])  # already at the nearest viewpoint
     list(executor.look_from_closest(basin, lambda: None))
     assert done == []
+
+
+def test_where_the_apple_slice_is_said_to_be_is_searched_for_the_whole_apple_too():
+    """"There's an apple slice in the trash can": while the apple is still whole (to slice it), the search for the
+    Apple starts at the garbage can named for its slice, and the reverse; other objects' hints are not borrowed."""
+    from types import SimpleNamespace
+
+    from agent.executor import Executor
+    from agent.program import Program, SkillCall, TaskIntent
+    from perception.memory import SemanticMemory
+
+    def block(x, y, z, size=0.3):
+        g = np.linspace(-size / 2, size / 2, 4)
+        return np.array([(x + a, y + b, z + c) for a in g for b in g for c in g])
+
+    memory = SemanticMemory()
+    memory.insert("Cabinet", block(0.5, 0.4, 1.0))
+    can = memory.insert("GarbageCan", block(3.0, 0.2, 3.0))
+    intent = TaskIntent("N Slices Of X In Y", ["1", "Apple", "in", "Plate"],
+                        hints={"AppleSliced": ["GarbageCan"], "Mug": ["Cabinet"]})
+    executor = Executor(Program([SkillCall("stop")], intent=intent))
+    executor.obs = SimpleNamespace(memory=memory)
+    executor.note = lambda message: None
+    peeked = []
+
+    def peek(holder, found=None):
+        peeked.append(holder.instance_id)
+        return
+        yield
+
+    def nothing(*args, **kwargs):
+        return
+        yield
+
+    executor.peek = peek
+    for name in ("look_at_doubtful", "explore", "sweep_surfaces"):
+        setattr(executor, name, nothing)
+    executor.open_places_for = lambda types: []
+    executor.containers_for = lambda types: []
+    list(executor.search(("Apple",), lambda: None))
+    assert peeked == [can.instance_id]
+    assert executor.hints_for("AppleSliced") == ["GarbageCan"]
+    assert executor.hints_for("Apple") == ["GarbageCan"]
+    assert executor.hints_for("Tomato") == [] and executor.hints_for("Mug") == ["Cabinet"]
+    assert executor.kin("EggCracked") == ("EggCracked", "Egg") and executor.kin("Mug") == ("Mug",)
