@@ -110,6 +110,14 @@ class ExecutorConfig:
     remain before the stop margin: the task's own interactions keep them. With imperfect perception a map's
     "cabinets" may be walls, and 16 refused opens would otherwise end the episode at TEACh's limit."""
     look_around_at_start: bool = True
+    hidden_elevation: float = 8.0
+    hidden_azimuth: float = 45.0
+    """Degrees: after a viewpoint from which the target's mapped points fall in the frame but all behind something
+    nearer (a shelf above a cup on the shelf below, a basin's rim, a fridge's side wall), viewpoints that look down
+    on the target within ``hidden_elevation`` of that view's angle from within ``hidden_azimuth`` of its side cost
+    ``hidden_view_cost`` more: the next try looks from nearer, farther or another side, not from a step beside the
+    failed one at the same angle."""
+    hidden_view_cost: float = 8.0
 
 
 @dataclass
@@ -127,6 +135,9 @@ class _Target:
     types: tuple[str, ...]
     instance: object = None
     tried_nodes: set = field(default_factory=set)
+    hidden_sights: list = field(default_factory=list)
+    """(elevation, azimuth) in degrees (:meth:`Executor.sight`) of viewpoints from which the target was hidden
+    behind something nearer."""
 
 
 def pixel_click(row: int, col: int, height: int, width: int) -> tuple[float, float]:
@@ -445,8 +456,11 @@ class Executor:
         return out
 
     # ------------------------------------------------------------------ viewpoints
-    def viewpoints(self, instance, tried: set, frontal: float = 1.0) -> list[tuple[tuple[int, int], int, float]]:
-        """(node, yaw, horizon) from which ``instance`` should be clickable: within reach, facing it, best first."""
+    def viewpoints(self, instance, tried: set, frontal: float = 1.0,
+                   hidden_sights: Iterable[tuple[float, float]] = ()) -> list[tuple[tuple[int, int], int, float]]:
+        """(node, yaw, horizon) from which ``instance`` should be clickable: within reach, facing it, best first
+        (``hidden_sights``: see ``ExecutorConfig.hidden_elevation``)."""
+        hidden_sights = list(hidden_sights)
         points = np.asarray(instance.points)
         if len(points) > 300:
             points = points[np.linspace(0, len(points) - 1, 300).astype(int)]
@@ -495,15 +509,42 @@ class Executor:
                     rejected["path"] += 1
                     continue
                 turn = len(turn_actions(self.obs.yaw, yaw)) if node == here else 0.5
+                elevation, azimuth = self.sight(eye, aim)
+                hidden = self.config.hidden_view_cost * sum(
+                    abs(elevation - e) < self.config.hidden_elevation
+                    and abs((azimuth - a + 180.0) % 360.0 - 180.0) < self.config.hidden_azimuth
+                    for e, a in hidden_sights)
                 offset = np.array([x - centre[0], z - centre[2]])
                 facing = 0.0
                 if front is not None and np.linalg.norm(offset) > 1e-6:
                     facing = 6.0 * frontal * (1.0 - float(offset @ front) / float(np.linalg.norm(offset)))
-                options.append((cost + turn + 1.5 * float(flat.min()) + facing, node, yaw, horizon))
+                options.append((cost + turn + 1.5 * float(flat.min()) + facing + hidden, node, yaw, horizon))
         options.sort(key=lambda t: t[0])
         if not options:
             self.note(f"no viewpoint for {instance.class_name} at {np.round(centre, 2)}: {rejected}")
         return [(node, yaw, horizon) for _, node, yaw, horizon in options]
+
+    @staticmethod
+    def sight(eye: np.ndarray, aim: np.ndarray) -> tuple[float, float]:
+        """(elevation, azimuth) in degrees of the line from ``eye`` to ``aim`` (thor points): how far it falls below
+        level, and the side ``aim`` is seen from (the bearing from ``aim`` to ``eye`` on the floor, 0 = +z)."""
+        d = np.asarray(eye, float) - np.asarray(aim, float)
+        flat = float(np.hypot(d[0], d[2]))
+        return math.degrees(math.atan2(float(d[1]), flat)), math.degrees(math.atan2(float(d[0]), float(d[2]))) % 360.0
+
+    def hidden_behind(self, instance, obs: Observation) -> bool:
+        """Whether ``instance``'s mapped points fall in the frame but every one behind a nearer surface."""
+        points = np.asarray(instance.points)
+        if len(points) > 400:
+            points = points[np.linspace(0, len(points) - 1, 400).astype(int)]
+        uv, z = project_points(points, obs.width, obs.height, obs.fov, obs.camera_to_world)
+        ok = (z > 0.05) & np.isfinite(uv).all(axis=1)
+        cols, rows = np.floor(uv[ok, 0]).astype(int), np.floor(uv[ok, 1]).astype(int)
+        inside = (cols >= 0) & (cols < obs.width) & (rows >= 0) & (rows < obs.height)
+        if inside.sum() < 3:
+            return False
+        seen = obs.depth[rows[inside], cols[inside]]
+        return not bool(np.any(seen > z[ok][inside] - 0.12))
 
     def front_direction(self, centre: np.ndarray, radius: float = 0.75) -> np.ndarray | None:
         """Unit (x, z) direction from ``centre`` towards the open floor around it: where an object against a wall
@@ -562,7 +603,8 @@ class Executor:
             if not clicks:
                 if target.instance is None:
                     raise SkillFailure(f"{action}: no {target.types[0]} to act on")
-                views = self.viewpoints(target.instance, target.tried_nodes)
+                views = self.viewpoints(target.instance, target.tried_nodes,
+                                        hidden_sights=target.hidden_sights)
                 if not views:
                     last_error = "no viewpoint within reach"
                     break
@@ -588,6 +630,11 @@ class Executor:
                         self.note(f"{action} {target.types[0]}: no detection, clicking the mapped points")
                 if mask is None:
                     last_error = "target not in view from the viewpoint"
+                    if self.hidden_behind(target.instance, self.obs):
+                        sight = self.sight(self.obs.camera_to_world[:3, 3], np.asarray(target.instance.centroid))
+                        target.hidden_sights.append(sight)
+                        self.note(f"{action} {target.types[0]}: hidden behind something nearer, seen "
+                                  f"{sight[0]:.0f} deg down from bearing {sight[1]:.0f}")
                     rows, _ = self.visible_points(target.instance, self.obs)
                     self.note(f"{action} {target.types[0]}: not in view at {self.here()} yaw {self.obs.yaw} "
                               f"h {self.obs.horizon} (planned {node} {yaw} {horizon}); projected {len(rows)}; "

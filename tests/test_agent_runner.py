@@ -16,6 +16,7 @@ from agent.observation import build_observation
 from agent.planner import RetrievalPlanner
 from agent.program import Program, SkillCall
 from agent.run_teach import RunConfig, list_episodes, main, run_episode
+from envs.camera import CAMERA_HEIGHT_ABOVE_AGENT
 from perception.providers import GroundTruthProvider, make_provider
 
 
@@ -414,3 +415,43 @@ def test_a_click_on_a_pixel_resolves_to_that_pixel_at_the_frame_size_and_at_teac
                 if (height, width) == (300, 300):  # TEACh's 900 x 900 window: the pixel's 3 x 3 block
                     big_row, big_col = click_pixel(x, y, 900, 900)
                     assert (big_row // 3, big_col // 3) == (row, col)
+
+
+def test_after_a_view_hidden_behind_something_the_next_looks_from_another_angle():
+    """A cup on a fridge's lower shelf is hidden by the shelf above from every step along one row: once a view is
+    found hidden (the target's mapped points in the frame, all behind a nearer surface), viewpoints seeing the target
+    at about the same angle from the same side rank after those that do not; ``hidden_behind`` tells a hidden target
+    from one in plain view or out of the frame."""
+    from envs import make_env
+
+    with make_env() as env:
+        provider, executor = _looked_around(env)
+        target = next(i for i in provider.memory.instances() if i.class_name in ("Apple", "Tomato", "Mug", "Bread",
+                                                                                 "Potato", "Cup", "Egg", "Knife"))
+        body_y = float(executor.obs.agent_position[1])
+
+        def sight(view):
+            x, z = executor.map.node_xz(*view[0])
+            return executor.sight(np.array([x, body_y + CAMERA_HEIGHT_ABOVE_AGENT, z]), np.asarray(target.centroid))
+
+        views = executor.viewpoints(target, set())
+        assert len(views) > 3
+        failed = sight(views[0])
+        again = executor.viewpoints(target, set(), hidden_sights=[failed])
+        assert again[0] != views[0]
+        elevation, azimuth = sight(again[0])
+        assert abs(elevation - failed[0]) >= 6.0 or abs((azimuth - failed[1] + 180.0) % 360.0 - 180.0) >= 40.0
+        assert sorted(again) == sorted(views)  # re-ranked, none refused
+
+        # hidden_behind: a wall of depth 0.5 m in front of the points, then nothing in front of them
+        cam = np.eye(4)
+        obs = SimpleNamespace(width=64, height=64, fov=90.0, camera_to_world=cam, depth=np.full((64, 64), 0.5))
+        ahead = SimpleNamespace(points=np.array([[0.0, 0.0, 2.0], [0.1, 0.0, 2.0], [0.0, 0.1, 2.0], [0.1, 0.1, 2.1]]))
+        from envs.camera import project_points
+        uv, depth = project_points(ahead.points, 64, 64, 90.0, cam)
+        assert np.all(depth > 0), "test points must lie in front of the camera"
+        assert executor.hidden_behind(ahead, obs)
+        obs.depth = np.full((64, 64), 5.0)
+        assert not executor.hidden_behind(ahead, obs)
+        behind = SimpleNamespace(points=-ahead.points)
+        assert not executor.hidden_behind(behind, obs)
