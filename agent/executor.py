@@ -905,12 +905,16 @@ class Executor:
             self.note(f"peek {holder.class_name}: {error}")
             return
 
-    def container_of(self, instance):
-        """The closed-able container (fridge, cabinet, drawer, microwave) whose box holds ``instance``, if any."""
+    def container_of(self, instance, depth: float = 0.7):
+        """The closed-able container (fridge, cabinet, drawer, microwave) whose box holds ``instance``, if any; else
+        one whose mapped front it lies behind: within ``depth`` metres behind the front (away from the open floor),
+        across no farther than the front reaches and within its height. A closed cabinet is mapped by its door
+        alone, so a plate seen on its floor lies outside its box."""
         if self.memory is None:
             return None
         c = np.asarray(instance.centroid)
         best, best_volume = None, float("inf")
+        behind, behind_gap = None, float("inf")
         for kind in CONTAINERS:
             for holder in self.memory.find(kind):
                 lo, hi = np.asarray(holder.bbox_min) - 0.03, np.asarray(holder.bbox_max) + 0.03
@@ -918,7 +922,20 @@ class Executor:
                     volume = float(np.prod(hi - lo))
                     if volume < best_volume:
                         best, best_volume = holder, volume
-        return best
+                    continue
+                if best is not None or not lo[1] - 0.03 <= c[1] <= hi[1]:
+                    continue
+                centre = np.asarray(holder.centroid)
+                front = self.front_direction(centre)
+                if front is None:
+                    continue
+                offset = np.array([c[0] - centre[0], c[2] - centre[2]])
+                back = -float(offset @ front)
+                across = abs(float(offset[0] * front[1] - offset[1] * front[0]))
+                half = 0.5 * (abs((hi[0] - lo[0]) * front[1]) + abs((hi[2] - lo[2]) * front[0]))
+                if 0.0 <= back <= depth and across <= half and back + across < behind_gap:
+                    behind, behind_gap = holder, back + across
+        return best if best is not None else behind
 
     def open_holder_of(self, instance) -> Steps:
         """Open the container ``instance`` lies in (unless it is known to be open, or this agent opened it)."""

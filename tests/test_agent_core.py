@@ -314,3 +314,31 @@ def test_where_the_apple_slice_is_said_to_be_is_searched_for_the_whole_apple_too
     assert executor.hints_for("Apple") == ["GarbageCan"]
     assert executor.hints_for("Tomato") == [] and executor.hints_for("Mug") == ["Cabinet"]
     assert executor.kin("EggCracked") == ("EggCracked", "Egg") and executor.kin("Mug") == ("Mug",)
+
+
+def test_a_thing_seen_behind_a_closed_cabinets_front_is_in_that_cabinet():
+    """A closed cabinet is mapped by its door alone: a plate seen on its floor lies outside its box but behind its
+    front, so the cabinet is the container to open before the pickup; a plate on the floor in front of it, one
+    above it, or one behind the wall beside it has no container."""
+    from types import SimpleNamespace
+
+    from agent.executor import Executor
+    from agent.program import Program, SkillCall
+    from perception.memory import SemanticMemory
+
+    rng = np.random.default_rng(0)
+    memory = SemanticMemory()
+    door = memory.insert("Cabinet", rng.uniform([3.95, 0.05, 0.67], [4.07, 0.67, 1.24], (200, 3)))
+    executor = Executor(Program([SkillCall("stop")]))
+    executor.obs = SimpleNamespace(memory=memory)
+    executor.front_direction = lambda centre, radius=0.75: np.array([-1.0, 0.0])  # open floor to the west
+
+    def thing(x, y, z):
+        return SimpleNamespace(centroid=np.array([x, y, z]))
+
+    assert executor.container_of(thing(4.25, 0.04, 0.88)) is door
+    assert executor.container_of(thing(4.0, 0.4, 0.9)) is door  # inside its box
+    assert executor.container_of(thing(3.5, 0.04, 0.88)) is None  # on the floor in front of it
+    assert executor.container_of(thing(4.25, 1.0, 0.88)) is None  # above it (on the counter)
+    assert executor.container_of(thing(4.25, 0.04, 1.7)) is None  # behind the wall beside it
+    assert executor.container_of(thing(5.2, 0.04, 0.88)) is None  # deeper than a cabinet
