@@ -248,17 +248,46 @@ def init_backbone_from(model: Odin, checkpoint: Path) -> int:
 
 
 def init_weights_from(model: Odin, checkpoint: Path) -> int:
-    """Copy every weight of ``checkpoint`` into ``model`` (fine-tuning); returns tensors copied. Raises
-    ``CheckpointError`` naming the file when it is unreadable or does not fit this model's config."""
+    """Copy every weight of ``checkpoint`` into ``model`` (fine-tuning); returns tensors copied.
+
+    The model may be the checkpoint's grown deeper: more residual blocks per backbone stage (e.g. ``small_deep`` from
+    ``small``), everything else the same. The extra blocks then start as identities, their last norm's scale zero
+    (the zero-initialised residual of Goyal et al. 2017, "Accurate, Large Minibatch SGD", sec. 5.1), so the grown
+    model computes what the checkpoint did and training adds what the new blocks learn. Raises ``CheckpointError``
+    naming the file when it is unreadable or does not fit this model's config in any other way.
+    """
     from .odin.checkpoint import CheckpointError
 
     source = load_checkpoint(checkpoint, device="cpu", text_embedder=model.text_embedder)
     theirs, ours = source.state_dict(), model.state_dict()
-    if set(theirs) != set(ours) or any(theirs[k].shape != ours[k].shape for k in ours):
+    grown = new_backbone_blocks(model, set(ours) - set(theirs))
+    if (not set(theirs) <= set(ours) or grown is None
+            or any(theirs[k].shape != ours[k].shape for k in theirs)):
         raise CheckpointError(f"{checkpoint}: its weights (config {source.config.name!r}) do not fit this model "
-                              f"(config {model.config.name!r})")
-    model.load_state_dict(theirs)
+                              f"(config {model.config.name!r}) nor grow into it (only extra backbone blocks can)")
+    model.load_state_dict(theirs, strict=False)
+    with torch.no_grad():
+        for block in grown:
+            last = block.conv3 if hasattr(block, "conv3") else block.conv2
+            last[1].weight.zero_()
+            last[1].bias.zero_()
     return len(theirs)
+
+
+def new_backbone_blocks(model: Odin, missing: set[str]) -> list | None:
+    """The backbone's residual blocks that own exactly the state-dict keys ``missing`` (each a whole block that maps
+    its input's width to itself: an identity when its last norm is zero), or None when ``missing`` holds anything
+    else."""
+    blocks, covered = [], set()
+    for s, stage in enumerate(model.backbone.stages):
+        for b, block in enumerate(stage):
+            keys = {f"backbone.stages.{s}.{b}.{k}" for k in block.state_dict()}
+            if keys and keys <= missing:
+                if not isinstance(block.shortcut, torch.nn.Identity):
+                    return None
+                blocks.append(block)
+                covered |= keys
+    return blocks if covered == missing else None
 
 
 CLASS_WEIGHT_RANGE = (0.2, 5.0)
@@ -611,8 +640,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="start the ResNet backbone from this .safetensors checkpoint (same config); required "
                              "by --ablation frozen-backbone, whose backbone is then not trained")
     parser.add_argument("--init-weights", type=Path, default=None, metavar="CHECKPOINT",
-                        help="start every weight from this .safetensors checkpoint (same config): fine-tune it, e.g. "
-                             "at another --resolution or on new data; the schedule starts afresh")
+                        help="start every weight from this .safetensors checkpoint (same config, or one whose "
+                             "backbone has fewer blocks per stage: the extra blocks start as identities): fine-tune "
+                             "it, e.g. at another --resolution, on new data or grown deeper (--config small_deep from "
+                             "small); the schedule starts afresh")
     args = parser.parse_args(argv)
     if args.init_weights is not None and args.init_backbone is not None:
         parser.error("give --init-weights or --init-backbone, not both")

@@ -377,3 +377,36 @@ def test_voxel_targets_run_is_recorded_and_kept_on_resume(tmp_path, capsys):
     assert "--targets-3d" in capsys.readouterr().err
     with pytest.raises(ValueError, match="TrainConfig.targets_3d"):
         train.TrainConfig(targets_3d="mesh")
+
+
+def test_init_weights_grows_a_checkpoint_deeper_with_identity_blocks(tmp_path):
+    """A model with more blocks per backbone stage starts from a shallower checkpoint: shared weights copied, the new
+    blocks identities (so the backbone computes exactly what the checkpoint's did) whose last norm scale then
+    trains; any other difference is refused naming the file."""
+    from perception.odin import Odin, get_config, save_checkpoint
+    from perception.odin.checkpoint import CheckpointError
+
+    torch.manual_seed(0)
+    shallow = Odin(get_config("tiny"))
+    with torch.no_grad():
+        for p in shallow.backbone.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # not the init: norms with scale != 1, bias != 0
+    path = tmp_path / "shallow.safetensors"
+    save_checkpoint(shallow, path)
+    shallow = load_checkpoint(path, device="cpu")
+    deep = Odin(get_config("tiny").replace(name="tiny_deep", stage_depths=(2, 2, 2, 2)))
+    assert train.init_weights_from(deep, path) == len(shallow.state_dict())
+    for name, value in shallow.state_dict().items():
+        assert torch.equal(deep.state_dict()[name], value), name
+    images = torch.rand(2, 3, 64, 64)
+    shallow.eval(), deep.eval()
+    with torch.no_grad():
+        for a, b in zip(shallow.backbone(images), deep.backbone(images)):
+            assert torch.allclose(a, b, atol=1e-6)
+    assert float(deep.backbone.stages[0][1].conv2[1].weight.abs().sum()) == 0.0
+    assert float(deep.backbone.stages[0][1].conv1[0].weight.abs().sum()) > 0.0
+    other = Odin(get_config("tiny").replace(name="tiny_wide", hidden_dim=48))
+    with pytest.raises(CheckpointError, match="shallow.safetensors"):
+        train.init_weights_from(other, path)
+    assert get_config("small_deep").stage_depths == (2, 2, 2, 2)
+    assert get_config("small_deep").replace(name="small", stage_depths=(1, 1, 1, 1)) == get_config("small")

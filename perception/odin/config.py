@@ -145,6 +145,12 @@ CONFIGS: dict[str, OdinConfig] = {
         fusion_ffn_dim=256, deform_layers=2, deform_heads=4, deform_points=2, deform_ffn_dim=256, num_queries=50,
         decoder_layers=6, decoder_heads=4, decoder_ffn_dim=512, train_num_points=12544,
     ),
+    "small_deep": OdinConfig(
+        name="small_deep", block="basic", stem_width=32, stage_widths=(32, 64, 128, 256), stage_depths=(2, 2, 2, 2),
+        norm="group", hidden_dim=128, backbone_fusion_layers=(1, 2, 1), decoder_fusion_layers=1, fusion_heads=4,
+        fusion_ffn_dim=256, deform_layers=2, deform_heads=4, deform_points=2, deform_ffn_dim=256, num_queries=50,
+        decoder_layers=6, decoder_heads=4, decoder_ffn_dim=512, train_num_points=12544,
+    ),
     "paper": OdinConfig(
         name="paper", block="bottleneck", stem_width=64, stage_widths=(256, 512, 1024, 2048), stage_depths=(3, 4, 6, 3),
         norm="frozen_bn", hidden_dim=256, backbone_fusion_layers=(2, 6, 2), decoder_fusion_layers=1, fusion_heads=8,
