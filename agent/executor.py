@@ -366,8 +366,9 @@ class Executor:
         return True
 
     # ------------------------------------------------------------------ seeing a target in the frame
-    def visible_points(self, instance, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
-        """Pixels (rows, cols) where ``instance``'s points project into the frame unoccluded."""
+    @staticmethod
+    def projected(instance, obs: Observation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, depths) of ``instance``'s points (up to 400) that project into the frame."""
         points = np.asarray(instance.points)
         if len(points) > 400:
             points = points[np.linspace(0, len(points) - 1, 400).astype(int)]
@@ -377,9 +378,12 @@ class Executor:
         rows = np.floor(uv[ok, 1]).astype(int)
         z = z[ok]
         inside = (cols >= 0) & (cols < obs.width) & (rows >= 0) & (rows < obs.height)
-        cols, rows, z = cols[inside], rows[inside], z[inside]
-        seen = obs.depth[rows, cols]
-        unoccluded = seen > z - 0.12
+        return rows[inside], cols[inside], z[inside]
+
+    def visible_points(self, instance, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels (rows, cols) where ``instance``'s points project into the frame unoccluded."""
+        rows, cols, z = self.projected(instance, obs)
+        unoccluded = obs.depth[rows, cols] > z - 0.12
         return rows[unoccluded], cols[unoccluded]
 
     def target_mask(self, target: _Target, obs: Observation) -> np.ndarray | None:
@@ -533,18 +537,10 @@ class Executor:
         return math.degrees(math.atan2(float(d[1]), flat)), math.degrees(math.atan2(float(d[0]), float(d[2]))) % 360.0
 
     def hidden_behind(self, instance, obs: Observation) -> bool:
-        """Whether ``instance``'s mapped points fall in the frame but every one behind a nearer surface."""
-        points = np.asarray(instance.points)
-        if len(points) > 400:
-            points = points[np.linspace(0, len(points) - 1, 400).astype(int)]
-        uv, z = project_points(points, obs.width, obs.height, obs.fov, obs.camera_to_world)
-        ok = (z > 0.05) & np.isfinite(uv).all(axis=1)
-        cols, rows = np.floor(uv[ok, 0]).astype(int), np.floor(uv[ok, 1]).astype(int)
-        inside = (cols >= 0) & (cols < obs.width) & (rows >= 0) & (rows < obs.height)
-        if inside.sum() < 3:
-            return False
-        seen = obs.depth[rows[inside], cols[inside]]
-        return not bool(np.any(seen > z[ok][inside] - 0.12))
+        """Whether at least 3 of ``instance``'s mapped points fall in the frame and none is seen (:meth:`projected`,
+        :meth:`visible_points`): all lie behind a nearer surface."""
+        rows, cols, z = self.projected(instance, obs)
+        return len(rows) >= 3 and not bool(np.any(obs.depth[rows, cols] > z - 0.12))
 
     def front_direction(self, centre: np.ndarray, radius: float = 0.75) -> np.ndarray | None:
         """Unit (x, z) direction from ``centre`` towards the open floor around it: where an object against a wall
