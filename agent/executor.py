@@ -904,8 +904,8 @@ class Executor:
     def container_of(self, instance, depth: float = 0.7):
         """The closed-able container (fridge, cabinet, drawer, microwave) whose box holds ``instance``, if any; else
         one whose mapped front it lies behind: within ``depth`` metres behind the front (away from the open floor),
-        across no farther than the front reaches and within its height. A closed cabinet is mapped by its door
-        alone, so a plate seen on its floor lies outside its box."""
+        across within the front's extent, and within its height below its top. A closed cabinet is mapped by its
+        door alone, so a plate seen on its floor lies outside its box."""
         if self.memory is None:
             return None
         c = np.asarray(instance.centroid)
@@ -919,18 +919,18 @@ class Executor:
                     if volume < best_volume:
                         best, best_volume = holder, volume
                     continue
-                if best is not None or not lo[1] - 0.03 <= c[1] <= hi[1]:
-                    continue
+                if best is not None or not lo[1] - 0.03 <= c[1] <= hi[1] - 0.1:
+                    continue  # (not at its top: that is what stands on the counter above a cabinet)
                 centre = np.asarray(holder.centroid)
                 front = self.front_direction(centre)
                 if front is None:
                     continue
-                offset = np.array([c[0] - centre[0], c[2] - centre[2]])
-                back = -float(offset @ front)
-                across = abs(float(offset[0] * front[1] - offset[1] * front[0]))
-                half = 0.5 * (abs((hi[0] - lo[0]) * front[1]) + abs((hi[2] - lo[2]) * front[0]))
-                if 0.0 <= back <= depth and across <= half and back + across < behind_gap:
-                    behind, behind_gap = holder, back + across
+                # fronts face along x or z (the floorplans' axes): the object must lie across within the front's
+                # extent and behind it along the other axis
+                deep, wide = (0, 2) if abs(front[0]) >= abs(front[1]) else (2, 0)
+                back = -(c[deep] - centre[deep]) * float(np.sign(front[0 if deep == 0 else 1]))
+                if lo[wide] <= c[wide] <= hi[wide] and 0.0 <= back <= depth and back < behind_gap:
+                    behind, behind_gap = holder, back
         return best if best is not None else behind
 
     def open_holder_of(self, instance) -> Steps:

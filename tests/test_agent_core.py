@@ -342,3 +342,7 @@ def test_a_thing_seen_behind_a_closed_cabinets_front_is_in_that_cabinet():
     assert executor.container_of(thing(4.25, 1.0, 0.88)) is None  # above it (on the counter)
     assert executor.container_of(thing(4.25, 0.04, 1.7)) is None  # behind the wall beside it
     assert executor.container_of(thing(5.2, 0.04, 0.88)) is None  # deeper than a cabinet
+    assert executor.container_of(thing(4.25, 0.62, 0.88)) is None  # at its top: on the counter above
+    executor.front_direction = lambda centre, radius=0.75: np.array([-0.8, 0.6])  # open floor to the west, slanted
+    assert executor.container_of(thing(4.25, 0.04, 0.88)) is door
+    assert executor.container_of(thing(4.25, 0.04, 1.33)) is None  # beside it, though a slanted front reaches it
