@@ -356,6 +356,10 @@ def main(argv=None) -> int:
         settings = training_settings(args.checkpoint)
         model = load_checkpoint(args.checkpoint)
         resolution = args.resolution or int(settings.get("resolution", 128))
+        if not args.resolution and "resolution" not in settings:
+            print(f"perception.evaluate: no recipe beside {args.checkpoint} ({args.checkpoint.stem}.train.json or "
+                  f"train_config.json) names its input size: evaluating at {resolution} px; give --resolution if it "
+                  f"was trained at another", file=sys.stderr)
         fusion = settings.get("use_3d", True) if args.fusion == "auto" else args.fusion == "on"
         rows = []
         for context in args.context_views:

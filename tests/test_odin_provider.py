@@ -1,6 +1,7 @@
 """The odin / odin-2d providers on real embedded Events: well-formed detections at the event's resolution, a bounded
 context window, the base class's memory update, and clear errors for bad checkpoints."""
 
+import json
 import warnings
 
 import numpy as np
@@ -209,3 +210,19 @@ def test_odin_provider_zoom_adds_the_tiles_instances(tiny_checkpoint, events):
         make_provider("odin-2d", checkpoint=tiny_checkpoint, zoom_tiles=1)
     with pytest.raises(ValueError, match="uncovered"):
         make_provider("odin-2d", checkpoint=tiny_checkpoint, zoom_tiles=2, zoom_fraction=0.4)
+
+
+def test_a_checkpoint_without_its_recipe_runs_at_the_default_size_with_a_warning(tiny_checkpoint, tmp_path):
+    """A checkpoint copied without the recipe that names its input size runs at 128 px, said aloud (a 192 px model
+    run at 128 loses a third of its 3D AP50); with the recipe beside it, its size and no warning."""
+    with pytest.warns(UserWarning, match="tiny.safetensors"):
+        assert odin_provider.trained_resolution(tiny_checkpoint) == odin_provider.DEFAULT_RESOLUTION
+    copied = tmp_path / "tiny.safetensors"
+    for suffix in (".safetensors", ".json", ".sha256"):
+        source = tiny_checkpoint.with_suffix(suffix)
+        if source.is_file():
+            copied.with_suffix(suffix).write_bytes(source.read_bytes())
+    (tmp_path / "train_config.json").write_text(json.dumps({"train": {"resolution": 96}}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert odin_provider.trained_resolution(copied) == 96
