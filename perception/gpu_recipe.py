@@ -84,7 +84,8 @@ def stage_commands(args, data: Path, run: Path, train_minutes: float | None = No
                           "--threads", str(min(args.workers, 8))],
     }
     if train_minutes is not None:
-        train = py + ["perception.train", "--config", args.config, "--ablation", args.ablation, "--data", str(train_data),
+        config = args.config or (str(args.init.with_suffix(".json")) if args.init is not None else "small")
+        train = py + ["perception.train", "--config", config, "--ablation", args.ablation, "--data", str(train_data),
                       "--out", str(run), "--device", args.device, "--resolution", str(args.resolution),
                       "--max-minutes", f"{train_minutes:.2f}", "--save-minutes", "1"]
         if args.lr is not None:
@@ -174,7 +175,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--object-views", type=int, default=12,
                         help="object-centric views appended to each train sequence (perception.make_dataset "
                              "--object-views; 0: look-arounds only, train and evaluation data in one directory)")
-    parser.add_argument("--config", default="small", help="model config (see perception.train)")
+    parser.add_argument("--config", default=None,
+                        help="model config (see perception.train; default: --init's own config beside it, else small)")
     parser.add_argument("--ablation", default="views-4", help="training recipe (see perception.train)")
     parser.add_argument("--resolution", type=int, default=256, help="model input size in pixels (multiple of 32)")
     parser.add_argument("--lr", type=float, default=None, help="override the recipe's learning rate")

@@ -4,13 +4,14 @@ box-world dataset with --device cpu (what a lent GPU machine runs, minus CUDA an
 import json
 import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 import torch
 
 from perception import gpu_recipe
 from perception import train as perception_train
-from perception.odin import load_checkpoint
+from perception.odin import get_config, load_checkpoint
 from perception.odin.checkpoint import CheckpointError
 from tests.test_perception_train import run_train, write_box_dataset
 
@@ -48,6 +49,13 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     assert parsed.targets_3d == "voxel"  # perception.train reads what the recipe writes
     with pytest.raises(SystemExit):
         gpu_recipe.parse_args(["--out", str(tmp_path), "--minutes", "1", "--reserve-minutes", "2"])
+    # fine-tuning a checkpoint trains its own config (the shipped one may be grown deeper than "small")
+    shipped = Path(__file__).resolve().parents[1] / "perception" / "checkpoints" / "small.safetensors"
+    tuned = gpu_recipe.parse_args(["--out", str(tmp_path), "--init", str(shipped)])
+    train = gpu_recipe.stage_commands(tuned, tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
+    config = perception_train.parse_args(train[train.index("perception.train") + 1:]).config
+    assert get_config(config) == load_checkpoint(shipped, device="cpu").config
+    assert plain_commands["train"][plain_commands["train"].index("--config") + 1] == "small"
 
 
 def test_half_precision_export_loads_back_close_and_is_checked(tmp_path):
