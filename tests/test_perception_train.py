@@ -410,3 +410,26 @@ def test_init_weights_grows_a_checkpoint_deeper_with_identity_blocks(tmp_path):
         train.init_weights_from(other, path)
     assert get_config("small_deep").stage_depths == (2, 2, 2, 2)
     assert get_config("small_deep").replace(name="small", stage_depths=(1, 1, 1, 1)) == get_config("small")
+
+
+def test_merged_datasets_link_every_sequence_once_and_train(tmp_path):
+    """Two exports of the same floorplan join under unique names (the second as <scene>_x1), a scene pattern per
+    source picks what each contributes, different vocabularies are refused naming the file, and the join trains."""
+    from perception.merge_datasets import main as merge_main, merge_datasets
+
+    first = write_box_dataset(tmp_path / "a", splits=(("train", "FloorPlan1"),))
+    second = write_box_dataset(tmp_path / "b", splits=(("train", "FloorPlan1"),))
+    out = tmp_path / "joined"
+    assert merge_main([str(out), str(first), str(second)]) == 0
+    names = sorted(d.name for d in sequence_dirs(out, ["train"]))
+    assert names == ["FloorPlan1", "FloorPlan1_x1"]
+    assert (out / "train" / "FloorPlan1_x1").resolve() == (second / "train" / "FloorPlan1").resolve()
+    run_train(out, tmp_path / "run", 1)
+    assert (tmp_path / "run" / "last.safetensors").is_file()
+    only_first = merge_datasets(tmp_path / "some", [first, second], ["train"], ["FloorPlan1", "FloorPlan2"])
+    assert only_first == {"train": ["FloorPlan1"]}
+    plan = json.loads((second / "dataset.json").read_text())
+    plan["vocabulary"] = plan["vocabulary"][::-1]
+    (second / "dataset.json").write_text(json.dumps(plan))
+    with pytest.raises(ValueError, match=r"b/dataset.json"):
+        merge_datasets(tmp_path / "bad", [first, second], ["train"])
