@@ -29,6 +29,7 @@ from envs.camera import CAMERA_HEIGHT_ABOVE_AGENT, project_points, unproject_dep
 from envs.ontology import SLICED_TYPE, load_ontology
 from episodes.metrics import MAX_API_FAILS, MAX_TRAJ_STEPS
 
+from .expand import PIECES
 from .mapping import OccupancyMap
 from .navigation import HEADINGS, Navigator, heading_between, snap_yaw, turn_actions
 from .observation import AgentAction, Observation
@@ -733,8 +734,7 @@ class Executor:
     @staticmethod
     def kin(object_type: str) -> tuple[str, ...]:
         """``object_type``, then its pieces or the whole it is cut from (Apple, AppleSliced)."""
-        whole = next((w for w, piece in SLICED_TYPE.items() if piece == object_type), None)
-        other = whole if whole is not None else SLICED_TYPE.get(object_type)
+        other = PIECES.get(object_type) or SLICED_TYPE.get(object_type)
         return (object_type,) if other is None else (object_type, other)
 
     def hints_for(self, object_type: str) -> list[str]:
@@ -909,29 +909,28 @@ class Executor:
         if self.memory is None:
             return None
         c = np.asarray(instance.centroid)
-        best, best_volume = None, float("inf")
+        boxes = [(holder, np.asarray(holder.bbox_min) - 0.03, np.asarray(holder.bbox_max) + 0.03)
+                 for kind in CONTAINERS for holder in self.memory.find(kind)]
+        holding = [(float(np.prod(hi - lo)), i) for i, (_, lo, hi) in enumerate(boxes)
+                   if np.all(c >= lo) and np.all(c <= hi)]
+        if holding:
+            return boxes[min(holding)[1]][0]  # the smallest box
         behind, behind_gap = None, float("inf")
-        for kind in CONTAINERS:
-            for holder in self.memory.find(kind):
-                lo, hi = np.asarray(holder.bbox_min) - 0.03, np.asarray(holder.bbox_max) + 0.03
-                if np.all(c >= lo) and np.all(c <= hi):
-                    volume = float(np.prod(hi - lo))
-                    if volume < best_volume:
-                        best, best_volume = holder, volume
-                    continue
-                if best is not None or not lo[1] - 0.03 <= c[1] <= hi[1] - 0.1:
-                    continue  # (not at its top: that is what stands on the counter above a cabinet)
-                centre = np.asarray(holder.centroid)
-                front = self.front_direction(centre)
-                if front is None:
-                    continue
-                # fronts face along x or z (the floorplans' axes): the object must lie across within the front's
-                # extent and behind it along the other axis
-                deep, wide = (0, 2) if abs(front[0]) >= abs(front[1]) else (2, 0)
-                back = -(c[deep] - centre[deep]) * float(np.sign(front[0 if deep == 0 else 1]))
-                if lo[wide] <= c[wide] <= hi[wide] and 0.0 <= back <= depth and back < behind_gap:
-                    behind, behind_gap = holder, back
-        return best if best is not None else behind
+        for holder, lo, hi in boxes:
+            if not lo[1] - 0.03 <= c[1] <= hi[1] - 0.1:
+                continue  # (not at its top: that is what stands on the counter above a cabinet)
+            centre = np.asarray(holder.centroid)
+            front = self.front_direction(centre)
+            if front is None:
+                continue
+            # fronts face along x or z (the floorplans' axes): the object must lie across within the front's extent
+            # and behind it along the other axis
+            axis = 0 if abs(front[0]) >= abs(front[1]) else 1  # of front's (x, z)
+            deep, wide = 2 * axis, 2 - 2 * axis  # the same axes in thor (x, y, z)
+            back = -(c[deep] - centre[deep]) * float(np.sign(front[axis]))
+            if lo[wide] <= c[wide] <= hi[wide] and 0.0 <= back <= depth and back < behind_gap:
+                behind, behind_gap = holder, back
+        return behind
 
     def open_holder_of(self, instance) -> Steps:
         """Open the container ``instance`` lies in (unless it is known to be open, or this agent opened it)."""

@@ -97,6 +97,7 @@ from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dir
 from .metrics import SceneInstances, instance_ap  # noqa: E402
 from .odin import load_checkpoint  # noqa: E402
 from .odin.checkpoint import training_settings  # noqa: E402
+from .odin_provider import trained_resolution  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------------- inference
@@ -355,11 +356,7 @@ def main(argv=None) -> int:
         check_splits(args.data, args.splits, modes)
         settings = training_settings(args.checkpoint)
         model = load_checkpoint(args.checkpoint)
-        resolution = args.resolution or int(settings.get("resolution", 128))
-        if not args.resolution and "resolution" not in settings:
-            print(f"perception.evaluate: no recipe beside {args.checkpoint} ({args.checkpoint.stem}.train.json or "
-                  f"train_config.json) names its input size: evaluating at {resolution} px; give --resolution if it "
-                  f"was trained at another", file=sys.stderr)
+        resolution = args.resolution or trained_resolution(args.checkpoint)  # warns when no recipe names it
         fusion = settings.get("use_3d", True) if args.fusion == "auto" else args.fusion == "on"
         rows = []
         for context in args.context_views:

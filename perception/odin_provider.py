@@ -44,8 +44,8 @@ def trained_resolution(checkpoint: Path) -> int:
     settings = training_settings(checkpoint)
     if "resolution" not in settings:
         warnings.warn(f"no recipe beside {checkpoint} ({Path(checkpoint).stem}.train.json or train_config.json) names "
-                      f"its input size: running at {DEFAULT_RESOLUTION} px; pass resolution= if it was trained at "
-                      f"another", stacklevel=2)
+                      f"its input size: running at {DEFAULT_RESOLUTION} px; if it was trained at another, give it "
+                      f"(provider: resolution=, perception.evaluate: --resolution)", stacklevel=2)
         return DEFAULT_RESOLUTION
     return int(settings["resolution"])
 
