@@ -253,18 +253,22 @@ def init_weights_from(model: Odin, checkpoint: Path) -> int:
     The model may be the checkpoint's grown deeper: more residual blocks per backbone stage (e.g. ``small_deep`` from
     ``small``), everything else the same. The extra blocks then start as identities, their last norm's scale zero
     (the zero-initialised residual of Goyal et al. 2017, "Accurate, Large Minibatch SGD", sec. 5.1), so the grown
-    model computes what the checkpoint did and training adds what the new blocks learn. Raises ``CheckpointError``
+    model computes what the checkpoint did and training adds what the new blocks learn. The same holds for the
+    decoder's mask-pooled class evidence (``OdinConfig.mask_pooled_class``), whose last layer starts at zero. Raises ``CheckpointError``
     naming the file when it is unreadable or does not fit this model's config in any other way.
     """
     from .odin.checkpoint import CheckpointError
 
     source = load_checkpoint(checkpoint, device="cpu", text_embedder=model.text_embedder)
     theirs, ours = source.state_dict(), model.state_dict()
-    grown = new_backbone_blocks(model, set(ours) - set(theirs))
+    missing = set(ours) - set(theirs)
+    pooled = {k for k in missing if k.startswith("decoder.class_pool.")}  # starts adding zero (its constructor)
+    grown = new_backbone_blocks(model, missing - pooled)
     if (not set(theirs) <= set(ours) or grown is None
             or any(theirs[k].shape != ours[k].shape for k in theirs)):
         raise CheckpointError(f"{checkpoint}: its weights (config {source.config.name!r}) do not fit this model "
-                              f"(config {model.config.name!r}) nor grow into it (only extra backbone blocks can)")
+                              f"(config {model.config.name!r}) nor grow into it (only extra backbone blocks and "
+                              f"the mask-pooled class evidence can)")
     model.load_state_dict(theirs, strict=False)
     with torch.no_grad():
         for block in grown:

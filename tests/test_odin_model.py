@@ -222,3 +222,52 @@ def test_scene_with_almost_no_valid_depth(model):
         alone = model(images[:1], NAMES, xyz[:1], valid[:1])
     assert torch.isfinite(out["pred_masks"]).all()
     assert torch.allclose(out["pred_masks"][:1], alone["pred_masks"], atol=1e-4)  # samples do not leak
+
+
+def test_mask_pooled_class_evidence_starts_silent_then_trains(model, embedder, tmp_path):
+    """``mask_pooled_class``: a model grown from a checkpoint without it (perception.train.init_weights_from) gives
+    the checkpoint's outputs in 2D and 3D; after a step the pooled res2 features move the class logits, the masks'
+    gradients do not flow through the pooling weights (they are detached), and padded voxels are left out."""
+    from perception import train
+
+    path = tmp_path / "plain.safetensors"
+    save_checkpoint(model, path)
+    pooled = Odin(CONFIGS["tiny"].replace(name="tiny_pooled", mask_pooled_class=True), embedder).eval()
+    assert train.init_weights_from(pooled, path) == len(model.state_dict())
+    images, xyz, box = synthetic_scene()
+    with torch.no_grad():
+        for points in (xyz, None):
+            a, b = model(images, NAMES, points), pooled(images, NAMES, points)
+            assert torch.allclose(a["pred_logits"], b["pred_logits"], atol=1e-5)
+            assert torch.allclose(a["pred_masks"], b["pred_masks"], atol=1e-5)
+
+    pooled.train()
+    criterion = SetCriterion.from_config(pooled.config)
+    targets = [{"labels": torch.tensor([0, 1]), "masks": masks_at_prediction_stride(torch.stack([box[0], ~box[0]]))}]
+    loss = criterion(pooled(images, NAMES, xyz), targets, generator=torch.Generator().manual_seed(0))["loss"]
+    loss.backward()
+    last = pooled.decoder.class_pool[1]
+    assert float(last.weight.grad.abs().sum()) > 0.0
+    with torch.no_grad():
+        last.weight.add_(0.05 * torch.randn_like(last.weight))
+        pooled.eval()
+        moved = pooled(images, NAMES, None)
+        plain = model(images, NAMES, None)
+    assert not torch.allclose(moved["pred_logits"], plain["pred_logits"], atol=1e-4)
+    assert torch.allclose(moved["pred_masks"], plain["pred_masks"], atol=1e-5)  # only the class head changed
+    with pytest.raises(KeyError):  # a config without the option has no such module in its checkpoint
+        model.state_dict()["decoder.class_pool.1.weight"]
+
+
+def test_mask_pooling_averages_features_under_the_soft_mask():
+    from perception.odin.decoder import PixelMaskReadout
+
+    features = torch.zeros(1, 2, 2, 2)  # one view, 2 channels, 2 x 2 pixels
+    features[0, 0, 0, 0], features[0, 1, 1, 1] = 4.0, 8.0
+    readout = PixelMaskReadout(features, 1, [(1, 1)])
+    state = torch.full((1, 2, 1, 2, 2), -30.0)
+    state[0, 0, 0, 0, 0] = 30.0  # query 0: the top-left pixel only
+    state[0, 1, 0, :, :] = 30.0  # query 1: every pixel
+    pooled = readout.pool(state)
+    assert torch.allclose(pooled[0, 0], torch.tensor([4.0, 0.0]), atol=1e-4)
+    assert torch.allclose(pooled[0, 1], torch.tensor([1.0, 2.0]), atol=1e-4)

@@ -63,6 +63,9 @@ class OdinConfig:
     decoder_layers: int = 9
     decoder_heads: int = 8
     decoder_ffn_dim: int = 2048
+    # Add each query's mask-pooled stride-4 mask features to it before the class head (not in ODIN; see
+    # ``perception.odin.decoder.MaskedTransformerDecoder``): class evidence for objects smaller than a res3 token.
+    mask_pooled_class: bool = False
 
     # Open-vocabulary class head: frozen sentence embeddings of the class names, projected to ``hidden_dim``.
     text_encoder: str = "minilm"
@@ -150,6 +153,13 @@ CONFIGS: dict[str, OdinConfig] = {
         norm="group", hidden_dim=128, backbone_fusion_layers=(1, 2, 1), decoder_fusion_layers=1, fusion_heads=4,
         fusion_ffn_dim=256, deform_layers=2, deform_heads=4, deform_points=2, deform_ffn_dim=256, num_queries=50,
         decoder_layers=6, decoder_heads=4, decoder_ffn_dim=512, train_num_points=12544,
+    ),
+    "small_deep3_pooled": OdinConfig(
+        name="small_deep3_pooled", block="basic", stem_width=32, stage_widths=(32, 64, 128, 256),
+        stage_depths=(3, 3, 3, 3), norm="group", hidden_dim=128, backbone_fusion_layers=(1, 2, 1),
+        decoder_fusion_layers=1, fusion_heads=4, fusion_ffn_dim=256, deform_layers=2, deform_heads=4, deform_points=2,
+        deform_ffn_dim=256, num_queries=50, decoder_layers=6, decoder_heads=4, decoder_ffn_dim=512,
+        train_num_points=12544, mask_pooled_class=True,
     ),
     "paper": OdinConfig(
         name="paper", block="bottleneck", stem_width=64, stage_widths=(256, 512, 1024, 2048), stage_depths=(3, 4, 6, 3),

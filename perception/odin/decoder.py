@@ -24,6 +24,14 @@ from torch import nn
 from .fusion3d import SceneGeometry, knn_interpolate, segment_mean
 
 
+def zero_last_linear(module: nn.Module) -> None:
+    """Zero the weight and bias of ``module``'s last ``nn.Linear``: a residual branch that adds nothing yet."""
+    last = [m for m in module.modules() if isinstance(m, nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+
+
 class MLP(nn.Module):
     """Linear layers with ReLU between them (Mask2Former's mask-embedding MLP)."""
 
@@ -74,6 +82,12 @@ class PixelMaskReadout:
         masks = torch.einsum("bqc,bvchw->bqvhw", mask_embed, self.features)
         return masks, masks
 
+    def pool(self, state: torch.Tensor) -> torch.Tensor:
+        """(B, Q, C): each query's mask features averaged under its (detached) soft mask."""
+        weights = state.detach().sigmoid()
+        pooled = torch.einsum("bqvhw,bvchw->bqc", weights, self.features)
+        return pooled / weights.sum((2, 3, 4))[..., None].clamp_min(1.0)
+
     def attention_blocked(self, state: torch.Tensor, level: int) -> torch.Tensor:
         b, q, v, h, w = state.shape
         resized = F.interpolate(state.detach().flatten(0, 2)[:, None], size=self.level_shapes[level],
@@ -92,7 +106,8 @@ class VoxelMaskReadout:
         fine = geometry[finest]
         self.pixel_shape = (n // b, h, w)
         voxel_features = fine.pixels_to_voxels(mask_features)
-        self.voxel_features, _, self.voxel_local = pack_by_sample(voxel_features, fine.voxels.batch, b)
+        self.voxel_features, self.voxel_padding, self.voxel_local = pack_by_sample(voxel_features, fine.voxels.batch,
+                                                                                    b)
         valid = fine.valid.reshape(b, -1)
         # Valid stride-4 pixels: sample, flat position among the sample's V*h*w pixels, and their voxel's row.
         valid_index = torch.nonzero(valid)
@@ -116,6 +131,12 @@ class VoxelMaskReadout:
             flat = flat.index_put((self.invalid_sample, self.invalid_position),
                                   invalid_logits[self.invalid_sample, self.invalid_local])
         return flat.transpose(1, 2).reshape(batch, queries, views, h, w), voxel_logits
+
+    def pool(self, voxel_logits: torch.Tensor) -> torch.Tensor:
+        """(B, Q, C): each query's voxel mask features averaged under its (detached) soft mask, padding left out."""
+        weights = voxel_logits.detach().sigmoid().masked_fill(self.voxel_padding[:, None, :], 0.0)
+        pooled = torch.einsum("bql,blc->bqc", weights, self.voxel_features)
+        return pooled / weights.sum(-1, keepdim=True).clamp_min(1.0)
 
     def attention_blocked(self, voxel_logits: torch.Tensor, level: int) -> torch.Tensor:
         name = self.level_names[level]
@@ -171,7 +192,7 @@ class MaskedTransformerDecoder(nn.Module):
     """Queries attend round-robin to the memory levels; returns per-output class logits and mask logits."""
 
     def __init__(self, dim: int, num_queries: int, num_layers: int, heads: int, ffn_dim: int, num_levels: int,
-                 class_head: nn.Module):
+                 class_head: nn.Module, mask_pooled_class: bool = False):
         super().__init__()
         self.heads = heads
         self.query_feat = nn.Embedding(num_queries, dim)
@@ -185,11 +206,20 @@ class MaskedTransformerDecoder(nn.Module):
             for parameter in layer.parameters():
                 if parameter.dim() > 1:
                     nn.init.xavier_uniform_(parameter)
+        # Mask-pooled class evidence (optional): the stride-4 mask features under a query's own mask, added to the
+        # query before the class head. The decoder's queries read res5..res3 only, where a 10-pixel mug is a
+        # fraction of one token; the pooled res2 features see it whole. Mask pooling for classification as in
+        # FC-CLIP (Yu et al., NeurIPS 2023) and ODISE (Xu et al., CVPR 2023). The projection's last layer starts
+        # at zero, so a checkpoint without it computes exactly what it did (perception.train.init_weights_from).
+        self.class_pool = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim)) if mask_pooled_class else None
+        if self.class_pool is not None:
+            zero_last_linear(self.class_pool)
 
     def _heads(self, queries, readout, text_embeddings):
         normed = self.decoder_norm(queries)
-        logits = self.class_head(normed, text_embeddings)
         masks, state = readout.predict(self.mask_embed(normed))
+        evidence = normed if self.class_pool is None else normed + self.class_pool(readout.pool(state))
+        logits = self.class_head(evidence, text_embeddings)
         return {"pred_logits": logits, "pred_masks": masks}, state
 
     def forward(self, memories: list[Memory], readout, text_embeddings: torch.Tensor) -> dict:

@@ -140,7 +140,8 @@ class Odin(nn.Module):
         self.position3d = AbsolutePosition3D(d)
         self.decoder = MaskedTransformerDecoder(
             d, config.num_queries, config.decoder_layers, config.decoder_heads, config.decoder_ffn_dim,
-            len(FUSED_LEVELS), TextClassHead(d, config.text_dim, config.logit_scale_init))
+            len(FUSED_LEVELS), TextClassHead(d, config.text_dim, config.logit_scale_init),
+            mask_pooled_class=config.mask_pooled_class)
 
     # ----------------------------------------------------------------------------------------------------- inputs
     def _check_inputs(self, images, class_names, xyz, valid):
