@@ -125,6 +125,26 @@ def test_resume_flag_without_checkpoint_and_missing_data_fail_clearly(box_datase
         train.parse_args(["--data", str(box_dataset), "--out", str(tmp_path)])  # neither budget given
 
 
+def test_resized_points_are_computed_from_depth_exactly(box_dataset):
+    """A loaded sequence keeps depth, not points (a sixth of the bytes), and its points are the nearest-resized
+    unprojection of every full-resolution frame, bit for bit, whichever way the frames are indexed."""
+    import cv2
+
+    from perception.data import resize_sequence
+    from perception.dataset.scannet import load_sequence
+
+    directory = sequence_dirs(box_dataset, ["train"])[0]
+    scene, sequence = resize_sequence(directory, 24), load_sequence(directory)
+    expected = np.stack([cv2.resize(sequence.world_points(i).astype(np.float32), (24, 24),
+                                    interpolation=cv2.INTER_NEAREST) for i in range(len(sequence))])
+    assert scene.xyz.shape == expected.shape and len(scene.xyz) == len(sequence)
+    assert np.array_equal(np.asarray(scene.xyz), expected)
+    assert np.array_equal(scene.xyz[[2, 0]], expected[[2, 0]]) and np.array_equal(scene.xyz[1], expected[1])
+    assert np.array_equal(scene.xyz.reshape(-1, 3), expected.reshape(-1, 3))
+    assert scene.xyz.depth_mm.nbytes * 6 == expected.nbytes
+    assert np.array_equal(scene.valid, scene.xyz.depth_mm > 0)
+
+
 def test_batches_follow_the_recipe(box_dataset):
     scenes = load_scenes(sequence_dirs(box_dataset, ["train"]), 32, progress=False)
     scene = scenes[0]
