@@ -16,7 +16,9 @@ Protocol (``ayushjain1144/odin`` at 9c67a0b: ``odin/data_video/``), on unseen fl
   >= 20% of the smaller instance, highest score kept). With ``--fusion off`` every view goes through the 2D path
   alone and is lifted to 3D the same way: the "no 3D fusion" baseline.
 * **2D**: each frame's masks (from the same forward passes; with ``--context-views 1`` or ``--fusion off`` a single
-  frame) resized to the frame, scored by ``pycocotools`` COCOeval (segm) against ``OUT/coco_<split>.json``.
+  frame) resized to the frame, scored by ``pycocotools`` COCOeval (segm) against ``OUT/coco_<split>.json``. Data
+  exported with object views (``make_dataset --object-views N``: close-ups after each look-around) also get 2D AP
+  over the look-around frames and over the object views apart (``2d.look_around``, ``2d.object_views``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ if __name__ == "__main__":
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from envs.jsonfile import read_json  # noqa: E402
 
 from .data import SceneArrays, dataset_vocabulary, resize_sequence, sequence_dirs  # noqa: E402
 from .metrics import SceneInstances, instance_ap  # noqa: E402
@@ -231,7 +235,7 @@ def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names
     if not results:
         return {"AP": 0.0, "AP50": 0.0, "AP75": 0.0, "per_class": {}}
     with contextlib.redirect_stdout(io.StringIO()):
-        detections = ground_truth.loadRes(results)
+        detections = ground_truth.loadRes([dict(r) for r in results])  # loadRes adds fields: keep ours reusable
         evaluator = COCOeval(ground_truth, detections, "segm")
         evaluator.params.imgIds = image_ids
         evaluator.params.catIds = [i + 1 for i, name in enumerate(class_names) if name not in skip_classes]
@@ -270,9 +274,10 @@ def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: 
             with contextlib.redirect_stdout(io.StringIO()):
                 coco_ground_truth[split] = COCO(str(coco_path))
             lookup = {(img["sequence"], img["frame"]): img for img in coco_ground_truth[split].dataset["images"]}
-        split_results, split_images = [], []
+        split_results, split_images, split_object_views = [], [], []
         for directory in tqdm(directories, desc=f"evaluate {split}", unit="seq", disable=not progress):
             scene = resize_sequence(directory, resolution)
+            look_around = read_json(directory / "meta.json").get("look_around_views") or len(scene)
             chunks = view_chunks(len(scene), 1 if not fusion else context_views)
             predictions = []
             for frames in chunks:
@@ -287,10 +292,12 @@ def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: 
                     for view, frame in enumerate(frames):
                         image = lookup[(directory.name, frame)]
                         split_images.append(image["id"])
+                        if frame >= look_around:
+                            split_object_views.append(image["id"])
                         split_results += coco_detections(prediction, view, image["id"], image["height"],
                                                          image["width"], min_score)
         if "2d" in modes:
-            coco_results.append((split, split_results, split_images))
+            coco_results.append((split, split_results, split_images, split_object_views))
     report = {"splits": list(splits), "skip_classes": list(skip_classes), "resolution": resolution, "fusion": fusion,
               "context_views": context_views,
               "sequences": len(scenes_3d) if "3d" in modes else None, "inference_seconds": round(seconds, 1)}
@@ -299,28 +306,50 @@ def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: 
         report["3d"]["voxel"] = voxel
         report["3d"]["min_region_size"] = min_region_size
     if "2d" in modes:
-        per_split = {split: coco_ap(coco_ground_truth[split], results, images, vocabulary, skip_classes)
-                     for split, results, images in coco_results}
-        frames = {split: len(images) for split, _, images in coco_results}
-        total = sum(frames.values())
-        report["2d"] = {"per_split": per_split, "frames": frames,
-                        "AP": sum(per_split[s]["AP"] * frames[s] for s in per_split) / max(total, 1),
-                        "AP50": sum(per_split[s]["AP50"] * frames[s] for s in per_split) / max(total, 1)}
+        report["2d"] = coco_report(coco_ground_truth, [(split, results, images)
+                                                      for split, results, images, _ in coco_results],
+                                   vocabulary, skip_classes)
+        if any(close for *_, close in coco_results):
+            # Sequences exported with object views (make_dataset --object-views): the close-ups apart from the
+            # look-around, as an agent that walks up to a counter sees it.
+            report["2d"]["look_around"] = coco_report(coco_ground_truth, [
+                (split, results, sorted(set(images) - set(close))) for split, results, images, close in coco_results],
+                vocabulary, skip_classes)
+            report["2d"]["object_views"] = coco_report(coco_ground_truth, [
+                (split, results, close) for split, results, _, close in coco_results], vocabulary, skip_classes)
     return report
+
+
+def coco_report(ground_truth: dict, results: list[tuple[str, list[dict], list[int]]], vocabulary: list[str],
+                skip_classes: tuple[str, ...]) -> dict:
+    """2D AP per split over the given image ids (splits without any left out), and AP / AP50 weighted by frames."""
+    per_split = {split: coco_ap(ground_truth[split], found, images, vocabulary, skip_classes)
+                 for split, found, images in results if images}
+    frames = {split: len(images) for split, _, images in results if images}
+    total = sum(frames.values())
+    return {"per_split": per_split, "frames": frames,
+            "AP": sum(per_split[s]["AP"] * frames[s] for s in per_split) / max(total, 1),
+            "AP50": sum(per_split[s]["AP50"] * frames[s] for s in per_split) / max(total, 1)}
 
 
 def format_table(rows: list[tuple[str, dict]]) -> str:
     """Markdown: one line per evaluated setting, AP figures in percent."""
-    lines = ["| setting | 3D AP | 3D AP50 | 3D AP25 | 2D AP | 2D AP50 |", "|---|---|---|---|---|---|"]
+    close = any("object_views" in (report.get("2d") or {}) for _, report in rows)
+    extra = " 2D AP50 look-around | 2D AP50 object views |" if close else ""
+    lines = ["| setting | 3D AP | 3D AP50 | 3D AP25 | 2D AP | 2D AP50 |" + extra,
+             "|---|---|---|---|---|---|" + ("---|---|" if close else "")]
 
     def pct(section, key):
         value = (section or {}).get(key)
         return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
 
     for label, report in rows:
-        three, two = report.get("3d"), report.get("2d")
-        lines.append(f"| {label} | {pct(three, 'AP')} | {pct(three, 'AP50')} | {pct(three, 'AP25')} | "
-                     f"{pct(two, 'AP')} | {pct(two, 'AP50')} |")
+        three, two = report.get("3d"), report.get("2d") or {}
+        line = (f"| {label} | {pct(three, 'AP')} | {pct(three, 'AP50')} | {pct(three, 'AP25')} | "
+                f"{pct(two, 'AP')} | {pct(two, 'AP50')} |")
+        if close:
+            line += f" {pct(two.get('look_around'), 'AP50')} | {pct(two.get('object_views'), 'AP50')} |"
+        lines.append(line)
     return "\n".join(lines)
 
 

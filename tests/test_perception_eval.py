@@ -163,3 +163,39 @@ def test_evaluate_help_and_argument_errors_come_before_torch_loads():
     for argv, code in ((["--help"], 0), (["--checkpoint", "x", "--data", "y", "--voxel", "0"], 2)):
         done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
         assert done.stdout.strip().splitlines()[-1] == f"exit {code} False", done.stdout + done.stderr
+
+
+def test_object_views_get_their_own_2d_ap(box_dataset, tmp_path, monkeypatch):
+    """A sequence exported with object views (meta.json look_around_views < frames) gets 2D AP over the look-around
+    frames and over the close-ups apart: here a model that is perfect on the look-around and blind up close."""
+    import shutil
+    from types import SimpleNamespace
+
+    data = tmp_path / "data"
+    shutil.copytree(box_dataset, data)
+    meta_path = sequence_dirs(data, ["valid_unseen"])[0] / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["look_around_views"] = meta["n_frames"] - 1  # the last frame is an "object view"
+    meta_path.write_text(json.dumps(meta))
+
+    def predict(model, scene, frames, vocabulary, fusion, top_k):
+        found = oracle_predictions(scene, frames)
+        if frames[0] >= meta["look_around_views"]:
+            found = {"masks": found["masks"][:0], "labels": found["labels"][:0], "scores": found["scores"][:0]}
+        return found
+
+    monkeypatch.setattr(evaluate, "predict_chunk", predict)
+    model = SimpleNamespace(eval=lambda: None, config=SimpleNamespace(num_queries=8))
+    report = evaluate.evaluate(model, data, ["valid_unseen"], 64, fusion=False, context_views=1, modes=("2d",),
+                               progress=False)
+    two = report["2d"]
+    assert two["frames"] == {"valid_unseen": meta["n_frames"]}
+    assert two["look_around"]["frames"] == {"valid_unseen": meta["n_frames"] - 1}
+    assert two["object_views"]["frames"] == {"valid_unseen": 1}
+    assert two["look_around"]["AP"] == pytest.approx(1.0) and two["object_views"]["AP"] == pytest.approx(0.0)
+    assert 0.0 < two["AP"] < 1.0
+    table = evaluate.format_table([("oracle far, blind near", report)])
+    assert "2D AP50 object views" in table and table.splitlines()[-1].endswith("| 100.0 | 0.0 |")
+    plain = evaluate.evaluate(model, box_dataset, ["valid_unseen"], 64, fusion=False, context_views=1, modes=("2d",),
+                              progress=False)
+    assert "object_views" not in plain["2d"] and "object views" not in evaluate.format_table([("x", plain)])
