@@ -3,11 +3,12 @@
 A dataset directory is what :mod:`perception.make_dataset` writes (``OUT/dataset.json``, ``OUT/<split>/<scene>/``).
 Each sequence is loaded once with :func:`perception.dataset.scannet.load_sequence` and resized to the training
 resolution: colour by area averaging, world points (zup, from depth and pose through ``envs.camera``, kept as depth
-and computed when a batch reads them: :class:`DepthPoints`) and instance ids by nearest neighbour, so every low-resolution pixel carries the exact surface point of the full-resolution pixel it
-samples. Mask targets are not taken from those nearest samples: each object's share of every cell of the stride-4
-grid of ``pred_masks`` is measured on the full-resolution instance image (area resampling), so an object of 15 x 15
-pixels in a 300 px frame, which nearest sampling to a 32 x 32 grid would keep as one or two cells or drop, is a soft
-target of the right size and place. This plays the part of Mask2Former's point-sampled mask loss, which reads the
+and computed when a batch reads them: :class:`DepthPoints`) and instance ids by nearest neighbour, so every
+low-resolution pixel carries the exact surface point of the full-resolution pixel it samples. Mask targets are not
+taken from those nearest samples: each object's share of every cell of the stride-4 grid of ``pred_masks`` is
+measured on the full-resolution instance image (area resampling), so an object of 15 x 15 pixels in a 300 px frame,
+which nearest sampling to a 32 x 32 grid would keep as one or two cells or drop, is a soft target of the right size
+and place. This plays the part of Mask2Former's point-sampled mask loss, which reads the
 ground truth at full resolution at each sampled point (Cheng et al., CVPR 2022, section 3.3 / ``point_sample``).
 
 Samples follow ODIN's recipe (``ayushjain1144/odin`` at 9c67a0b, ``dataset_mapper_scannet.py``): a 3D sample is V

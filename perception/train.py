@@ -254,8 +254,9 @@ def init_weights_from(model: Odin, checkpoint: Path) -> int:
     ``small``), everything else the same. The extra blocks then start as identities, their last norm's scale zero
     (the zero-initialised residual of Goyal et al. 2017, "Accurate, Large Minibatch SGD", sec. 5.1), so the grown
     model computes what the checkpoint did and training adds what the new blocks learn. The same holds for the
-    decoder's mask-pooled class evidence (``OdinConfig.mask_pooled_class``), whose last layer starts at zero. Raises ``CheckpointError``
-    naming the file when it is unreadable or does not fit this model's config in any other way.
+    decoder's mask-pooled class evidence (``OdinConfig.mask_pooled_class``), whose last layer starts at zero.
+    Raises ``CheckpointError`` naming the file when it is unreadable or does not fit this model's config in any
+    other way.
     """
     from .odin.checkpoint import CheckpointError
 

@@ -24,14 +24,6 @@ from torch import nn
 from .fusion3d import SceneGeometry, knn_interpolate, segment_mean
 
 
-def zero_last_linear(module: nn.Module) -> None:
-    """Zero the weight and bias of ``module``'s last ``nn.Linear``: a residual branch that adds nothing yet."""
-    last = [m for m in module.modules() if isinstance(m, nn.Linear)][-1]
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.zero_()
-
-
 class MLP(nn.Module):
     """Linear layers with ReLU between them (Mask2Former's mask-embedding MLP)."""
 
@@ -213,7 +205,8 @@ class MaskedTransformerDecoder(nn.Module):
         # at zero, so a checkpoint without it computes exactly what it did (perception.train.init_weights_from).
         self.class_pool = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim)) if mask_pooled_class else None
         if self.class_pool is not None:
-            zero_last_linear(self.class_pool)
+            nn.init.zeros_(self.class_pool[1].weight)
+            nn.init.zeros_(self.class_pool[1].bias)
 
     def _heads(self, queries, readout, text_embeddings):
         normed = self.decoder_norm(queries)
