@@ -453,3 +453,80 @@ def test_merged_datasets_link_every_sequence_once_and_train(tmp_path):
     (second / "dataset.json").write_text(json.dumps(plan))
     with pytest.raises(ValueError, match=r"b/dataset.json"):
         merge_datasets(tmp_path / "bad", [first, second], ["train"])
+
+
+
+def _one_frame_sequence(directory):
+    """A 100 px exported frame: a wall on the left half (id 1) and a 6 x 6 px object (id 2) at rows 70-75, columns
+    80-85; red grows with the column and green with the row, so a crop's colours tell where it was taken."""
+    import cv2
+    from PIL import Image
+
+    (directory / "color").mkdir(parents=True)
+    (directory / "instance").mkdir()
+    instance = np.zeros((100, 100), np.uint16)
+    instance[:, :50] = 1
+    instance[70:76, 80:86] = 2
+    colour = np.zeros((100, 100, 3), np.uint8)
+    colour[..., 0] = np.arange(100, dtype=np.uint8)[None, :] * 2
+    colour[..., 1] = np.arange(100, dtype=np.uint8)[:, None] * 2
+    cv2.imwrite(str(directory / "instance" / "0.png"), instance)
+    Image.fromarray(colour).save(directory / "color" / "0.jpg", quality=100)
+    return np.asarray(Image.open(directory / "color" / "0.jpg").convert("RGB")), instance
+
+
+def test_zoom_crop_brings_the_small_object_closer_exactly(tmp_path):
+    """The crop is a full-resolution square around the frame's only small object (the wall, half the frame, is never
+    the centre), 35-75 % of the side and holding the whole object; its colour is that square resized, and its target
+    covers the object's 36 pixels at the crop's scale - several times the cells the object covers in the whole
+    frame. The same rng gives the same crop; no source directory or no small object: no crop, the frame is used."""
+    import cv2
+
+    from perception.data import SceneArrays, cell_coverage, zoom_crop
+
+    stored, instance = _one_frame_sequence(tmp_path / "seq")
+    classes = np.array([-1, 3, 5])
+    frame_ids, frame_shares = cell_coverage(instance.astype(np.int32), classes, 8)
+    whole = float(frame_shares[frame_ids.tolist().index(2)].sum()) / 255.0  # 36 / (100/8)^2 = 0.23 cells
+    scene = SceneArrays("s", np.zeros((1, 32, 32, 3), np.uint8), None, np.ones((1, 32, 32), bool),
+                        np.zeros((1, 32, 32), np.uint16), classes, [(frame_ids, frame_shares)], tmp_path / "seq")
+    sides = set()
+    for seed in range(12):
+        crop = zoom_crop(scene, 0, random.Random(seed))
+        assert crop.xyz is None and crop.color.shape == (1, 32, 32, 3) and crop.instance.shape == (1, 32, 32)
+        ids, shares = crop.coverage[0]
+        cells = float(shares[ids.tolist().index(2)].sum()) / 255.0
+        side = 8 * np.sqrt(36 / cells)  # the crop's side in full-resolution pixels, from the object's share
+        assert 33 <= side <= 77 and cells > 1.6 * whole
+        side = int(round(side))
+        sides.add(side)
+        mean_red, mean_green = (float(crop.color[0, ..., c].mean()) for c in (0, 1))
+        left, top = (int(round(m / 2 - (side - 1) / 2)) for m in (mean_red, mean_green))
+        assert top <= 70 and top + side >= 76 and left <= 80 and left + side >= 86
+        window = stored[top:top + side, left:left + side]
+        expected = cv2.resize(window, (32, 32), interpolation=cv2.INTER_LINEAR if side < 32 else cv2.INTER_AREA)
+        assert np.abs(expected.astype(int) - crop.color[0].astype(int)).max() <= 8
+        again = zoom_crop(scene, 0, random.Random(seed))
+        assert np.array_equal(again.color, crop.color) and np.array_equal(again.coverage[0][1], shares)
+    assert len(sides) > 3  # the scale is drawn, not fixed
+
+    batch = make_2d_batch([scene], [(0, 0)], random.Random(0), augment=True, zoom=1.0)
+    assert float(batch["targets"][0]["masks"].sum(dim=(1, 2, 3)).min()) > 1.6 * whole
+    unzoomed = make_2d_batch([scene], [(0, 0)], random.Random(0), augment=True, zoom=0.0)
+    assert abs(float(unzoomed["targets"][0]["masks"][1].sum()) - whole) < 0.02
+    no_source = SceneArrays("s", scene.color, None, scene.valid, scene.instance, classes, scene.coverage)
+    assert zoom_crop(no_source, 0, random.Random(0)) is None
+    only_wall = SceneArrays("s", scene.color, None, scene.valid, scene.instance, np.array([-1, 3, -1]),
+                            scene.coverage, tmp_path / "seq")
+    assert zoom_crop(only_wall, 0, random.Random(0)) is None  # the object unlabelled, the wall too big
+
+
+def test_zoom_crops_are_part_of_the_recipe(box_dataset, tmp_path, capsys):
+    out = tmp_path / "zoomed"
+    result = run_train(box_dataset, out, 2, "--zoom-crops", "0.5")
+    assert result["step"] == 2
+    assert json.loads((out / "train_config.json").read_text())["train"]["zoom_crops"] == 0.5
+    with pytest.raises(SystemExit):
+        train.parse_args(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
+                          "--max-steps", "1", "--zoom-crops", "1.5"])
+    assert "--zoom-crops must be in [0, 1], got 1.5" in capsys.readouterr().err

@@ -79,6 +79,20 @@ class ScanNetSequence:
         return lookup[self.instance[frame]]
 
 
+def read_frame(directory: str | Path, frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """One frame's full-resolution colour (H, W, 3) uint8 RGB and instance indices (H, W) int32 of a written
+    sequence, without loading the rest (zoom crops read them during training)."""
+    directory = Path(directory)
+    instance = _read_png16(directory / "instance" / f"{frame}.png").astype(np.int32)
+    path = directory / "color" / f"{frame}.jpg"
+    if not path.is_file():
+        raise FileNotFoundError(f"cannot read image {path}")
+    colour = np.asarray(Image.open(path).convert("RGB"))
+    if colour.shape[:2] != instance.shape:
+        raise ValueError(f"{path}: {colour.shape[:2]} pixels, its instance image {instance.shape}")
+    return colour, instance
+
+
 def load_sequence(directory: str | Path, load_color: bool = True) -> ScanNetSequence:
     """Load a finished sequence; a missing or inconsistent file raises an error naming it."""
     directory = Path(directory)
