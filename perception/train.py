@@ -814,14 +814,22 @@ def run(args, command: str = "") -> dict:
     csv_path = out / "losses.csv"
     if dist_info.is_main:
         dropped = trim_losses(csv_path, step)
-        if not resuming:  # a new run (or one whose first leg never reached a checkpoint) describes itself once
+        # A new run (or one whose first leg never reached a checkpoint) describes itself once. A resumed run whose
+        # description was lost gets one rebuilt from this leg, marked so, and later legs are held to it.
+        reconstructed = None
+        if resuming and not (out / TRAIN_CONFIG_FILE).is_file():
+            reconstructed = (f"perception.train: {out / TRAIN_CONFIG_FILE} was missing; rebuilt from this leg's "
+                             f"command and {weights.with_suffix('.json').name} (the recipe of the earlier legs is "
+                             f"not known: check {LEGS_FILE})")
+            print(reconstructed, file=sys.stderr)
+        if not resuming or reconstructed:
             tmp = out / (TRAIN_CONFIG_FILE + ".tmp")
             tmp.write_text(json.dumps(
                 {"train": dataclasses.asdict(config), "model": model_config.to_dict(), "budget": budget.to_dict(),
                  "data": str(data), "splits": splits, "sequences": len(scenes), "command": command,
                  "init_backbone": None if args.init_backbone is None else str(args.init_backbone),
                  "init_weights": None if getattr(args, "init_weights", None) is None else str(args.init_weights),
-                 "norm_notice": norm_notice}, indent=1) + "\n")
+                 "norm_notice": norm_notice, "reconstructed": reconstructed}, indent=1) + "\n")
             os.replace(tmp, out / TRAIN_CONFIG_FILE)
         append_leg(out, {"event": "start", "leg": leg, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                          "command": command, "step": step, "run_seconds": round(run_seconds, 1),

@@ -326,6 +326,24 @@ def test_a_resumed_leg_takes_what_it_leaves_out_from_the_run(box_dataset, tmp_pa
     assert second["max_scenes"] == 1 and second["threads"] == 1
 
 
+def test_a_resumed_run_that_lost_its_description_gets_it_rebuilt_and_held(box_dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_main(box_dataset, out, "--max-steps", "4", "--leg-steps", "1", "--lr", "1e-4") == 0
+    (out / train.TRAIN_CONFIG_FILE).unlink()
+    capsys.readouterr()
+    assert train_main(box_dataset, out, "--resume", "--leg-steps", "1", "--lr", "1e-4") == 0
+    assert "was missing; rebuilt" in capsys.readouterr().err
+    rebuilt = json.loads((out / train.TRAIN_CONFIG_FILE).read_text())
+    assert rebuilt["train"]["lr"] == 1e-4 and "was missing" in rebuilt["reconstructed"]
+    assert rebuilt["budget"] == {"max_steps": 4, "max_minutes": None}
+    # The next leg is held to the rebuilt recipe and does not rebuild it again.
+    assert train_main(box_dataset, out, "--resume", "--lr", "3e-4") == 2
+    assert "lr=0.0001 (this command: 0.0003)" in capsys.readouterr().err
+    assert train_main(box_dataset, out, "--resume") == 0
+    assert "rebuilt" not in capsys.readouterr().err
+    assert json.loads((out / train.TRAIN_CONFIG_FILE).read_text())["reconstructed"] == rebuilt["reconstructed"]
+
+
 def test_balanced_class_weights_favour_rare_classes_and_keep_the_mean():
     counts = torch.tensor([900, 100, 0, 1])
     weights = train.balanced_class_weights(counts, 0.5)

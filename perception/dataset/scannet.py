@@ -79,17 +79,25 @@ class ScanNetSequence:
         return lookup[self.instance[frame]]
 
 
+def _read_colour(directory: Path, frame: int) -> np.ndarray:
+    path = directory / "color" / f"{frame}.jpg"
+    if not path.is_file():
+        raise FileNotFoundError(f"cannot read image {path}")
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _read_instance(directory: Path, frame: int) -> np.ndarray:
+    return _read_png16(directory / "instance" / f"{frame}.png").astype(np.int32)
+
+
 def read_frame(directory: str | Path, frame: int) -> tuple[np.ndarray, np.ndarray]:
     """One frame's full-resolution colour (H, W, 3) uint8 RGB and instance indices (H, W) int32 of a written
     sequence, without loading the rest (zoom crops read them during training)."""
     directory = Path(directory)
-    instance = _read_png16(directory / "instance" / f"{frame}.png").astype(np.int32)
-    path = directory / "color" / f"{frame}.jpg"
-    if not path.is_file():
-        raise FileNotFoundError(f"cannot read image {path}")
-    colour = np.asarray(Image.open(path).convert("RGB"))
+    instance, colour = _read_instance(directory, frame), _read_colour(directory, frame)
     if colour.shape[:2] != instance.shape:
-        raise ValueError(f"{path}: {colour.shape[:2]} pixels, its instance image {instance.shape}")
+        raise ValueError(f"{directory / 'color' / f'{frame}.jpg'}: {colour.shape[:2]} pixels, its instance image "
+                         f"{instance.shape}")
     return colour, instance
 
 
@@ -114,11 +122,11 @@ def load_sequence(directory: str | Path, load_color: bool = True) -> ScanNetSequ
     if not frames:
         raise ValueError(f"{directory / META_FILE}: n_frames is 0, nothing to load")
     depth = np.stack([_read_png16(directory / "depth" / f"{i}.png") for i in frames]).astype(np.float32) / DEPTH_SCALE
-    instance = np.stack([_read_png16(directory / "instance" / f"{i}.png") for i in frames]).astype(np.int32)
+    instance = np.stack([_read_instance(directory, i) for i in frames])
     poses = np.stack([_read_matrix(directory / "pose" / f"{i}.txt") for i in frames])
     color = None
     if load_color:
-        color = np.stack([np.asarray(Image.open(directory / "color" / f"{i}.jpg").convert("RGB")) for i in frames])
+        color = np.stack([_read_colour(directory, i) for i in frames])
     if depth.shape[1:] != (height, width):
         raise ValueError(f"{directory / 'depth'}: frames are {depth.shape[1:]}, meta says {(height, width)}")
     return ScanNetSequence(
