@@ -19,6 +19,9 @@ Protocol (``ayushjain1144/odin`` at 9c67a0b: ``odin/data_video/``), on unseen fl
   frame) resized to the frame, scored by ``pycocotools`` COCOeval (segm) against ``OUT/coco_<split>.json``. Data
   exported with object views (``make_dataset --object-views N``: close-ups after each look-around) also get 2D AP
   over the look-around frames and over the object views apart (``2d.look_around``, ``2d.object_views``).
+* **What objects are taken for** (``2d.taken_for``, a table in the ``.md``): per ground-truth class, how many of its
+  objects some confident mask covers and how many that mask names right, with the classes it names instead, to tell
+  masks never found from objects found and misnamed.
 """
 
 from __future__ import annotations
@@ -253,6 +256,68 @@ def coco_ap(ground_truth, results: list[dict], image_ids: list[int], class_names
             "per_class": per_class}
 
 
+TAKEN_FOR_MIN_SCORE = 0.3
+"""Score from which a 2D instance counts in :func:`taken_for` (the memory's default confidence for its precision)."""
+
+
+def taken_for(ground_truth, results: list[dict], image_ids: list[int], class_names: list[str],
+              skip_classes: tuple[str, ...] = (), min_score: float = TAKEN_FOR_MIN_SCORE, min_iou: float = 0.5,
+              into: dict | None = None) -> dict:
+    """What each ground-truth object of the frames is taken for: per class, its ``instances``, how many some
+    predicted mask of score >= ``min_score`` covers at mask IoU >= ``min_iou`` (``segmented``), how many of those the
+    highest-scoring such mask names right (``named``), and what it names them instead (``as``: class -> count). This
+    splits AP's misses into masks never found and objects found but mistaken for another class. Counts are added to
+    ``into`` when given (to pool splits)."""
+    from pycocotools import mask as mask_utils
+
+    table = {} if into is None else into
+    by_image: dict[int, list[dict]] = {}
+    for result in results:
+        if result["score"] >= min_score:
+            by_image.setdefault(result["image_id"], []).append(result)
+    for image_id in image_ids:
+        annotations = [a for a in ground_truth.imgToAnns.get(image_id, [])
+                       if not a.get("iscrowd") and class_names[a["category_id"] - 1] not in skip_classes]
+        if not annotations:
+            continue
+        found = by_image.get(image_id, [])
+        if found:
+            overlap = np.asarray(mask_utils.iou([f["segmentation"] for f in found],
+                                                [ground_truth.annToRLE(a) for a in annotations],
+                                                [0] * len(annotations)))
+        for k, annotation in enumerate(annotations):
+            row = table.setdefault(class_names[annotation["category_id"] - 1],
+                                   {"instances": 0, "segmented": 0, "named": 0, "as": {}})
+            row["instances"] += 1
+            covering = [i for i in range(len(found)) if overlap[i, k] >= min_iou] if found else []
+            if not covering:
+                continue
+            row["segmented"] += 1
+            best = max(covering, key=lambda i: found[i]["score"])
+            if found[best]["category_id"] == annotation["category_id"]:
+                row["named"] += 1
+            else:
+                other = class_names[found[best]["category_id"] - 1]
+                row["as"][other] = row["as"].get(other, 0) + 1
+    return table
+
+
+def format_taken_for(table: dict, min_instances: int = 1) -> str:
+    """Markdown: per ground-truth class (most instances first), segmented and named in percent and the classes it is
+    most often taken for."""
+    lines = [f"What ground-truth objects are taken for (2D, instances of score >= {TAKEN_FOR_MIN_SCORE}, mask IoU >= "
+             "0.5; named: the best-scoring covering mask has the right class)", "",
+             "| class | instances | segmented % | named % | taken for |", "|---|---|---|---|---|"]
+    for name, row in sorted(table.items(), key=lambda item: (-item[1]["instances"], item[0])):
+        if row["instances"] < min_instances:
+            continue
+        mistaken = sorted(row["as"].items(), key=lambda item: (-item[1], item[0]))[:3]
+        lines.append(f"| {name} | {row['instances']} | {100 * row['segmented'] / row['instances']:.0f} | "
+                     f"{100 * row['named'] / row['instances']:.0f} | "
+                     f"{', '.join(f'{other} {count}' for other, count in mistaken) or '-'} |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------------------------------- runner
 def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: bool, context_views: int,
              modes: tuple[str, ...], voxel: float = 0.05, merge_overlap: float = 0.2, min_score: float = 0.01,
@@ -309,6 +374,10 @@ def evaluate(model, data_dir: Path, splits: list[str], resolution: int, fusion: 
         report["2d"] = coco_report(coco_ground_truth, [(split, results, images)
                                                       for split, results, images, _ in coco_results],
                                    vocabulary, skip_classes)
+        confusion: dict = {}
+        for split, results, images, _ in coco_results:
+            taken_for(coco_ground_truth[split], results, images, vocabulary, skip_classes, into=confusion)
+        report["2d"]["taken_for"] = confusion
         if any(close for *_, close in coco_results):
             # Sequences exported with object views (make_dataset --object-views): the close-ups apart from the
             # look-around, as an agent that walks up to a counter sees it.
@@ -405,7 +474,9 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{stem}.json").write_text(json.dumps({"command": command, "rows": [
         {"setting": name, **report} for name, report in rows]}, indent=1) + "\n")
-    (out / f"{stem}.md").write_text(f"`{command}`\n\n{table}\n")
+    sections = [table] + [(f"{name}\n\n" if len(rows) > 1 else "") + format_taken_for(report["2d"]["taken_for"])
+                          for name, report in rows if "taken_for" in (report.get("2d") or {})]
+    (out / f"{stem}.md").write_text(f"`{command}`\n\n" + "\n\n".join(sections) + "\n")
     print(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
     return 0
 

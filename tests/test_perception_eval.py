@@ -111,6 +111,41 @@ def test_ground_truth_as_prediction_scores_one_in_3d_and_2d(box_dataset):
     assert scores["AP"] == pytest.approx(1.0) and scores["per_class"]["Mug"] == pytest.approx(1.0)
 
 
+def test_taken_for_tells_missed_masks_from_misnamed_objects(box_dataset):
+    from pycocotools.coco import COCO
+
+    arrays = resize_sequence(sequence_dirs(box_dataset, ["valid_unseen"])[0], 64)
+    vocabulary = evaluate.dataset_vocabulary(box_dataset)
+    ground_truth = COCO(str(box_dataset / "coco_valid_unseen.json"))
+    mug, fridge, table = (vocabulary.index(name) for name in ("Mug", "Fridge", "DiningTable"))
+    results, image_ids, shown = [], [], {"Mug": 0, "Fridge": 0, "DiningTable": 0}
+    for image in ground_truth.dataset["images"]:
+        prediction = oracle_predictions(arrays, [image["frame"]])
+        labels, scores = prediction["labels"].copy(), prediction["scores"].copy()
+        for name in shown:
+            shown[name] += int((labels == vocabulary.index(name)).sum())
+        scores[labels == fridge] = 0.1  # below the score that counts: the fridge is never found
+        mug_rows = labels == mug
+        labels[mug_rows] = table  # the mug's mask is right, its name wrong
+        # A confident Fridge mask on the mug too, but less confident than the misnaming one: the best one decides.
+        extra = {"masks": prediction["masks"][mug_rows], "labels": np.full(int(mug_rows.sum()), fridge),
+                 "scores": np.full(int(mug_rows.sum()), 0.4)}
+        for batch in ({"masks": prediction["masks"], "labels": labels, "scores": scores}, extra):
+            results += evaluate.coco_detections(batch, 0, image["id"], image["height"], image["width"], 0.0)
+        image_ids.append(image["id"])
+    table_ = evaluate.taken_for(ground_truth, results, image_ids, vocabulary)
+    assert shown["Mug"] > 0 and shown["Fridge"] > 0
+    assert table_["Mug"] == {"instances": shown["Mug"], "segmented": shown["Mug"], "named": 0,
+                             "as": {"DiningTable": shown["Mug"]}}
+    assert table_["Fridge"] == {"instances": shown["Fridge"], "segmented": 0, "named": 0, "as": {}}
+    assert table_["DiningTable"]["named"] == table_["DiningTable"]["instances"] == shown["DiningTable"]
+    text = evaluate.format_taken_for(table_)
+    assert f"| Mug | {shown['Mug']} | 100 | 0 | DiningTable {shown['Mug']} |" in text
+    assert f"| Fridge | {shown['Fridge']} | 0 | 0 | - |" in text
+    pooled = evaluate.taken_for(ground_truth, results, image_ids, vocabulary, into=dict(table_))
+    assert pooled["Mug"]["instances"] == 2 * shown["Mug"]
+
+
 def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys):
     torch.manual_seed(0)
     weights = save_checkpoint(Odin(CONFIGS["tiny"]), tmp_path / "tiny.safetensors")
@@ -118,7 +153,7 @@ def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys
                           "--resolution", "64", "--context-views", "0", "2", "--threads", "1", "--out", str(tmp_path)])
     assert code == 0
     table = (tmp_path / "eval_tiny.md").read_text()
-    assert "all views/forward" in table and "2 views/forward" in table
+    assert "all views/forward" in table and "2 views/forward" in table and "| class | instances |" in table
     report = json.loads((tmp_path / "eval_tiny.json").read_text())
     for row in report["rows"]:
         assert 0.0 <= row["3d"]["AP"] <= row["3d"]["AP25"] <= 1.0 or math.isnan(row["3d"]["AP"])
