@@ -96,6 +96,7 @@ def stage_commands(args, data: Path, run: Path, train_minutes: float | None = No
             train += ["--max-steps", str(args.max_steps)]
         if args.targets_3d is not None:
             train += ["--targets-3d", args.targets_3d]
+        train += ["--class-balance", str(args.class_balance), "--zoom-crops", str(args.zoom_crops)]
         commands["train"] = train
     return commands
 
@@ -185,7 +186,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--targets-3d", default=None, choices=("pixel", "voxel"),
                         help="3D supervision per pixel or per voxel (perception.train --targets-3d; default: the "
                              "recipe's, pixel)")
+    parser.add_argument("--class-balance", type=float, default=0.5,
+                        help="class-balanced CE power (perception.train --class-balance; default 0.5, the shipped "
+                             "model's)")
+    parser.add_argument("--zoom-crops", type=float, default=0.5,
+                        help="share of 2D samples cropped around a small object (perception.train --zoom-crops; "
+                             "default 0.5, the shipped model's)")
     args = parser.parse_args(argv)
+    if not 0.0 <= args.zoom_crops <= 1.0:
+        parser.error(f"--zoom-crops must be in [0, 1], got {args.zoom_crops}")
     if args.minutes <= args.reserve_minutes:
         parser.error(f"--minutes ({args.minutes}) must exceed --reserve-minutes ({args.reserve_minutes})")
     if args.workers < 1:

@@ -47,6 +47,12 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     assert train[train.index("--targets-3d") + 1] == "voxel"
     parsed = perception_train.parse_args(train[train.index("perception.train") + 1:])
     assert parsed.targets_3d == "voxel"  # perception.train reads what the recipe writes
+    assert (parsed.class_balance, parsed.zoom_crops) == (0.5, 0.5)  # the shipped model's recipe by default
+    plain_train = gpu_recipe.stage_commands(gpu_recipe.parse_args(["--out", str(tmp_path), "--zoom-crops", "0"]),
+                                            tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
+    assert perception_train.parse_args(plain_train[plain_train.index("perception.train") + 1:]).zoom_crops == 0.0
+    with pytest.raises(SystemExit):
+        gpu_recipe.parse_args(["--out", str(tmp_path), "--zoom-crops", "1.5"])
     with pytest.raises(SystemExit):
         gpu_recipe.parse_args(["--out", str(tmp_path), "--minutes", "1", "--reserve-minutes", "2"])
     # fine-tuning a checkpoint trains its own config (the shipped one may be grown deeper than "small")
