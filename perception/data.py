@@ -209,11 +209,12 @@ def frame_target_ids(scene: SceneArrays, frame: int) -> np.ndarray:
     return ids[scene.class_of_instance[ids] >= 0]
 
 
-def targets_for(scene: SceneArrays, frames: list[int]) -> dict:
+def targets_for(scene: SceneArrays, frames: list[int], peak: bool = False) -> dict:
     """Instance labels (N,) and stride-4 masks (N, V, h/4, w/4) of the objects visible in ``frames``: soft (float,
-    each cell's share of the object) when the scene carries full-resolution coverage, else boolean nearest samples."""
+    each cell's share of the object; with ``peak``, divided by the object's largest share in that view) when the
+    scene carries full-resolution coverage, else boolean nearest samples."""
     if scene.coverage is not None:
-        return _soft_targets(scene, frames)
+        return _soft_targets(scene, frames, peak)
     instance = downsample_mask(scene.instance[frames])
     ids = sorted(set().union(*(frame_target_ids(scene, f).tolist() for f in frames)))
     masks = np.stack([instance == i for i in ids]) if ids else np.zeros((0,) + instance.shape, dtype=bool)
@@ -221,7 +222,7 @@ def targets_for(scene: SceneArrays, frames: list[int]) -> dict:
             "masks": torch.from_numpy(masks)}
 
 
-def _soft_targets(scene: SceneArrays, frames: list[int]) -> dict:
+def _soft_targets(scene: SceneArrays, frames: list[int], peak: bool = False) -> dict:
     per_frame = [scene.coverage[f] for f in frames]
     ids = sorted(set().union(*(frame_ids.tolist() for frame_ids, _ in per_frame)))
     grid = per_frame[0][1].shape[-1] if per_frame else 0
@@ -229,7 +230,7 @@ def _soft_targets(scene: SceneArrays, frames: list[int]) -> dict:
     row = {object_id: k for k, object_id in enumerate(ids)}
     for v, (frame_ids, shares) in enumerate(per_frame):
         for object_id, share in zip(frame_ids.tolist(), shares):
-            masks[row[object_id], v] = share / 255.0
+            masks[row[object_id], v] = share / (max(int(share.max()), 1) if peak else 255.0)
     labels = scene.class_of_instance[ids] if ids else np.zeros(0)
     return {"labels": torch.as_tensor(labels, dtype=torch.long), "masks": torch.from_numpy(masks)}
 
@@ -267,8 +268,9 @@ def colour_jitter(images: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def make_3d_batch(scenes: list[SceneArrays], scene_ids: list[int], num_views: int, rng: random.Random,
-                  augment: bool = True) -> dict:
-    """A batch of multi-view samples, one per scene id, padded to the same view count by trimming to the smallest."""
+                  augment: bool = True, peak_targets: bool = False) -> dict:
+    """A batch of multi-view samples, one per scene id, padded to the same view count by trimming to the smallest
+    (``peak_targets``: :func:`targets_for`'s ``peak``)."""
     picks = [(scenes[s], pick_views(len(scenes[s]), num_views, rng, camera_drop=0.5 if augment else 0.0))
              for s in scene_ids]
     views = min(len(frames) for _, frames in picks)
@@ -283,7 +285,7 @@ def make_3d_batch(scenes: list[SceneArrays], scene_ids: list[int], num_views: in
         images.append(torch.from_numpy(np.ascontiguousarray(colour.transpose(0, 3, 1, 2))))
         xyz.append(torch.from_numpy(points))
         valid.append(torch.from_numpy(scene.valid[frames]))
-        targets.append(targets_for(scene, frames))
+        targets.append(targets_for(scene, frames, peak_targets))
     return {"images": torch.stack(images), "xyz": torch.stack(xyz), "valid": torch.stack(valid), "targets": targets}
 
 
@@ -331,9 +333,10 @@ def zoom_crop(scene: SceneArrays, frame: int, rng: random.Random) -> SceneArrays
 
 
 def make_2d_batch(scenes: list[SceneArrays], frame_refs: list[tuple[int, int]], rng: random.Random,
-                  augment: bool = True, zoom: float = 0.0) -> dict:
+                  augment: bool = True, zoom: float = 0.0, peak_targets: bool = False) -> dict:
     """A batch of single frames (B, 1, 3, h, w) with no geometry: the 2D path of the same model. With ``augment``,
-    each frame is with probability ``zoom`` replaced by a :func:`zoom_crop` around one of its small objects."""
+    each frame is with probability ``zoom`` replaced by a :func:`zoom_crop` around one of its small objects
+    (``peak_targets``: :func:`targets_for`'s ``peak``)."""
     images, targets, valid = [], [], []
     for scene_id, frame in frame_refs:
         scene = scenes[scene_id]
@@ -346,11 +349,11 @@ def make_2d_batch(scenes: list[SceneArrays], frame_refs: list[tuple[int, int]], 
             colour = colour_jitter(colour, rng)
             if rng.random() < 0.5:  # horizontal flip: free in 2D, meaningless for the posed 3D samples
                 colour = colour[:, :, ::-1]
-                target = targets_for(_flipped(scene, frame), [0])
+                target = targets_for(_flipped(scene, frame), [0], peak_targets)
             else:
-                target = targets_for(scene, [frame])
+                target = targets_for(scene, [frame], peak_targets)
         else:
-            target = targets_for(scene, [frame])
+            target = targets_for(scene, [frame], peak_targets)
         images.append(torch.from_numpy(np.ascontiguousarray(colour.transpose(0, 3, 1, 2))))
         targets.append(target)
     return {"images": torch.stack(images), "xyz": None, "valid": None, "targets": targets}

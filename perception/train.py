@@ -49,6 +49,7 @@ from .odin.voxel_targets import pool_to_voxels
 
 
 TARGETS_3D = ("pixel", "voxel")
+MASK_TARGETS = ("share", "peak")
 """How 3D batches are supervised: ``pixel``, every stride-4 pixel of every view (a surface seen in k views counts k
 times); ``voxel``, one prediction and one target per finest-level voxel of the scene, as ODIN
 (:mod:`perception.odin.voxel_targets`). 2D batches are per pixel either way."""
@@ -76,6 +77,7 @@ class TrainConfig:
     class_balance: float = 0.0  # CE weight of class c ~ frequency(c) ** -class_balance (0: unweighted, as ODIN)
     targets_3d: str = "pixel"  # 3D batches supervised per stride-4 pixel of every view, or per voxel as ODIN
     zoom_crops: float = 0.0  # probability that a 2D sample is a full-resolution crop around a small object
+    mask_targets: str = "share"  # stride-4 soft targets: each cell's share, or that over the object's largest share
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p3d <= 1.0:
@@ -92,6 +94,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.class_balance must be in [0, 1], got {self.class_balance}")
         if not 0.0 <= self.zoom_crops <= 1.0:
             raise ValueError(f"TrainConfig.zoom_crops must be in [0, 1], got {self.zoom_crops}")
+        if self.mask_targets not in MASK_TARGETS:
+            raise ValueError(f"TrainConfig.mask_targets must be one of {MASK_TARGETS}, got {self.mask_targets!r}")
         if self.targets_3d not in TARGETS_3D:
             raise ValueError(f"TrainConfig.targets_3d must be one of {TARGETS_3D}, got {self.targets_3d!r}")
 
@@ -496,7 +500,8 @@ def recipe_for(args, stored: dict | None, source: Path) -> TrainConfig:
     if differing:
         raise ValueError(f"{source}: this run was trained with " + ", ".join(differing) + "; resume it with its "
                          "own recipe (leave out --ablation / --views / --resolution / --lr / --warmup-steps / "
-                         "--final-lr-fraction / --seed / --class-balance / --targets-3d, or give the values it was "
+                         "--final-lr-fraction / --seed / --class-balance / --targets-3d / --zoom-crops / "
+                         "--mask-targets, or give the values it was "
                          "started with), or start a new --out")
     return base
 
@@ -625,6 +630,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "of the full-resolution frame (0.35-0.75 of its side) around one of its small objects, "
                              "so small and thin objects reach the model 1.3-2.9x larger, as through the provider's "
                              "zoom tiles (recipes: 0 = off)")
+    parser.add_argument("--mask-targets", default=None, choices=MASK_TARGETS,
+                        help="override the recipe's stride-4 soft mask targets: share = each cell's share of the "
+                             "object; peak = that divided by the object's largest share in the view, so a thin object "
+                             "(a fork: no cell half covered in most samples at 192 px) has cells at 1 along its "
+                             "length instead of a faint smear (recipes: share)")
     parser.add_argument("--final-lr-fraction", type=float, default=None,
                         help="override the recipe's last fraction of the budget trained at LR/10 (recipes: 0.15)")
     parser.add_argument("--max-minutes", type=float, default=None,
@@ -689,7 +699,7 @@ def recipe_overrides(args) -> dict:
     """The recipe fields the command sets explicitly."""
     changes = {key: getattr(args, key, None) for key in ("views", "resolution", "lr", "warmup_steps",
                                                          "final_lr_fraction", "seed", "class_balance",
-                                                         "targets_3d", "zoom_crops")}
+                                                         "targets_3d", "zoom_crops", "mask_targets")}
     return {key: value for key, value in changes.items() if value is not None}
 
 
@@ -894,11 +904,11 @@ def run(args, command: str = "") -> dict:
             tic = time.monotonic()
             if kind == "3d":
                 batch = make_3d_batch(scenes, scene_stream.take(config.scenes_per_batch), config.views,
-                                      sample_rng)
+                                      sample_rng, peak_targets=config.mask_targets == "peak")
             else:
                 batch = make_2d_batch(scenes, [frame_refs[i] for i in
                                                frame_stream.take(config.frames_per_2d_batch)], sample_rng,
-                                      zoom=config.zoom_crops)
+                                      zoom=config.zoom_crops, peak_targets=config.mask_targets == "peak")
             images = batch["images"].to(device)
             xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
             valid = None if batch["valid"] is None else batch["valid"].to(device)

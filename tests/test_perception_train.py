@@ -548,3 +548,34 @@ def test_zoom_crops_are_part_of_the_recipe(box_dataset, tmp_path, capsys):
         train.parse_args(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
                           "--max-steps", "1", "--zoom-crops", "1.5"])
     assert "--zoom-crops must be in [0, 1], got 1.5" in capsys.readouterr().err
+
+
+def test_peak_mask_targets_lift_a_thin_object_and_are_part_of_the_recipe(box_dataset, tmp_path, capsys):
+    """A 2-pixel-wide stick in a 300 px frame covers no stride-4 cell by half at 32 x 32 cells: its share targets stay
+    faint; peak targets divide by its largest share, so its best cells are 1 and the ratios between cells are kept.
+    An object that fills a cell is unchanged."""
+    from perception.data import SceneArrays, cell_coverage, make_2d_batch, targets_for
+
+    full = np.zeros((300, 300), dtype=np.int32)
+    full[:150, :] = 1  # fills its cells: share 1 already
+    full[200:260, 101:103] = 2  # a fork-like stick, 2 px wide, inside one column of cells
+    classes = np.array([-1, 4, 7])
+    ids, shares = cell_coverage(full, classes, 32)
+    scene = SceneArrays("s", np.zeros((1, 128, 128, 3), np.uint8), np.zeros((1, 128, 128, 3), np.float32),
+                        np.ones((1, 128, 128), bool), np.zeros((1, 128, 128), np.int32), classes, [(ids, shares)])
+    share, peak = targets_for(scene, [0])["masks"], targets_for(scene, [0], peak=True)["masks"]
+    assert float(share[1].max()) < 0.5  # faint everywhere
+    assert float(peak[1].max()) == pytest.approx(1.0)
+    stick = share[1] > 0
+    assert torch.allclose(peak[1][stick] / share[1][stick], torch.full_like(share[1][stick], 1 / share[1].max()))
+    assert torch.equal(peak[0], share[0])
+    batch = make_2d_batch([scene], [(0, 0)], random.Random(0), augment=False, peak_targets=True)
+    assert torch.equal(batch["targets"][0]["masks"], peak)
+
+    out = tmp_path / "peak"
+    assert run_train(box_dataset, out, 2, "--mask-targets", "peak")["step"] == 2
+    assert json.loads((out / "train_config.json").read_text())["train"]["mask_targets"] == "peak"
+    capsys.readouterr()
+    assert train_main(box_dataset, out, "--resume", "--max-steps", "3", "--change-budget",
+                      "--mask-targets", "share") == 2
+    assert "mask_targets='peak' (this command: 'share')" in capsys.readouterr().err
