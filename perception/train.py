@@ -49,10 +49,12 @@ from .odin.voxel_targets import pool_to_voxels
 
 
 TARGETS_3D = ("pixel", "voxel")
-MASK_TARGETS = ("share", "peak")
 """How 3D batches are supervised: ``pixel``, every stride-4 pixel of every view (a surface seen in k views counts k
 times); ``voxel``, one prediction and one target per finest-level voxel of the scene, as ODIN
 (:mod:`perception.odin.voxel_targets`). 2D batches are per pixel either way."""
+MASK_TARGETS = ("share", "peak")
+"""Stride-4 soft mask targets: ``share``, each cell's share of the object; ``peak``, that divided by the object's
+largest share in the view (:func:`perception.data.targets_for`)."""
 
 
 @dataclass(frozen=True)
