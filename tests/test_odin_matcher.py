@@ -105,3 +105,67 @@ def test_class_weights_are_checked():
         SetCriterion(class_weights=torch.ones(2))(outputs, targets)
     with pytest.raises(ValueError, match="finite positive"):
         SetCriterion(class_weights=torch.tensor([1.0, 0.0, 1.0]))
+
+
+def test_positive_weight_cap_lifts_a_thin_mask_out_of_the_empty_mask_trap():
+    """A 3-cell target in a 32 x 32 view: a query with an empty mask (logits -8 everywhere) is the cheapest match
+    under plain BCE, and the loss barely pulls its cells up; with the cap the positive cells weigh up to
+    negatives / positives, the cheapest match is the query whose mask touches the object, and the pull on the
+    object's cells grows by the cap (the rest of the view is unchanged)."""
+    from perception.odin.matcher import positive_weights, sigmoid_bce
+
+    size = 32
+    target = torch.zeros(1, 1, size, size)
+    target[0, 0, 10:13, 5] = 1.0  # a fork: three cells
+    flat = target.flatten(1)
+    assert positive_weights(flat, 1.0).item() == 1.0
+    assert positive_weights(flat, 50.0).item() == 50.0  # (1024 - 3) / 3 = 340, capped
+    assert positive_weights(torch.ones(1, 8), 50.0).item() == 1.0  # never below 1
+
+    # As a cost: BCE with pos_weight (torch's formula) per target. As a loss: the same where sigmoid(x) < t, plain
+    # BCE elsewhere, so its minimum stays at sigmoid(x) = t.
+    logits = torch.randn(2, size * size)
+    soft = torch.rand(2, size * size) * (torch.rand(2, size * size) > 0.9)
+    weights = positive_weights(soft, 20.0)
+    with_pos_weight = torch.stack([torch.nn.functional.binary_cross_entropy_with_logits(
+        logits[i], soft[i], pos_weight=weights[i]) for i in range(2)])
+    assert torch.allclose(pairwise_sigmoid_bce(logits, soft, 20.0).diagonal(), with_pos_weight, atol=1e-5)
+    short = logits.sigmoid() < soft
+    direct = torch.where(short, weights, 1.0) * soft * torch.nn.functional.softplus(-logits) \
+        + (1 - soft) * torch.nn.functional.softplus(logits)
+    assert torch.allclose(sigmoid_bce(logits, soft, 20.0), direct.mean(1), atol=1e-5)
+    assert torch.allclose(sigmoid_bce(logits, soft), torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, soft, reduction="none").mean(1), atol=1e-6)
+    border = torch.tensor([[0.3]])
+    for x in (-0.9, -0.8, -0.7):  # logit(0.3) = -0.847: the loss of a border cell rises on both sides of it
+        assert sigmoid_bce(torch.tensor([[x]]), border, 50.0) > sigmoid_bce(torch.tensor([[-0.847]]), border, 50.0)
+
+    empty = torch.full((1, size * size), -8.0)
+    touching = torch.full((1, size * size), -8.0)
+    touching[0, flat[0] > 0] = 0.0  # an unsure mask on the fork
+    touching[0, :40] = 2.0  # and a few wrong cells elsewhere
+    queries = torch.cat([empty, touching])
+    plain, capped = pairwise_sigmoid_bce(queries, flat), pairwise_sigmoid_bce(queries, flat, 50.0)
+    assert plain[0, 0] < plain[1, 0]  # plain BCE: the empty mask is the better match
+    assert capped[1, 0] < capped[0, 0]  # capped: the one on the object
+
+    for cap, expected in ((1.0, 1.0), (50.0, 50.0)):
+        x = empty.clone().requires_grad_(True)
+        sigmoid_bce(x, flat, cap).sum().backward()
+        on_object = -x.grad[0, flat[0] > 0].mean()
+        off_object = x.grad[0, flat[0] == 0].mean()
+        if cap == 1.0:
+            base_on, base_off = on_object, off_object
+        else:
+            assert on_object / base_on == pytest.approx(expected, rel=1e-3)
+            assert off_object == pytest.approx(base_off.item())
+
+
+def test_criterion_passes_the_positive_weight_cap_to_its_matcher():
+    criterion = SetCriterion(num_points=64, positive_weight_cap=20.0)
+    assert criterion.matcher.positive_weight_cap == 20.0
+    with pytest.raises(ValueError, match="positive_weight_cap must be >= 1"):
+        SetCriterion(positive_weight_cap=0.5)
+    outputs, targets = hand_made([0, 1, 2])
+    losses = criterion(outputs, targets, generator=torch.Generator().manual_seed(0))
+    assert losses["loss_mask"] < 0.01  # perfect masks stay (nearly) free under the weighting

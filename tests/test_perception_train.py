@@ -579,3 +579,17 @@ def test_peak_mask_targets_lift_a_thin_object_and_are_part_of_the_recipe(box_dat
     assert train_main(box_dataset, out, "--resume", "--max-steps", "3", "--change-budget",
                       "--mask-targets", "share") == 2
     assert "mask_targets='peak' (this command: 'share')" in capsys.readouterr().err
+
+
+def test_mask_positive_weight_is_part_of_the_recipe(box_dataset, tmp_path, capsys):
+    out = tmp_path / "weighted"
+    assert run_train(box_dataset, out, 2, "--mask-positive-weight", "20")["step"] == 2
+    assert json.loads((out / "train_config.json").read_text())["train"]["mask_positive_weight"] == 20.0
+    capsys.readouterr()
+    assert train_main(box_dataset, out, "--resume", "--max-steps", "3", "--change-budget",
+                      "--mask-positive-weight", "1") == 2
+    assert "mask_positive_weight=20.0 (this command: 1.0)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
+                          "--max-steps", "1", "--mask-positive-weight", "0.5"])
+    assert "--mask-positive-weight must be in [1, 10000], got 0.5" in capsys.readouterr().err

@@ -5,7 +5,11 @@
   columns, e.g. inverse-frequency weights so that rare (mostly small) classes count as much as walls or cabinets
   (:func:`perception.train.balanced_class_weights`); the matcher's costs are not weighted.
 * Masks: sigmoid BCE and dice on one uniform random point subset per sample (drawn apart from the matcher's), summed
-  over matched pairs and divided by the number of ground-truth instances in the batch (at least 1).
+  over matched pairs and divided by the number of ground-truth instances in the batch (at least 1). With
+  ``positive_weight_cap`` > 1 a mask's positive cells weigh its negatives over its positives, at most the cap (the
+  class-balance ratio of Xie and Tu, ICCV 2015): in the matcher's cost everywhere, in the loss only where the
+  prediction falls short of the target, so a thin object's empty mask is pulled up while the loss stays lowest at
+  the target (:func:`perception.odin.matcher.sigmoid_bce`). ODIN and the default: 1, plain BCE.
 * Deep supervision: the same losses with equal weight on every decoder output (``loss_ce_0`` ... for the auxiliary
   ones); ``loss`` is the weighted total (class 2, mask 15, dice 6 in ODIN's scripts).
 (``ayushjain1144/odin`` at 9c67a0b: ``odin/modeling/criterion.py``; Cheng et al. CVPR 2022 ``SetCriterion``.)
@@ -22,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import MASK_STRIDE
-from .matcher import HungarianMatcher, sample_points
+from .matcher import HungarianMatcher, sample_points, sigmoid_bce
 
 
 def check_targets(outputs: dict, targets: list[dict]) -> None:
@@ -44,7 +48,7 @@ def check_targets(outputs: dict, targets: list[dict]) -> None:
 class SetCriterion(nn.Module):
     def __init__(self, class_weight: float = 2.0, mask_weight: float = 15.0, dice_weight: float = 6.0,
                  no_object_weight: float = 0.1, num_points: int = 50000,
-                 class_weights: torch.Tensor | None = None):
+                 class_weights: torch.Tensor | None = None, positive_weight_cap: float = 1.0):
         super().__init__()
         self.weights = {"loss_ce": class_weight, "loss_mask": mask_weight, "loss_dice": dice_weight}
         self.no_object_weight = no_object_weight
@@ -55,12 +59,14 @@ class SetCriterion(nn.Module):
                 raise ValueError("class_weights must be a 1-D tensor of finite positive weights, one per class")
         self.class_weights = class_weights
         self.num_points = num_points
-        self.matcher = HungarianMatcher(class_weight, mask_weight, dice_weight, num_points)
+        self.positive_weight_cap = positive_weight_cap
+        self.matcher = HungarianMatcher(class_weight, mask_weight, dice_weight, num_points, positive_weight_cap)
 
     @classmethod
-    def from_config(cls, config, class_weights: torch.Tensor | None = None) -> "SetCriterion":
+    def from_config(cls, config, class_weights: torch.Tensor | None = None,
+                    positive_weight_cap: float = 1.0) -> "SetCriterion":
         return cls(config.class_weight, config.mask_weight, config.dice_weight, config.no_object_weight,
-                   config.train_num_points, class_weights)
+                   config.train_num_points, class_weights, positive_weight_cap)
 
     def column_weights(self, columns: int, device, dtype) -> torch.Tensor:
         """CE weights of the C+1 columns: ``class_weights`` (or ones) for the classes, ``no_object_weight`` last."""
@@ -95,7 +101,7 @@ class SetCriterion(nn.Module):
             wanted = targets[b]["masks"].flatten(1)[cols.to(predicted.device)][:, points].to(predicted.dtype)
             if points.numel() == 0:
                 continue
-            loss_mask = loss_mask + F.binary_cross_entropy_with_logits(predicted, wanted, reduction="none").mean(1).sum()
+            loss_mask = loss_mask + sigmoid_bce(predicted, wanted, self.positive_weight_cap).sum()
             probabilities = predicted.sigmoid()
             dice = 1 - (2 * (probabilities * wanted).sum(1) + 1) / (probabilities.sum(1) + wanted.sum(1) + 1)
             loss_dice = loss_dice + dice.sum()
