@@ -97,8 +97,7 @@ def stage_commands(args, data: Path, run: Path, train_minutes: float | None = No
         if args.targets_3d is not None:
             train += ["--targets-3d", args.targets_3d]
         train += ["--class-balance", str(args.class_balance), "--zoom-crops", str(args.zoom_crops)]
-        if args.mask_targets is not None:
-            train += ["--mask-targets", args.mask_targets]
+        train += ["--mask-targets", args.mask_targets]
         if args.mask_positive_weight is not None:
             train += ["--mask-positive-weight", str(args.mask_positive_weight)]
         commands["train"] = train
@@ -196,9 +195,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--zoom-crops", type=float, default=0.5,
                         help="share of 2D samples cropped around a small object (perception.train --zoom-crops; "
                              "default 0.5, the shipped model's)")
-    parser.add_argument("--mask-targets", default=None, choices=("share", "peak"),
-                        help="stride-4 soft mask targets (perception.train --mask-targets; default: the recipe's, "
-                             "share)")
+    parser.add_argument("--mask-targets", default="peak", choices=("share", "peak"),
+                        help="stride-4 soft mask targets (perception.train --mask-targets; default peak, the shipped "
+                             "model's)")
     parser.add_argument("--mask-positive-weight", type=float, default=None, metavar="CAP",
                         help="class-balanced mask BCE cap (perception.train --mask-positive-weight; default: the "
                              "recipe's, 1 = plain BCE)")

@@ -51,7 +51,8 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     plain_train = gpu_recipe.stage_commands(gpu_recipe.parse_args(["--out", str(tmp_path), "--zoom-crops", "0"]),
                                             tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
     assert perception_train.parse_args(plain_train[plain_train.index("perception.train") + 1:]).zoom_crops == 0.0
-    assert "--mask-targets" not in plain_train and "--mask-positive-weight" not in plain_train
+    assert "--mask-positive-weight" not in plain_train  # plain BCE unless asked
+    assert perception_train.parse_args(plain_train[plain_train.index("perception.train") + 1:]).mask_targets == "peak"
     thin = gpu_recipe.stage_commands(gpu_recipe.parse_args(["--out", str(tmp_path), "--mask-targets", "peak",
                                                             "--mask-positive-weight", "50"]),
                                      tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
