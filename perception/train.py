@@ -642,9 +642,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "length instead of a faint smear (recipes: share)")
     parser.add_argument("--mask-positive-weight", type=float, default=None, metavar="CAP",
                         help="override the recipe's mask BCE: each mask's positive cells weighted by its negatives "
-                             "over its positives, at most CAP (class-balanced BCE as in HED), in the loss and the "
-                             "matching cost, so a mask of a few cells (cutlery) is not lost in the mean over the view "
-                             "(recipes: 1 = plain BCE, as ODIN)")
+                             "over its positives, at most CAP (class-balanced BCE as in HED), in the matching cost, "
+                             "and in the loss where the prediction falls short of the target, so a mask of a few "
+                             "cells (cutlery) is not lost in the mean over the view (recipes: 1 = plain BCE, as ODIN)")
     parser.add_argument("--final-lr-fraction", type=float, default=None,
                         help="override the recipe's last fraction of the budget trained at LR/10 (recipes: 0.15)")
     parser.add_argument("--max-minutes", type=float, default=None,
