@@ -100,6 +100,8 @@ def stage_commands(args, data: Path, run: Path, train_minutes: float | None = No
         train += ["--mask-targets", args.mask_targets]
         if args.mask_positive_weight is not None:
             train += ["--mask-positive-weight", str(args.mask_positive_weight)]
+        if args.matcher_positive_weight is not None:
+            train += ["--matcher-positive-weight", str(args.matcher_positive_weight)]
         commands["train"] = train
     return commands
 
@@ -201,6 +203,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--mask-positive-weight", type=float, default=None, metavar="CAP",
                         help="class-balanced mask BCE cap (perception.train --mask-positive-weight; default: the "
                              "recipe's, 1 = plain BCE)")
+    parser.add_argument("--matcher-positive-weight", type=float, default=None, metavar="CAP",
+                        help="the matching cost's cap apart (perception.train --matcher-positive-weight; default: "
+                             "--mask-positive-weight's)")
     args = parser.parse_args(argv)
     if not 0.0 <= args.zoom_crops <= 1.0:
         parser.error(f"--zoom-crops must be in [0, 1], got {args.zoom_crops}")

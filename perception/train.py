@@ -81,6 +81,7 @@ class TrainConfig:
     zoom_crops: float = 0.0  # probability that a 2D sample is a full-resolution crop around a small object
     mask_targets: str = "share"  # stride-4 soft targets: each cell's share, or that over the object's largest share
     mask_positive_weight: float = 1.0  # cap on each mask's BCE positive weight negatives / positives (1: plain BCE)
+    matcher_positive_weight: float | None = None  # the matcher cost's cap apart (None: mask_positive_weight's)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p3d <= 1.0:
@@ -99,6 +100,9 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.zoom_crops must be in [0, 1], got {self.zoom_crops}")
         if not 1.0 <= self.mask_positive_weight <= 1e4:
             raise ValueError(f"TrainConfig.mask_positive_weight must be in [1, 10000], got {self.mask_positive_weight}")
+        if self.matcher_positive_weight is not None and not 1.0 <= self.matcher_positive_weight <= 1e4:
+            raise ValueError("TrainConfig.matcher_positive_weight must be None or in [1, 10000], "
+                             f"got {self.matcher_positive_weight}")
         if self.mask_targets not in MASK_TARGETS:
             raise ValueError(f"TrainConfig.mask_targets must be one of {MASK_TARGETS}, got {self.mask_targets!r}")
         if self.targets_3d not in TARGETS_3D:
@@ -506,7 +510,7 @@ def recipe_for(args, stored: dict | None, source: Path) -> TrainConfig:
         raise ValueError(f"{source}: this run was trained with " + ", ".join(differing) + "; resume it with its "
                          "own recipe (leave out --ablation / --views / --resolution / --lr / --warmup-steps / "
                          "--final-lr-fraction / --seed / --class-balance / --targets-3d / --zoom-crops / "
-                         "--mask-targets / --mask-positive-weight, or give the "
+                         "--mask-targets / --mask-positive-weight / --matcher-positive-weight, or give the "
                          "values it was started with), or start a new --out")
     return base
 
@@ -645,6 +649,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "over its positives, at most CAP (class-balanced BCE as in HED), in the matching cost, "
                              "and in the loss where the prediction falls short of the target, so a mask of a few "
                              "cells (cutlery) is not lost in the mean over the view (recipes: 1 = plain BCE, as ODIN)")
+    parser.add_argument("--matcher-positive-weight", type=float, default=None, metavar="CAP",
+                        help="the matching cost's cap apart from the loss's (default: --mask-positive-weight's); "
+                             "1 keeps ODIN's matching while the loss weighs positives")
     parser.add_argument("--final-lr-fraction", type=float, default=None,
                         help="override the recipe's last fraction of the budget trained at LR/10 (recipes: 0.15)")
     parser.add_argument("--max-minutes", type=float, default=None,
@@ -697,6 +704,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--zoom-crops must be in [0, 1], got {args.zoom_crops}")
     if args.mask_positive_weight is not None and not 1.0 <= args.mask_positive_weight <= 1e4:
         parser.error(f"--mask-positive-weight must be in [1, 10000], got {args.mask_positive_weight}")
+    if args.matcher_positive_weight is not None and not 1.0 <= args.matcher_positive_weight <= 1e4:
+        parser.error(f"--matcher-positive-weight must be in [1, 10000], got {args.matcher_positive_weight}")
     for name in ("max_minutes", "leg_minutes", "save_minutes", "lr"):
         value = getattr(args, name)
         if value is not None and not value > 0:
@@ -712,7 +721,7 @@ def recipe_overrides(args) -> dict:
     changes = {key: getattr(args, key, None) for key in ("views", "resolution", "lr", "warmup_steps",
                                                          "final_lr_fraction", "seed", "class_balance",
                                                          "targets_3d", "zoom_crops", "mask_targets",
-                                                         "mask_positive_weight")}
+                                                         "mask_positive_weight", "matcher_positive_weight")}
     return {key: value for key, value in changes.items() if value is not None}
 
 
@@ -827,7 +836,8 @@ def run(args, command: str = "") -> dict:
                 {"class_balance": config.class_balance, "clip": list(CLASS_WEIGHT_RANGE),
                  "classes": {name: {"targets": int(count), "weight": round(float(weight), 4)}
                              for name, count, weight in zip(vocabulary, counts, class_weights)}}, indent=1) + "\n")
-    criterion = SetCriterion.from_config(model_config, class_weights, config.mask_positive_weight)
+    criterion = SetCriterion.from_config(model_config, class_weights, config.mask_positive_weight,
+                                         config.matcher_positive_weight)
     optimizer = build_optimizer(model, config)
     if resuming:
         step, train_seconds, run_seconds = load_training_state(out, model, optimizer, device)

@@ -54,10 +54,13 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     assert "--mask-positive-weight" not in plain_train  # plain BCE unless asked
     assert perception_train.parse_args(plain_train[plain_train.index("perception.train") + 1:]).mask_targets == "peak"
     thin = gpu_recipe.stage_commands(gpu_recipe.parse_args(["--out", str(tmp_path), "--mask-targets", "peak",
-                                                            "--mask-positive-weight", "50"]),
+                                                            "--mask-positive-weight", "50",
+                                                            "--matcher-positive-weight", "1"]),
                                      tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
     thin_args = perception_train.parse_args(thin[thin.index("perception.train") + 1:])
     assert (thin_args.mask_targets, thin_args.mask_positive_weight) == ("peak", 50.0)
+    assert thin_args.matcher_positive_weight == 1.0
+    assert "--matcher-positive-weight" not in plain_train
     with pytest.raises(SystemExit):
         gpu_recipe.parse_args(["--out", str(tmp_path), "--zoom-crops", "1.5"])
     with pytest.raises(SystemExit):

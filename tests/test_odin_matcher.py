@@ -169,3 +169,19 @@ def test_criterion_passes_the_positive_weight_cap_to_its_matcher():
     outputs, targets = hand_made([0, 1, 2])
     losses = criterion(outputs, targets, generator=torch.Generator().manual_seed(0))
     assert losses["loss_mask"] < 0.01  # perfect masks stay (nearly) free under the weighting
+
+
+def test_matcher_cap_can_be_set_apart_from_the_loss_cap():
+    """``matcher_positive_weight_cap`` keeps ODIN's plain matching cost while the loss weighs positives: the
+    matcher gets its own cap (default: the loss's), and the loss still grows with the loss's cap."""
+    assert SetCriterion(num_points=64, positive_weight_cap=20.0).matcher.positive_weight_cap == 20.0
+    apart = SetCriterion(num_points=64, positive_weight_cap=20.0, matcher_positive_weight_cap=1.0)
+    assert (apart.positive_weight_cap, apart.matcher.positive_weight_cap) == (20.0, 1.0)
+    with pytest.raises(ValueError, match="positive_weight_cap must be >= 1"):
+        SetCriterion(positive_weight_cap=3.0, matcher_positive_weight_cap=0.5)
+    outputs, targets = hand_made([0, 1, 2])
+    outputs["pred_masks"] = outputs["pred_masks"].clamp(-1.0, 1.0) - 0.5  # unsure masks, below target on objects
+    plain = SetCriterion(num_points=64)(outputs, targets, generator=torch.Generator().manual_seed(0))
+    weighted = apart(outputs, targets, generator=torch.Generator().manual_seed(0))
+    assert weighted["loss_mask"] > plain["loss_mask"] * 1.5
+    assert weighted["loss_dice"] == pytest.approx(plain["loss_dice"].item())  # same matching, same points

@@ -593,3 +593,20 @@ def test_mask_positive_weight_is_part_of_the_recipe(box_dataset, tmp_path, capsy
         train.parse_args(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
                           "--max-steps", "1", "--mask-positive-weight", "0.5"])
     assert "--mask-positive-weight must be in [1, 10000], got 0.5" in capsys.readouterr().err
+
+
+def test_matcher_positive_weight_is_part_of_the_recipe(box_dataset, tmp_path, capsys):
+    out = tmp_path / "loss_only"
+    assert run_train(box_dataset, out, 2, "--mask-positive-weight", "3", "--matcher-positive-weight", "1")["step"] == 2
+    stored = json.loads((out / "train_config.json").read_text())["train"]
+    assert (stored["mask_positive_weight"], stored["matcher_positive_weight"]) == (3.0, 1.0)
+    capsys.readouterr()
+    assert train_main(box_dataset, out, "--resume", "--max-steps", "3", "--change-budget",
+                      "--matcher-positive-weight", "3") == 2
+    assert "matcher_positive_weight=1.0 (this command: 3.0)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
+                          "--max-steps", "1", "--matcher-positive-weight", "0.5"])
+    assert "--matcher-positive-weight must be in [1, 10000], got 0.5" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="matcher_positive_weight must be None or in"):
+        train.TrainConfig(matcher_positive_weight=0.0)

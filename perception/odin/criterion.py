@@ -10,6 +10,8 @@
   class-balance ratio of Xie and Tu, ICCV 2015): in the matcher's cost everywhere, in the loss only where the
   prediction falls short of the target, so a thin object's empty mask is pulled up while the loss stays lowest at
   the target (:func:`perception.odin.matcher.sigmoid_bce`). ODIN and the default: 1, plain BCE.
+  ``matcher_positive_weight_cap`` sets the matcher's cap apart (default: the loss's): a large cap in the cost decides
+  matches by coverage alone, so the loss may weigh positives while the matching stays ODIN's (cap 1).
 * Deep supervision: the same losses with equal weight on every decoder output (``loss_ce_0`` ... for the auxiliary
   ones); ``loss`` is the weighted total (class 2, mask 15, dice 6 in ODIN's scripts).
 (``ayushjain1144/odin`` at 9c67a0b: ``odin/modeling/criterion.py``; Cheng et al. CVPR 2022 ``SetCriterion``.)
@@ -48,7 +50,8 @@ def check_targets(outputs: dict, targets: list[dict]) -> None:
 class SetCriterion(nn.Module):
     def __init__(self, class_weight: float = 2.0, mask_weight: float = 15.0, dice_weight: float = 6.0,
                  no_object_weight: float = 0.1, num_points: int = 50000,
-                 class_weights: torch.Tensor | None = None, positive_weight_cap: float = 1.0):
+                 class_weights: torch.Tensor | None = None, positive_weight_cap: float = 1.0,
+                 matcher_positive_weight_cap: float | None = None):
         super().__init__()
         self.weights = {"loss_ce": class_weight, "loss_mask": mask_weight, "loss_dice": dice_weight}
         self.no_object_weight = no_object_weight
@@ -60,13 +63,16 @@ class SetCriterion(nn.Module):
         self.class_weights = class_weights
         self.num_points = num_points
         self.positive_weight_cap = positive_weight_cap
-        self.matcher = HungarianMatcher(class_weight, mask_weight, dice_weight, num_points, positive_weight_cap)
+        if matcher_positive_weight_cap is None:
+            matcher_positive_weight_cap = positive_weight_cap
+        self.matcher = HungarianMatcher(class_weight, mask_weight, dice_weight, num_points, matcher_positive_weight_cap)
 
     @classmethod
     def from_config(cls, config, class_weights: torch.Tensor | None = None,
-                    positive_weight_cap: float = 1.0) -> "SetCriterion":
+                    positive_weight_cap: float = 1.0,
+                    matcher_positive_weight_cap: float | None = None) -> "SetCriterion":
         return cls(config.class_weight, config.mask_weight, config.dice_weight, config.no_object_weight,
-                   config.train_num_points, class_weights, positive_weight_cap)
+                   config.train_num_points, class_weights, positive_weight_cap, matcher_positive_weight_cap)
 
     def column_weights(self, columns: int, device, dtype) -> torch.Tensor:
         """CE weights of the C+1 columns: ``class_weights`` (or ones) for the classes, ``no_object_weight`` last."""
