@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from agent.agent import DialogueAgent
-from agent.executor import Executor
+from agent.executor import Executor, SkillFailure, _Target
 from agent.observation import build_observation
 from agent.planner import RetrievalPlanner
 from agent.program import Program, SkillCall
@@ -330,6 +330,54 @@ def test_a_thing_picked_up_is_put_back_where_it_lay_when_the_agent_has_not_moved
         first = executor.last_pickup
         names = _collect(env, provider, executor, executor.skill_put_down(), 300)
         assert not executor.obs.held and executor.last_pickup is first  # not put back at the pickup pixel
+
+
+def test_after_a_failed_search_the_best_runner_up_instance_stands_in():
+    """A learned detector may map a dining table as 'SideTable' with 'DiningTable' among its votes: when a search
+    finds no instance whose top class is wanted, ``locate`` acts on the confident instance that gives the wanted
+    type the largest vote share (at least ``runner_up_share``), remembers it for the next ``locate`` (no second
+    search), and a detection of the stand-in's own class over its mapped points is its mask."""
+    from envs import make_env
+
+    with make_env() as env:
+        provider, executor = _looked_around(env)
+        searches = []
+
+        def no_search(types, found):
+            searches.append(types)
+            return
+            yield
+
+        executor.search = no_search
+        assert executor.runner_up(("Statue",)) is None  # ground truth votes one class: nothing stands in
+        with pytest.raises(SkillFailure, match="found no Statue"):
+            _collect(env, provider, executor, executor.locate("Statue"))
+        table = max((i for i in provider.memory.instances() if i.class_name == "CounterTop"),
+                    key=lambda i: len(i.points))
+        weak = next(i for i in provider.memory.instances() if i.class_name not in ("CounterTop", "Statue"))
+        table.class_votes = {"CounterTop": 6.8, "Statue": 2.1}  # 24 %
+        weak.class_votes = {weak.class_name: 9.0, "Statue": 1.0}  # 10 %, below the default share
+        executor.stand_ins.clear()
+        assert executor.runner_up(("Statue",)) is table
+        executor.config.runner_up_share = 0.3
+        assert executor.runner_up(("Statue",)) is None
+        executor.config.runner_up_share = 0.15
+        executor.stand_ins.clear()
+        searches.clear()
+        found = []
+
+        def locate():
+            found.append((yield from executor.locate("Statue")))
+
+        _collect(env, provider, executor, locate())
+        _collect(env, provider, executor, locate())
+        assert found == [table, table] and len(searches) == 1  # searched once, then remembered
+        assert executor.runner_up(("Statue",), exclude_ids={table.instance_id}) is None
+        # its own class's detection over its mapped points is the target's mask
+        _collect(env, provider, executor, executor.go_to_view(table), 300)
+        mask = executor.target_mask(_Target(("Statue",), table), executor.obs)
+        assert mask is not None and mask.any()
+        assert executor.target_mask(_Target(("Statue",), weak), executor.obs) is None
 
 
 def test_a_second_fridge_in_the_map_is_not_searched():
