@@ -287,12 +287,17 @@ class Executor:
         for t in types:
             found.extend(i for i in memory.find(t) if i.confidence >= self.config.min_confidence)
         if not_in:
-            excluded = set()
-            for holder_type in self.types_of(not_in):
-                for holder in memory.find(holder_type):
-                    excluded |= {i.instance_id for i in memory.contents(holder)}
+            excluded = self.ids_inside(not_in)
             found = [i for i in found if i.instance_id not in excluded]
         return found
+
+    def ids_inside(self, holder_name: str) -> set:
+        """Ids of the memory instances in/on any mapped instance of ``holder_name``'s types."""
+        inside = set()
+        for holder_type in self.types_of(holder_name):
+            for holder in self.memory.find(holder_type):
+                inside |= {i.instance_id for i in self.memory.contents(holder)}
+        return inside
 
     def state_hint(self, instance, key: str):
         state = getattr(instance, "state", None) or {}
@@ -727,10 +732,7 @@ class Executor:
             if share >= self.config.runner_up_share:
                 shares.append((share, inst))
         if not_in and shares:
-            excluded = set()
-            for holder_type in self.types_of(not_in):
-                for holder in self.memory.find(holder_type):
-                    excluded |= {i.instance_id for i in self.memory.contents(holder)}
+            excluded = self.ids_inside(not_in)
             shares = [(share, inst) for share, inst in shares if inst.instance_id not in excluded]
         if not shares:
             return None
@@ -743,10 +745,7 @@ class Executor:
     def _pick(self, types, not_in, prefer, exclude_ids):
         candidates = [i for i in self.instances(types, not_in) if not exclude_ids or i.instance_id not in exclude_ids]
         if prefer:
-            inside = set()
-            for holder_type in self.types_of(prefer):
-                for holder in self.memory.find(holder_type):
-                    inside |= {i.instance_id for i in self.memory.contents(holder)}
+            inside = self.ids_inside(prefer)
             preferred = [i for i in candidates if i.instance_id in inside]
             if preferred:
                 candidates = preferred
