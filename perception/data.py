@@ -246,6 +246,51 @@ def class_occurrences(scenes: list[SceneArrays], num_classes: int) -> np.ndarray
     return counts
 
 
+def repeat_factors(scenes: list[SceneArrays], num_classes: int,
+                   threshold: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Repeat-factor sampling (Gupta, Dollar and Girshick, "LVIS", CVPR 2019, section 5): a class present in a
+    fraction ``f_c`` of the frames gets ``r_c = max(1, sqrt(threshold / f_c))``, a frame the largest ``r_c`` of the
+    classes it has as training targets (``frame_target_ids``; 1 when it has none). Returns (``r_c`` (num_classes,)
+    float64, 1 for classes never present, and per scene the (T,) float64 factors of its frames). ``threshold`` 0
+    gives all ones."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"repeat-factor threshold must be in [0, 1], got {threshold}")
+    present = [[np.unique(scene.class_of_instance[frame_target_ids(scene, f)]) for f in range(len(scene))]
+               for scene in scenes]
+    frames = np.zeros(num_classes, dtype=np.int64)
+    for scene_classes in present:
+        for classes in scene_classes:
+            np.add.at(frames, classes[(classes >= 0) & (classes < num_classes)], 1)
+    total = max(1, sum(len(scene_classes) for scene_classes in present))
+    class_factor = np.ones(num_classes, dtype=np.float64)
+    seen = frames > 0
+    if threshold > 0.0:
+        class_factor[seen] = np.maximum(1.0, np.sqrt(threshold / (frames[seen] / total)))
+    frame_factors = []
+    for scene_classes in present:
+        factors = np.ones(len(scene_classes), dtype=np.float64)
+        for f, classes in enumerate(scene_classes):
+            classes = classes[(classes >= 0) & (classes < num_classes)]
+            if len(classes):
+                factors[f] = class_factor[classes].max()
+        frame_factors.append(factors)
+    return class_factor, frame_factors
+
+
+def repeated_frame_refs(frame_factors: list[np.ndarray], seed: int) -> list[tuple[int, int]]:
+    """(scene, frame) pairs, frame ``f`` of scene ``s`` listed ``floor(r) + Bernoulli(r - floor(r))`` times for its
+    factor ``r`` (one seeded draw for the whole run, so a resumed run rebuilds the same list): the 2D sampling pool
+    of repeat-factor sampling; all factors 1 give each frame once, in order."""
+    rng = np.random.default_rng(seed)
+    refs = []
+    for s, factors in enumerate(frame_factors):
+        extra = rng.random(len(factors))
+        for f, r in enumerate(factors):
+            copies = int(math.floor(r)) + (1 if extra[f] < r - math.floor(r) else 0)
+            refs.extend([(s, f)] * copies)
+    return refs
+
+
 def random_rotation_z(xyz: np.ndarray, rng: random.Random) -> np.ndarray:
     """ODIN's 3D augmentation, shared by all views of a sample: mean-centre, rotate about z by U(-pi, pi), scale each
     axis by U(0.9, 1.1)."""
@@ -270,7 +315,8 @@ def colour_jitter(images: np.ndarray, rng: random.Random) -> np.ndarray:
 def make_3d_batch(scenes: list[SceneArrays], scene_ids: list[int], num_views: int, rng: random.Random,
                   augment: bool = True, peak_targets: bool = False) -> dict:
     """A batch of multi-view samples, one per scene id, padded to the same view count by trimming to the smallest
-    (``peak_targets``: :func:`targets_for`'s ``peak``)."""
+    (``peak_targets``: :func:`targets_for`'s ``peak``; ``zoom_class_factors``: :func:`zoom_crop`'s
+    ``class_factors``)."""
     picks = [(scenes[s], pick_views(len(scenes[s]), num_views, rng, camera_drop=0.5 if augment else 0.0))
              for s in scene_ids]
     views = min(len(frames) for _, frames in picks)
@@ -293,16 +339,18 @@ ZOOM_CROP_FRACTION = (0.35, 0.75)  # a zoom crop's side, as a fraction of the fr
 ZOOM_MAX_AREA = 0.02  # objects covering at most this fraction of the frame are what zoom crops centre on
 
 
-def zoom_crop(scene: SceneArrays, frame: int, rng: random.Random) -> SceneArrays | None:
+def zoom_crop(scene: SceneArrays, frame: int, rng: random.Random,
+              class_factors: np.ndarray | None = None) -> SceneArrays | None:
     """A square crop of ``frame`` at full resolution around one of its small objects, brought to the scene's
     resolution, as a one-frame 2D scene (no geometry) with coverage targets measured on the crop: the object reaches
     the model 1.3-2.9 times larger than in the whole frame (sides ``ZOOM_CROP_FRACTION`` of the frame's), as it does
     through the provider's zoom tiles (``perception.odin_provider``, crops of 0.6) or from a step closer. Scale
     augmentation in the spirit of Mask2Former's large-scale jitter (Cheng et al., CVPR 2022; Ghiasi et al., CVPR
     2021), aimed at the objects a 192 px frame makes a few cells wide. The object is drawn uniformly among the
-    frame's labelled objects of ``MIN_TARGET_PIXELS`` to ``ZOOM_MAX_AREA`` of the frame; the crop's side is drawn
-    from ``ZOOM_CROP_FRACTION`` (widened to hold the object) and its place so that the object lies inside. None when
-    the scene has no ``source`` directory or the frame no small object."""
+    frame's labelled objects of ``MIN_TARGET_PIXELS`` to ``ZOOM_MAX_AREA`` of the frame (given ``class_factors``,
+    per-class weights such as :func:`repeat_factors`' ``r_c``: in proportion to its class's weight); the crop's side
+    is drawn from ``ZOOM_CROP_FRACTION`` (widened to hold the object) and its place so that the object lies inside.
+    None when the scene has no ``source`` directory or the frame no small object."""
     from .dataset.scannet import read_frame
 
     if scene.source is None:
@@ -315,7 +363,12 @@ def zoom_crop(scene: SceneArrays, frame: int, rng: random.Random) -> SceneArrays
              and MIN_TARGET_PIXELS <= c <= ZOOM_MAX_AREA * height * width]
     if not small:
         return None
-    rows, cols = np.nonzero(instance == rng.choice(small))
+    if class_factors is None:
+        chosen = rng.choice(small)
+    else:
+        chosen = rng.choices(small, weights=[float(class_factors[classes[i]]) if classes[i] < len(class_factors)
+                                             else 1.0 for i in small])[0]
+    rows, cols = np.nonzero(instance == chosen)
     shorter = min(height, width)
     side = int(round(rng.uniform(*ZOOM_CROP_FRACTION) * shorter))
     side = min(shorter, max(side, int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1))
@@ -333,15 +386,17 @@ def zoom_crop(scene: SceneArrays, frame: int, rng: random.Random) -> SceneArrays
 
 
 def make_2d_batch(scenes: list[SceneArrays], frame_refs: list[tuple[int, int]], rng: random.Random,
-                  augment: bool = True, zoom: float = 0.0, peak_targets: bool = False) -> dict:
+                  augment: bool = True, zoom: float = 0.0, peak_targets: bool = False,
+                  zoom_class_factors: np.ndarray | None = None) -> dict:
     """A batch of single frames (B, 1, 3, h, w) with no geometry: the 2D path of the same model. With ``augment``,
     each frame is with probability ``zoom`` replaced by a :func:`zoom_crop` around one of its small objects
-    (``peak_targets``: :func:`targets_for`'s ``peak``)."""
+    (``peak_targets``: :func:`targets_for`'s ``peak``; ``zoom_class_factors``: :func:`zoom_crop`'s
+    ``class_factors``)."""
     images, targets, valid = [], [], []
     for scene_id, frame in frame_refs:
         scene = scenes[scene_id]
         if augment and zoom > 0.0 and rng.random() < zoom:
-            crop = zoom_crop(scene, frame, rng)
+            crop = zoom_crop(scene, frame, rng, zoom_class_factors)
             if crop is not None:
                 scene, frame = crop, 0
         colour = scene.color[[frame]].astype(np.float32) / 255.0

@@ -82,6 +82,7 @@ class TrainConfig:
     mask_targets: str = "share"  # stride-4 soft targets: each cell's share, or that over the object's largest share
     mask_positive_weight: float = 1.0  # cap on each mask's BCE positive weight negatives / positives (1: plain BCE)
     matcher_positive_weight: float | None = None  # the matcher cost's cap apart (None: mask_positive_weight's)
+    repeat_factor: float = 0.0  # LVIS repeat-factor sampling of 2D frames (and zoom-crop objects): threshold t; 0 = off
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p3d <= 1.0:
@@ -98,6 +99,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.class_balance must be in [0, 1], got {self.class_balance}")
         if not 0.0 <= self.zoom_crops <= 1.0:
             raise ValueError(f"TrainConfig.zoom_crops must be in [0, 1], got {self.zoom_crops}")
+        if not 0.0 <= self.repeat_factor <= 1.0:
+            raise ValueError(f"TrainConfig.repeat_factor must be in [0, 1], got {self.repeat_factor}")
         if not 1.0 <= self.mask_positive_weight <= 1e4:
             raise ValueError(f"TrainConfig.mask_positive_weight must be in [1, 10000], got {self.mask_positive_weight}")
         if self.matcher_positive_weight is not None and not 1.0 <= self.matcher_positive_weight <= 1e4:
@@ -639,6 +642,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "of the full-resolution frame (0.35-0.75 of its side) around one of its small objects, "
                              "so small and thin objects reach the model 1.3-2.9x larger, as through the provider's "
                              "zoom tiles (recipes: 0 = off)")
+    parser.add_argument("--repeat-factor", type=float, default=None, metavar="T",
+                        help="override the recipe's repeat-factor sampling (LVIS, Gupta et al. 2019) of the 2D "
+                             "frames: a class in a fraction f of the frames gets r = max(1, sqrt(T / f)), a frame the "
+                             "largest r of its classes and is drawn that many times as often; zoom crops pick their "
+                             "object in proportion to its class's r (recipes: 0 = off, every frame once)")
     parser.add_argument("--mask-targets", default=None, choices=MASK_TARGETS,
                         help="override the recipe's stride-4 soft mask targets: share = each cell's share of the "
                              "object; peak = that divided by the object's largest share in the view, so a thin object "
@@ -702,6 +710,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--class-balance must be in [0, 1], got {args.class_balance}")
     if args.zoom_crops is not None and not 0.0 <= args.zoom_crops <= 1.0:
         parser.error(f"--zoom-crops must be in [0, 1], got {args.zoom_crops}")
+    if args.repeat_factor is not None and not 0.0 <= args.repeat_factor <= 1.0:
+        parser.error(f"--repeat-factor must be in [0, 1], got {args.repeat_factor}")
     if args.mask_positive_weight is not None and not 1.0 <= args.mask_positive_weight <= 1e4:
         parser.error(f"--mask-positive-weight must be in [1, 10000], got {args.mask_positive_weight}")
     if args.matcher_positive_weight is not None and not 1.0 <= args.matcher_positive_weight <= 1e4:
@@ -721,7 +731,8 @@ def recipe_overrides(args) -> dict:
     changes = {key: getattr(args, key, None) for key in ("views", "resolution", "lr", "warmup_steps",
                                                          "final_lr_fraction", "seed", "class_balance",
                                                          "targets_3d", "zoom_crops", "mask_targets",
-                                                         "mask_positive_weight", "matcher_positive_weight")}
+                                                         "mask_positive_weight", "matcher_positive_weight",
+                                                         "repeat_factor")}
     return {key: value for key, value in changes.items() if value is not None}
 
 
@@ -767,7 +778,8 @@ class _StopRequest:
 def run(args, command: str = "") -> dict:
     from tqdm import tqdm
 
-    from .data import class_occurrences, dataset_vocabulary, load_scenes, make_2d_batch, make_3d_batch, sequence_dirs
+    from .data import (class_occurrences, dataset_vocabulary, load_scenes, make_2d_batch, make_3d_batch,
+                       repeat_factors, repeated_frame_refs, sequence_dirs)
 
     started = time.monotonic()
     out = args.out
@@ -820,6 +832,14 @@ def run(args, command: str = "") -> dict:
     vocabulary = dataset_vocabulary(data)
     scenes = load_scenes(directories, config.resolution, progress=dist_info.is_main)
     frame_refs = [(s, f) for s, scene in enumerate(scenes) for f in range(len(scene))]
+    zoom_class_factors = None
+    if config.repeat_factor > 0:
+        zoom_class_factors, frame_factors = repeat_factors(scenes, len(vocabulary), config.repeat_factor)
+        frame_refs = repeated_frame_refs(frame_factors, config.seed)
+        if dist_info.is_main:
+            print(f"perception.train: repeat-factor sampling (t={config.repeat_factor}): {len(frame_refs)} 2D "
+                  f"draws per pass over {sum(len(f) for f in frame_factors)} frames; largest class factor "
+                  f"{zoom_class_factors.max():.2f}", file=sys.stderr)
 
     torch.manual_seed(config.seed + dist_info.rank)
     model = build_model(model_config, config, device)
@@ -931,7 +951,8 @@ def run(args, command: str = "") -> dict:
             else:
                 batch = make_2d_batch(scenes, [frame_refs[i] for i in
                                                frame_stream.take(config.frames_per_2d_batch)], sample_rng,
-                                      zoom=config.zoom_crops, peak_targets=config.mask_targets == "peak")
+                                      zoom=config.zoom_crops, peak_targets=config.mask_targets == "peak",
+                                      zoom_class_factors=zoom_class_factors)
             images = batch["images"].to(device)
             xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
             valid = None if batch["valid"] is None else batch["valid"].to(device)

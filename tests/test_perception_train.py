@@ -610,3 +610,76 @@ def test_matcher_positive_weight_is_part_of_the_recipe(box_dataset, tmp_path, ca
     assert "--matcher-positive-weight must be in [1, 10000], got 0.5" in capsys.readouterr().err
     with pytest.raises(ValueError, match="matcher_positive_weight must be None or in"):
         train.TrainConfig(matcher_positive_weight=0.0)
+
+
+def _scene_of_frames(class_lists):
+    """A SceneArrays whose frame f has as targets one object of each class in ``class_lists[f]`` (id = class + 1)."""
+    from perception.data import SceneArrays
+
+    classes = np.array([-1] + list(range(6)))
+    coverage = [(np.array([c + 1 for c in frame], dtype=np.int32), np.zeros((len(frame), 2, 2), np.uint8))
+                for frame in class_lists]
+    t = len(class_lists)
+    return SceneArrays("s", np.zeros((t, 8, 8, 3), np.uint8), None, np.ones((t, 8, 8), bool),
+                       np.zeros((t, 8, 8), np.uint16), classes, coverage)
+
+
+def test_repeat_factors_follow_lvis_and_repeat_rare_frames():
+    """LVIS repeat-factor sampling: class 0 in all 10 frames keeps r = 1; class 1 in 1 of 10 (f = 0.1) at t = 0.4
+    gets sqrt(0.4 / 0.1) = 2, so its frame is listed twice; a frame with no target stays 1; t = 0 lists every frame
+    once, in order; the list is a function of the seed (a resumed run rebuilds it)."""
+    from perception.data import repeat_factors, repeated_frame_refs
+
+    frames = [[0]] * 8 + [[0, 1], []]
+    scene = _scene_of_frames(frames)
+    class_factor, frame_factors = repeat_factors([scene], 6, 0.4)
+    assert class_factor[0] == 1.0 and class_factor[1] == pytest.approx(2.0) and class_factor[5] == 1.0
+    assert frame_factors[0].tolist() == [1.0] * 8 + [pytest.approx(2.0), 1.0]
+    refs = repeated_frame_refs(frame_factors, seed=0)
+    assert sorted(refs) == [(0, f) for f in range(8)] + [(0, 8), (0, 8), (0, 9)]
+    plain = repeat_factors([scene], 6, 0.0)[1]
+    assert repeated_frame_refs(plain, seed=3) == [(0, f) for f in range(10)]
+    # a fractional factor: class 1 at t = 0.225 -> 1.5; over seeds about half of them list frame 8 twice
+    half = repeat_factors([scene], 6, 0.225)[1]
+    twice = [repeated_frame_refs(half, seed).count((0, 8)) for seed in range(200)]
+    assert set(twice) == {1, 2} and 70 < twice.count(2) < 130
+    assert repeated_frame_refs(half, 7) == repeated_frame_refs(half, 7)
+    with pytest.raises(ValueError, match="threshold must be in"):
+        repeat_factors([scene], 6, 1.5)
+
+
+def test_zoom_crop_picks_its_object_by_class_weight(tmp_path):
+    """Given class weights, the zoomed object is drawn in proportion to its class's weight: with the object's class
+    weighted 0 next to another small object, the crop is always around the other one."""
+    import cv2
+
+    from perception.data import SceneArrays, cell_coverage, zoom_crop
+
+    directory = tmp_path / "seq"
+    _one_frame_sequence(directory)
+    instance = cv2.imread(str(directory / "instance" / "0.png"), cv2.IMREAD_UNCHANGED)
+    instance[10:16, 80:86] = 3  # a second small object, far above the first
+    cv2.imwrite(str(directory / "instance" / "0.png"), instance)
+    classes = np.array([-1, 3, 5, 4])
+    coverage = cell_coverage(instance.astype(np.int32), classes, 8)
+    scene = SceneArrays("s", np.zeros((1, 32, 32, 3), np.uint8), None, np.ones((1, 32, 32), bool),
+                        np.zeros((1, 32, 32), np.uint16), classes, [coverage], directory)
+    weights = np.ones(6)
+    weights[5] = 0.0  # object 2's class
+    weighted = [set(zoom_crop(scene, 0, random.Random(seed), weights).coverage[0][0].tolist()) for seed in range(20)]
+    assert all(3 in ids for ids in weighted)
+    unweighted = [set(zoom_crop(scene, 0, random.Random(seed)).coverage[0][0].tolist()) for seed in range(20)]
+    assert any(3 not in ids and 2 in ids for ids in unweighted)
+
+
+def test_repeat_factor_is_part_of_the_recipe(box_dataset, tmp_path, capsys):
+    out = tmp_path / "rfs"
+    assert run_train(box_dataset, out, 2, "--repeat-factor", "0.5", "--zoom-crops", "0.5")["step"] == 2
+    assert json.loads((out / "train_config.json").read_text())["train"]["repeat_factor"] == 0.5
+    assert "repeat-factor sampling (t=0.5)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--config", "tiny", "--data", str(box_dataset), "--out", str(tmp_path / "x"),
+                          "--max-steps", "1", "--repeat-factor", "2"])
+    assert "--repeat-factor must be in [0, 1], got 2.0" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="repeat_factor must be in"):
+        train.TrainConfig(repeat_factor=-0.1)
