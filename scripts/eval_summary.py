@@ -1,7 +1,9 @@
 """One table from the reports scripts/eval_checkpoint.sh writes: python scripts/eval_summary.py LABEL=DIR ...
 
 Each DIR holds eval_LABEL.json (perception.evaluate), optionally eval_LABEL_object_views.json, and
-memory_eval_LABEL_odin.json / memory_eval_LABEL_odin-2d.json (perception.evaluate_memory). Missing reports print as -.
+memory_eval_LABEL_odin.json / memory_eval_LABEL_odin-2d.json (perception.evaluate_memory; for LABEL small, the
+shipped model's, memory_eval_odin.json / memory_eval_odin-2d.json as in perception/checkpoints). Missing reports print
+as -.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def summary_row(label: str, directory: Path) -> list[str]:
             cells[3] = f"{_pct(two['look_around']['AP50'])}/{_pct(two['object_views']['AP50'])}"
     for provider in ("odin", "odin-2d"):
         memory = _read(directory / f"memory_eval_{label}_{provider}.json")
+        if memory is None and label == "small":  # the shipped model's reports carry the provider's name alone
+            memory = _read(directory / f"memory_eval_{provider}.json")
         cells += [_rp(memory, "small task objects"), _rp(memory, "all")]
     return cells
 
