@@ -102,6 +102,8 @@ def stage_commands(args, data: Path, run: Path, train_minutes: float | None = No
             train += ["--mask-positive-weight", str(args.mask_positive_weight)]
         if args.matcher_positive_weight is not None:
             train += ["--matcher-positive-weight", str(args.matcher_positive_weight)]
+        if args.repeat_factor is not None:
+            train += ["--repeat-factor", str(args.repeat_factor)]
         commands["train"] = train
     return commands
 
@@ -206,7 +208,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--matcher-positive-weight", type=float, default=None, metavar="CAP",
                         help="the matching cost's cap apart (perception.train --matcher-positive-weight; default: "
                              "--mask-positive-weight's)")
+    parser.add_argument("--repeat-factor", type=float, default=None, metavar="T",
+                        help="repeat-factor sampling of the 2D frames (perception.train --repeat-factor; default: "
+                             "the recipe's, 0 = off)")
     args = parser.parse_args(argv)
+    if args.repeat_factor is not None and not 0.0 <= args.repeat_factor <= 1.0:
+        parser.error(f"--repeat-factor must be in [0, 1], got {args.repeat_factor}")
     if not 0.0 <= args.zoom_crops <= 1.0:
         parser.error(f"--zoom-crops must be in [0, 1], got {args.zoom_crops}")
     if args.minutes <= args.reserve_minutes:

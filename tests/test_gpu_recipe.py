@@ -60,7 +60,12 @@ def test_stage_commands_use_every_core_and_the_budget(tmp_path):
     thin_args = perception_train.parse_args(thin[thin.index("perception.train") + 1:])
     assert (thin_args.mask_targets, thin_args.mask_positive_weight) == ("peak", 50.0)
     assert thin_args.matcher_positive_weight == 1.0
-    assert "--matcher-positive-weight" not in plain_train
+    assert "--matcher-positive-weight" not in plain_train and "--repeat-factor" not in plain_train
+    sampled = gpu_recipe.stage_commands(gpu_recipe.parse_args(["--out", str(tmp_path), "--repeat-factor", "0.2"]),
+                                        tmp_path / "data", tmp_path / "run", train_minutes=6.25)["train"]
+    assert perception_train.parse_args(sampled[sampled.index("perception.train") + 1:]).repeat_factor == 0.2
+    with pytest.raises(SystemExit):
+        gpu_recipe.parse_args(["--out", str(tmp_path), "--repeat-factor", "3"])
     with pytest.raises(SystemExit):
         gpu_recipe.parse_args(["--out", str(tmp_path), "--zoom-crops", "1.5"])
     with pytest.raises(SystemExit):
