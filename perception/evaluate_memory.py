@@ -404,12 +404,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def report_paths(out: Path, label: str) -> tuple[Path, Path]:
+    """OUT/memory_eval_<label>.json and .md; a label may hold dots (``odin_ms0.4``): it is never taken for a suffix."""
+    return out / f"memory_eval_{label}.json", out / f"memory_eval_{label}.md"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     command = command_line("perception.evaluate_memory", argv)
     try:
-        stem = args.out / f"memory_eval_{args.label or args.provider}"
-        refuse_to_overwrite([stem.with_suffix(".json"), stem.with_suffix(".md")], command, args.overwrite)
+        paths = report_paths(args.out, args.label or args.provider)
+        refuse_to_overwrite(list(paths), command, args.overwrite)
         config = MemoryEvalConfig(splits=tuple(args.splits), scenes=args.scenes, spots=args.spots,
                                   horizons=tuple(args.horizons), seed=args.seed, min_pixels=args.min_pixels,
                                   radius=args.radius, min_confidence=args.min_confidence,
@@ -437,14 +442,14 @@ def main(argv=None) -> int:
     print(table)
     label = args.label or args.provider
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"memory_eval_{label}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    json_path, md_path = report_paths(args.out, label)
+    json_path.write_text(json.dumps(report, indent=1) + "\n")
     seconds = report["provider_seconds_per_view"]
-    stem.with_suffix(".md").write_text(
+    md_path.write_text(
         f"`{command}`\n\n{len(report['scenes'])} scenes ({', '.join(report['scenes'])}), {report['views']} views, "
         f"provider {report['provider']}, {1e3 * (seconds or 0):.0f} ms per view (observe: detect + memory)\n\n"
         f"{table}\n")
-    print(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
+    print(f"wrote {json_path} and {md_path}")
     return 0
 
 

@@ -56,6 +56,12 @@ def test_gt_look_around_end_to_end(tmp_path):
     assert everything["recall"] == 1.0 and everything["precision"] == 1.0  # ground truth is the ceiling
     assert (tmp_path / "memory_eval_gt.md").read_text().count("| **all** |") == 1
     assert em.main(["--provider", "gt", "--splits", "nowhere", "--out", str(tmp_path)]) == 2
+    # a label with dots (a threshold sweep: gt_ms0.4, gt_ms0.5) keeps them: two labels, two reports
+    for label in ("gt_ms0.4", "gt_ms0.5"):
+        assert em.main(["--provider", "gt", "--scenes", "1", "--spots", "1", "--out", str(tmp_path),
+                        "--label", label]) == 0
+    assert {p.name for p in tmp_path.glob("memory_eval_gt_ms*")} == {
+        "memory_eval_gt_ms0.4.json", "memory_eval_gt_ms0.4.md", "memory_eval_gt_ms0.5.json", "memory_eval_gt_ms0.5.md"}
 
 
 def test_odin_options_are_refused_for_gt_by_name(tmp_path, capsys):
