@@ -255,12 +255,14 @@ def repeat_factors(scenes: list[SceneArrays], num_classes: int,
     gives all ones."""
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"repeat-factor threshold must be in [0, 1], got {threshold}")
-    present = [[np.unique(scene.class_of_instance[frame_target_ids(scene, f)]) for f in range(len(scene))]
-               for scene in scenes]
+    present = []
+    for scene in scenes:
+        scene_classes = [np.unique(scene.class_of_instance[frame_target_ids(scene, f)]) for f in range(len(scene))]
+        present.append([classes[(classes >= 0) & (classes < num_classes)] for classes in scene_classes])
     frames = np.zeros(num_classes, dtype=np.int64)
     for scene_classes in present:
         for classes in scene_classes:
-            np.add.at(frames, classes[(classes >= 0) & (classes < num_classes)], 1)
+            frames[classes] += 1  # unique classes: one count per frame
     total = max(1, sum(len(scene_classes) for scene_classes in present))
     class_factor = np.ones(num_classes, dtype=np.float64)
     seen = frames > 0
@@ -270,7 +272,6 @@ def repeat_factors(scenes: list[SceneArrays], num_classes: int,
     for scene_classes in present:
         factors = np.ones(len(scene_classes), dtype=np.float64)
         for f, classes in enumerate(scene_classes):
-            classes = classes[(classes >= 0) & (classes < num_classes)]
             if len(classes):
                 factors[f] = class_factor[classes].max()
         frame_factors.append(factors)

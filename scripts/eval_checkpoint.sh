@@ -22,7 +22,8 @@ mkdir -p "$OUT"
 CKPT=$WEIGHTS
 if [ -f "$(dirname "$WEIGHTS")/train_config.json" ]; then   # a run directory: export what would ship
   CKPT=$OUT/$LABEL.safetensors
-  python -c "from pathlib import Path; from perception.gpu_recipe import export_half; export_half(Path('$WEIGHTS'), Path('$CKPT'))"
+  python -c "import sys; from pathlib import Path; from perception.gpu_recipe import export_half
+export_half(Path(sys.argv[1]), Path(sys.argv[2]))" "$WEIGHTS" "$CKPT"
   cp "$(dirname "$WEIGHTS")/train_config.json" "$OUT/$LABEL.train.json"
 fi
 EV=$OUT/eval
