@@ -41,6 +41,18 @@ Protocol (every number below is an option; the defaults are the documented proto
   ``--min-type-count`` (3) seen objects; the JSON has every type and every scene.
 
 Output: ``OUT/memory_eval_<label>.json`` (settings, command, rows, per type, per scene) and ``.md`` (the table).
+
+**Memory ablations without the model**: ``--memory FIELD=VALUE`` sets a :class:`perception.memory.MemoryConfig` field
+of the provider's memory. ``--save-views DIR`` also records every view (depth, the pose and inventory the memory reads,
+the provider's detections with their class candidates) and the truth to ``DIR/<scene>.npz``; ``--replay DIR`` then
+scores those detections with a fresh memory, in seconds instead of the provider's minutes, e.g.::
+
+    python -m perception.evaluate_memory --provider odin --min-score 0.15 --save-views runs/views_odin
+    python -m perception.evaluate_memory --replay runs/views_odin --min-score 0.3 --memory misses_to_remove=2
+
+A replay keeps the recording's look-around (other ``--spots`` etc. are refused) but may change the scoring options;
+its ``--min-score`` drops recorded detections under it, which equals the provider's own threshold (the provider
+suppresses overlapping masks in score order, so a lower recording threshold only adds lower-scored masks).
 """
 
 from __future__ import annotations
@@ -60,6 +72,7 @@ from envs.cli import ArgumentParser
 
 from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 from .dataset.trajectory import TrajectoryError, reachable_positions, spread_positions
+from .detections import Detections
 from .providers import segmentation_index_image
 
 DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
@@ -283,9 +296,170 @@ def format_table(rows: list[tuple[str, dict]], min_confidence: float) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------------------- record and replay
+VIEWS_FORMAT = 1
+REPLAY_METADATA_KEYS = ("agent", "cameraPosition", "fov", "inventoryObjects", "lastActionSuccess")
+"""What the memory reads from an event's metadata (pose, FOV, inventory): all a replay keeps of it."""
+
+
+class ReplayEvent:
+    """A recorded view, enough for ``SemanticMemory.update``: ``metadata`` (pose, FOV, inventory) and ``depth_frame``."""
+
+    def __init__(self, metadata: dict, depth_frame: np.ndarray):
+        self.metadata = metadata
+        self.depth_frame = depth_frame
+
+
+class ViewRecorder:
+    """Writes each scene's views (depth, the metadata the memory reads, the provider's detections) and its truth
+    (objects with their most visible pixel counts) to ``DIR/<scene>.npz``, so that memory settings can be compared by
+    replaying one provider run (``--replay DIR``) without the simulator or the model."""
+
+    def __init__(self, directory: Path, provider_name: str, config: MemoryEvalConfig, command: str | None = None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        header = {"format": VIEWS_FORMAT, "provider": provider_name, "settings": asdict(config), "command": command}
+        (self.directory / "views.json").write_text(json.dumps(header, indent=1) + "\n")
+        self._clear()
+
+    def _clear(self) -> None:
+        self._depth, self._meta, self._masks, self._det_view, self._scores, self._dets = [], [], [], [], [], []
+
+    def add(self, event, detections) -> None:
+        view = len(self._depth)
+        self._depth.append(np.asarray(event.depth_frame, dtype=np.float32))
+        self._meta.append({k: event.metadata[k] for k in REPLAY_METADATA_KEYS if k in event.metadata})
+        for k in range(len(detections)):
+            self._masks.append(np.packbits(detections.masks[k].reshape(-1)))
+            self._det_view.append(view)
+            self._scores.append(float(detections.scores[k]))
+            self._dets.append({
+                "class_name": detections.class_names[k],
+                "instance_id": detections.instance_ids[k] if detections.instance_ids is not None else None,
+                "state": detections.states[k] if detections.states is not None else None,
+                "class_scores": detections.class_scores[k] if detections.class_scores is not None else None})
+
+    def finish_scene(self, scene: str, objects: Sequence[TrueObject]) -> None:
+        truth = [{"object_id": o.object_id, "object_type": o.object_type, "box_min": o.box_min.tolist(),
+                  "box_max": o.box_max.tolist(), "max_pixels": int(o.max_pixels)} for o in objects]
+        shape = self._depth[0].shape
+        masks = np.stack(self._masks) if self._masks else np.zeros((0, (shape[0] * shape[1] + 7) // 8), np.uint8)
+        info = {"views": self._meta, "detections": self._dets, "objects": truth, "shape": list(shape)}
+        np.savez_compressed(self.directory / f"{scene}.npz", depth=np.stack(self._depth), masks=masks,
+                            det_view=np.asarray(self._det_view, dtype=np.int32),
+                            scores=np.asarray(self._scores, dtype=np.float32),
+                            info=np.frombuffer(json.dumps(info).encode(), dtype=np.uint8))
+        self._clear()
+
+
+def read_views_header(directory: Path) -> dict:
+    path = Path(directory) / "views.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"--replay {directory}: no views.json (record one with --save-views DIR)")
+    header = json.loads(path.read_text())
+    if header.get("format") != VIEWS_FORMAT:
+        raise ValueError(f"{path}: format {header.get('format')!r}, this code reads format {VIEWS_FORMAT}")
+    return header
+
+
+def replay_scene(path: Path) -> tuple[list[tuple[ReplayEvent, Detections]], list[TrueObject]]:
+    """A recorded scene's (event, detections) pairs in order and its true objects."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: recorded scene missing (was --save-views run over these scenes?)")
+    with np.load(path) as data:
+        depth, masks, det_view, scores = data["depth"], data["masks"], data["det_view"], data["scores"]
+        info = json.loads(data["info"].tobytes().decode())
+    height, width = info["shape"]
+    dets = info["detections"]
+    views = []
+    for view, metadata in enumerate(info["views"]):
+        chosen = np.flatnonzero(det_view == view)
+        if len(chosen) == 0:
+            detections = Detections.empty(height, width)
+        else:
+            unpacked = np.unpackbits(masks[chosen], axis=1, count=height * width).astype(bool)
+            picked = [dets[k] for k in chosen]
+            detections = Detections(
+                masks=unpacked.reshape(len(chosen), height, width), class_names=[d["class_name"] for d in picked],
+                scores=scores[chosen],
+                instance_ids=[d["instance_id"] for d in picked] if picked[0]["instance_id"] is not None else None,
+                states=[d["state"] for d in picked] if picked[0]["state"] is not None else None,
+                class_scores=[d["class_scores"] for d in picked] if picked[0]["class_scores"] is not None else None)
+        views.append((ReplayEvent(metadata, depth[view]), detections))
+    objects = [TrueObject(o["object_id"], o["object_type"], np.asarray(o["box_min"]), np.asarray(o["box_max"]),
+                          o["max_pixels"]) for o in info["objects"]]
+    return views, objects
+
+
+LOOK_AROUND_OPTIONS = ("splits", "scenes", "spots", "horizons", "seed", "size")
+
+
+def replayed_config(directory: Path, look: dict | None = None, scoring: dict | None = None) -> MemoryEvalConfig:
+    """The recording's settings with ``scoring`` changes; ``look`` (look-around settings) must match the recording."""
+    header = read_views_header(directory)
+    recorded = MemoryEvalConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in header["settings"].items()})
+    changed = [k for k, v in (look or {}).items() if v != getattr(recorded, k)]
+    if changed:
+        raise ValueError(f"--replay {directory} was recorded with other look-around settings: "
+                         f"{', '.join(f'--{k} {getattr(recorded, k)}' for k in changed)}")
+    return MemoryEvalConfig(**{**asdict(recorded), **(scoring or {})})
+
+
+def replay_memory(directory: Path, memory_options: dict | None = None, min_score: float | None = None,
+                  config: MemoryEvalConfig | None = None, progress: bool = True) -> dict:
+    """The report of a recorded run with a fresh memory built from ``memory_options`` (``MemoryConfig`` fields),
+    detections under ``min_score`` dropped. The look-around settings are the recording's; ``config`` may change only
+    the scoring (``--radius``, ``--min-confidence``, ``--min-pixels``, ``--min-type-count``)."""
+    from tqdm import tqdm
+
+    from .memory import memory_from_options
+
+    header = read_views_header(directory)
+    config = config or replayed_config(directory)
+    scenes = evaluation_scenes(config.splits, config.scenes)
+    per_type: dict[str, TypeCounts] = {}
+    per_scene = []
+    seconds, steps = 0.0, 0
+    for scene in tqdm(scenes, desc=f"memory replay {header['provider']}", unit="scene", disable=not progress):
+        memory = memory_from_options(memory_options)
+        views, objects = replay_scene(Path(directory) / f"{scene}.npz")
+        for event, detections in views:
+            if min_score is not None:
+                detections = detections.filter_by_score(min_score)
+            tic = time.perf_counter()
+            memory.update(event, detections)
+            seconds += time.perf_counter() - tic
+        steps += len(views)
+        per_scene.append(_score_into(per_type, scene, len(views), objects, memory_instances(memory), config))
+    rows = pooled_rows(per_type, config.min_type_count)
+    return {"provider": header["provider"], "settings": asdict(config), "scenes": scenes, "views": steps,
+            "provider_seconds_per_view": None, "memory_seconds_per_view": seconds / steps if steps else None,
+            "replay": {"directory": str(directory), "memory": dict(memory_options or {}), "min_score": min_score,
+                       "recorded_by": header.get("command")},
+            "rows": [{"objects": name, **row} for name, row in rows],
+            "per_type": {name: counts.summary() for name, counts in sorted(per_type.items())},
+            "per_scene": per_scene, "small_task_objects": list(SMALL_TASK_OBJECTS)}
+
+
+def _score_into(per_type: dict[str, TypeCounts], scene: str, views: int, objects: Sequence[TrueObject],
+                instances: list, config: MemoryEvalConfig) -> dict:
+    """Score one scene, add its counts to ``per_type``; returns its per-scene record."""
+    counts = score_scene(objects, instances, config.min_pixels, config.radius, config.min_confidence)
+    for name, c in counts.items():
+        per_type.setdefault(name, TypeCounts()).add(c)
+    scene_rows = dict(pooled_rows(counts, min_type_count=10**9))
+    return {"scene": scene, "views": views, "objects": len(objects),
+            "seen": sum(1 for o in objects if o.max_pixels >= config.min_pixels),
+            "memory_instances": len(instances),
+            "confident_instances": sum(1 for _, _, conf in instances if conf >= config.min_confidence),
+            "small task objects": scene_rows["small task objects"], "all": scene_rows["all"]}
+
+
 # ------------------------------------------------------------------------------------------------------ runner
-def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool = True) -> dict:
-    """Run the protocol with ``provider`` (reset per scene); returns the report (see ``main`` for its files)."""
+def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool = True,
+                    recorder: ViewRecorder | None = None) -> dict:
+    """Run the protocol with ``provider`` (reset per scene); returns the report (see ``main`` for its files).
+    A ``recorder`` keeps every view and detection for :func:`replay_memory`."""
     from tqdm import tqdm
 
     scenes = evaluation_scenes(config.splits, config.scenes)
@@ -309,25 +483,20 @@ def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool
                 for object_id, count in visible_pixels(event).items():
                     pixels[object_id] = max(pixels.get(object_id, 0), count)
                 tic = time.perf_counter()
-                provider.observe(event)
+                detections = provider.observe(event)
                 provider_seconds += time.perf_counter() - tic
+                if recorder is not None:
+                    recorder.add(event, detections)
                 scene_steps += 1
                 last = event
             steps += scene_steps
             objects = true_objects(last.metadata)
             for o in objects:
                 o.max_pixels = pixels.get(o.object_id, 0)
-            instances = memory_instances(provider.memory)
-            counts = score_scene(objects, instances, config.min_pixels, config.radius, config.min_confidence)
-            for name, c in counts.items():
-                per_type.setdefault(name, TypeCounts()).add(c)
-            scene_rows = dict(pooled_rows(counts, min_type_count=10**9))
-            per_scene.append({"scene": scene, "views": scene_steps, "objects": len(objects),
-                              "seen": sum(1 for o in objects if o.max_pixels >= config.min_pixels),
-                              "memory_instances": len(instances),
-                              "confident_instances": sum(1 for _, _, conf in instances
-                                                         if conf >= config.min_confidence),
-                              "small task objects": scene_rows["small task objects"], "all": scene_rows["all"]})
+            if recorder is not None:
+                recorder.finish_scene(scene, objects)
+            per_scene.append(_score_into(per_type, scene, scene_steps, objects, memory_instances(provider.memory),
+                                         config))
     finally:
         if own_env:
             env.close()
@@ -367,18 +536,30 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "(default: the provider's)")
     parser.add_argument("--zoom-min-score", type=float, default=None,
                         help="odin's zoom detection threshold for crop instances (default: the provider's)")
-    parser.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS), help="floorplan splits (envs.scenes)")
+    parser.add_argument("--memory", action="append", default=[], metavar="FIELD=VALUE",
+                        help="a MemoryConfig field of the provider's memory, e.g. --memory min_detections=2 "
+                             "(repeatable; perception.memory)")
+    parser.add_argument("--save-views", type=Path, default=None, metavar="DIR",
+                        help="also record every view (depth, pose, the provider's detections) and the truth to "
+                             "DIR/<scene>.npz for --replay")
+    parser.add_argument("--replay", type=Path, default=None, metavar="DIR",
+                        help="score a recorded run (--save-views DIR) with a fresh memory (--memory ...) instead of "
+                             "running the simulator and the provider; --min-score then drops recorded detections "
+                             "under it")
+    parser.add_argument("--splits", nargs="+", default=None,
+                        help=f"floorplan splits (envs.scenes; default: {' '.join(DEFAULT_SPLITS)})")
     parser.add_argument("--scenes", type=int, default=None, help="only the first N floorplans (default: all)")
-    parser.add_argument("--spots", type=int, default=4, help="look-around positions per scene")
-    parser.add_argument("--horizons", type=float, nargs="+", default=[30.0],
+    parser.add_argument("--spots", type=int, default=None, help="look-around positions per scene (default: 4)")
+    parser.add_argument("--horizons", type=float, nargs="+", default=None,
                         help="camera horizons per heading (30 = looking down 30 degrees; 0 = level)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the look-around spots and start headings")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the look-around spots and start headings (default: 0)")
     parser.add_argument("--min-pixels", type=int, default=20, help="pixels in one view for an object to count as seen")
     parser.add_argument("--radius", type=float, default=0.5, help="metres from an instance centroid to the object")
     parser.add_argument("--min-confidence", type=float, default=0.3,
                         help="instances below this confidence are not acted on (agent's ExecutorConfig)")
     parser.add_argument("--min-type-count", type=int, default=3, help="table rows for types with this many seen")
-    parser.add_argument("--size", type=int, default=300, help="frame width and height")
+    parser.add_argument("--size", type=int, default=None, help="frame width and height (default: 300)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (odin / odin-2d)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for memory_eval_<label>.json/.md")
     parser.add_argument("--label", default=None, help="file label (default: the provider name)")
@@ -401,7 +582,53 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--label must be a plain file-name part, got {args.label!r}")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} exists and is not a directory")
+    try:
+        args.memory = parse_memory_options(args.memory)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.replay is not None:
+        refused = [name for name in ("checkpoint", "context_views", "resolution", "class_votes", "zoom_tiles",
+                                     "zoom_fraction", "zoom_max_area", "zoom_min_score", "threads", "save_views")
+                   if getattr(args, name) is not None]
+        if refused:
+            parser.error(f"--replay scores recorded detections; {', '.join('--' + n.replace('_', '-') for n in refused)}"
+                         f" would change the provider run, which is not repeated")
     return args
+
+
+def parse_memory_options(pairs: Sequence[str]) -> dict:
+    """``["min_detections=2", "voxel_size=0.04"]`` -> typed ``MemoryConfig`` fields; unknown names are refused."""
+    from dataclasses import fields
+
+    from .memory import MemoryConfig
+
+    known = {f.name: f for f in fields(MemoryConfig)}
+    options = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"--memory {pair!r}: expected FIELD=VALUE")
+        if name not in known:
+            raise ValueError(f"--memory {pair!r}: MemoryConfig has no field {name!r}; known: {sorted(known)}")
+        default = known[name].default
+        try:
+            if isinstance(default, bool):
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError
+                value = text.lower() in ("true", "1")
+            elif isinstance(default, int):
+                value = int(text)
+            elif text.lower() == "none":
+                value = None
+            else:
+                value = float(text)
+        except ValueError:
+            raise ValueError(f"--memory {pair!r}: {text!r} is not a valid {name} "
+                             f"({type(default).__name__ if default is not None else 'float'})") from None
+        options[name] = value
+    MemoryConfig(**options)  # range checks name the field
+    return options
 
 
 def report_paths(out: Path, label: str) -> tuple[Path, Path]:
@@ -413,27 +640,50 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     command = command_line("perception.evaluate_memory", argv)
     try:
+        if args.replay is not None and args.label is None:
+            args.label = f"{read_views_header(args.replay)['provider']}_replay"
         paths = report_paths(args.out, args.label or args.provider)
         refuse_to_overwrite(list(paths), command, args.overwrite)
-        config = MemoryEvalConfig(splits=tuple(args.splits), scenes=args.scenes, spots=args.spots,
-                                  horizons=tuple(args.horizons), seed=args.seed, min_pixels=args.min_pixels,
-                                  radius=args.radius, min_confidence=args.min_confidence,
-                                  min_type_count=args.min_type_count, size=args.size)
-        evaluation_scenes(config.splits)  # a bad split name fails before anything starts
-        from .providers import make_provider
-
-        given = {name: getattr(args, name) for name in ODIN_OPTIONS if getattr(args, name) is not None}
-        if args.provider == "gt" and given:
-            raise ValueError(f"{', '.join('--' + n.replace('_', '-') for n in given)}: options of the odin providers, "
-                             f"not gt")
-        options = dict(given)
-        if args.provider != "gt" and args.threads:
-            options["threads"] = args.threads
-        provider = make_provider(args.provider, **options)
-        report = evaluate_memory(provider, config)
+        look = {name: getattr(args, name) for name in LOOK_AROUND_OPTIONS if getattr(args, name) is not None}
+        look = {k: tuple(v) if isinstance(v, list) else v for k, v in look.items()}
+        scoring = dict(min_pixels=args.min_pixels, radius=args.radius, min_confidence=args.min_confidence,
+                       min_type_count=args.min_type_count)
+        if args.replay is not None:
+            config = replayed_config(args.replay, look, scoring)
+            report = replay_memory(args.replay, args.memory or None, args.min_score, config)
+        else:
+            config = MemoryEvalConfig(**look, **scoring)
+            evaluation_scenes(config.splits)  # a bad split name fails before anything starts
+            report = _run_provider(args, config, command)
     except (FileNotFoundError, ValueError, TrajectoryError) as error:
         print(f"perception.evaluate_memory: {error}", file=sys.stderr)
         return 2
+    return _write_report(args, config, command, report)
+
+
+def _run_provider(args, config: MemoryEvalConfig, command: str) -> dict:
+    from .providers import make_provider
+
+    given = {name: getattr(args, name) for name in ODIN_OPTIONS if getattr(args, name) is not None}
+    if args.provider == "gt" and given:
+        raise ValueError(f"{', '.join('--' + n.replace('_', '-') for n in given)}: options of the odin providers, "
+                         f"not gt")
+    options = dict(given)
+    if args.provider != "gt" and args.threads:
+        options["threads"] = args.threads
+    if args.memory:
+        options["memory"] = dict(args.memory)
+    provider = make_provider(args.provider, **options)
+    recorder = None
+    if args.save_views is not None:
+        recorder = ViewRecorder(args.save_views, getattr(provider, "name", args.provider), config, command)
+    report = evaluate_memory(provider, config, recorder=recorder)
+    if args.memory:
+        report["memory"] = dict(args.memory)
+    return report
+
+
+def _write_report(args, config: MemoryEvalConfig, command: str, report: dict) -> int:
     report["command"] = command
     if args.checkpoint is not None:
         report["checkpoint"] = str(args.checkpoint)
@@ -445,10 +695,17 @@ def main(argv=None) -> int:
     json_path, md_path = report_paths(args.out, label)
     json_path.write_text(json.dumps(report, indent=1) + "\n")
     seconds = report["provider_seconds_per_view"]
+    if "replay" in report:
+        timing = (f"replay of {report['replay']['directory']} (recorded with provider {report['provider']}), memory "
+                  f"{1e3 * (report['memory_seconds_per_view'] or 0):.0f} ms per view")
+    else:
+        timing = f"provider {report['provider']}, {1e3 * (seconds or 0):.0f} ms per view (observe: detect + memory)"
+    memory = report.get("memory") or (report.get("replay") or {}).get("memory")
+    if memory:
+        timing += "; memory " + ", ".join(f"{k}={v}" for k, v in memory.items())
     md_path.write_text(
         f"`{command}`\n\n{len(report['scenes'])} scenes ({', '.join(report['scenes'])}), {report['views']} views, "
-        f"provider {report['provider']}, {1e3 * (seconds or 0):.0f} ms per view (observe: detect + memory)\n\n"
-        f"{table}\n")
+        f"{timing}\n\n{table}\n")
     print(f"wrote {json_path} and {md_path}")
     return 0
 

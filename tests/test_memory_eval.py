@@ -70,3 +70,86 @@ def test_odin_options_are_refused_for_gt_by_name(tmp_path, capsys):
     assert main(["--provider", "gt", "--zoom-tiles", "2", "--min-score", "0.2", "--out", str(tmp_path)]) == 2
     assert "--min-score, --zoom-tiles: options of the odin providers, not gt" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # refused before any work
+
+
+def test_recorded_views_replay_to_the_same_report_and_refuse_other_look_arounds(tmp_path, capsys):
+    views = tmp_path / "views"
+    assert em.main(["--provider", "gt", "--scenes", "1", "--spots", "1", "--out", str(tmp_path),
+                    "--save-views", str(views)]) == 0
+    live = json.loads((tmp_path / "memory_eval_gt.json").read_text())
+    assert em.main(["--replay", str(views), "--out", str(tmp_path)]) == 0
+    replayed = json.loads((tmp_path / "memory_eval_gt_replay.json").read_text())
+    assert replayed["per_type"] == live["per_type"] and replayed["scenes"] == live["scenes"]
+    assert replayed["views"] == 4 and replayed["replay"]["memory"] == {}
+    # a memory setting changes what the same detections make: masks under 2,000 pixels are no longer mapped
+    assert em.main(["--replay", str(views), "--out", str(tmp_path), "--label", "coarse",
+                    "--memory", "min_mask_pixels=2000", "--memory", "voxel_size=0.1"]) == 0
+    coarse = json.loads((tmp_path / "memory_eval_coarse.json").read_text())
+    assert coarse["replay"]["memory"] == {"min_mask_pixels": 2000, "voxel_size": 0.1}
+    small = [row for row in coarse["rows"] if row["objects"] == "small task objects"][0]
+    assert small["seen"] == 10 and small["recall"] < 0.5
+    assert "min_mask_pixels=2000" in (tmp_path / "memory_eval_coarse.md").read_text()
+    # scoring options may change; the look-around cannot (the views were not taken)
+    assert em.main(["--replay", str(views), "--out", str(tmp_path), "--label", "far", "--radius", "2"]) == 0
+    capsys.readouterr()
+    assert em.main(["--replay", str(views), "--out", str(tmp_path), "--label", "x", "--spots", "3"]) == 2
+    assert "--spots 1" in capsys.readouterr().err
+    assert em.main(["--replay", str(tmp_path / "nothing"), "--out", str(tmp_path), "--label", "y"]) == 2
+    assert "no views.json" in capsys.readouterr().err
+
+
+def test_recorder_keeps_masks_scores_and_class_candidates_and_min_score_filters(tmp_path):
+    from perception.detections import Detections
+
+    config = em.MemoryEvalConfig(scenes=1)
+    recorder = em.ViewRecorder(tmp_path, "fake", config)
+    depth = np.full((6, 8), 2.0, dtype=np.float32)
+    metadata = {"agent": {"position": {"x": 0, "y": 0.9, "z": 0}, "rotation": {"x": 0, "y": 90, "z": 0},
+                          "cameraHorizon": 30, "isStanding": True}, "fov": 90, "objects": [{"big": "list"}]}
+    masks = np.zeros((2, 6, 8), dtype=bool)
+    masks[0, :3, :4] = True
+    masks[1, 3:, 5:] = True
+    dets = Detections(masks=masks, class_names=["Mug", "Cup"], scores=[0.9, 0.2],
+                      class_scores=[{"Mug": 0.9, "Cup": 0.1}, {"Cup": 0.2}])
+    recorder.add(em.ReplayEvent(metadata, depth), dets)
+    recorder.add(em.ReplayEvent(metadata, depth), Detections.empty(6, 8))
+    recorder.finish_scene("FloorPlan10", [obj("Mug|1", "Mug", (0, 0, 0))])
+    views, objects = em.replay_scene(tmp_path / "FloorPlan10.npz")
+    assert len(views) == 2 and len(views[1][1]) == 0 and objects[0].object_type == "Mug"
+    assert objects[0].max_pixels == 100
+    event, got = views[0]
+    assert "objects" not in event.metadata and event.metadata["fov"] == 90
+    assert np.array_equal(got.masks, masks) and got.class_names == ["Mug", "Cup"]
+    assert got.class_scores[0] == {"Mug": 0.9, "Cup": 0.1} and np.allclose(got.scores, [0.9, 0.2])
+    assert len(got.filter_by_score(0.3)) == 1
+    seen = []
+
+    class Spy:
+        def update(self, event, detections):
+            seen.append(len(detections))
+
+        def instances(self):
+            return []
+
+    import perception.memory as memory_module
+    original = memory_module.memory_from_options
+    memory_module.memory_from_options = lambda options: Spy()
+    try:
+        report = em.replay_memory(tmp_path, min_score=0.3, progress=False)
+    finally:
+        memory_module.memory_from_options = original
+    assert seen == [1, 0] and report["replay"]["min_score"] == 0.3 and report["provider"] == "fake"
+
+
+def test_memory_options_are_typed_and_checked_by_name():
+    assert em.parse_memory_options(["voxel_size=0.04", "misses_to_remove=2", "fov=none"]) == {
+        "voxel_size": 0.04, "misses_to_remove": 2, "fov": None}
+    for bad, words in ((["voxel=1"], "no field 'voxel'"), (["voxel_size"], "expected FIELD=VALUE"),
+                       (["misses_to_remove=1.5"], "not a valid misses_to_remove"),
+                       (["match_overlap=2"], "match_overlap must be in [0, 1]")):
+        try:
+            em.parse_memory_options(bad)
+        except ValueError as error:
+            assert words in str(error), (bad, error)
+        else:
+            raise AssertionError(f"{bad} accepted")
