@@ -86,6 +86,12 @@ class MemoryConfig:
     """Points per instance tested against the depth in the free-space check (a strided sample keeps it cheap)."""
     misses_to_remove: int = 3
     miss_penalty: float = 0.25
+    unseen_penalty: float = 0.0
+    """Evidence an instance loses in a step whose view shows it (enough of its points in the frame at the observed
+    depth, within ``unseen_max_distance``) while no detection joins it: a detector's one-off mistake fades when the
+    place is seen again without it. 0 (default) disables; only free space then counts against an instance."""
+    unseen_max_distance: float = 3.0
+    """Metres from the camera beyond which an undetected instance is not expected to be detected (no penalty)."""
     pickup_reach: float = 2.0
     held_object_max_depth: float = 0.8
     fov: float | None = None
@@ -97,6 +103,9 @@ class MemoryConfig:
             raise ValueError(f"MemoryConfig.voxel_size must be positive, got {self.voxel_size}")
         if self.max_points_per_instance < 1:
             raise ValueError(f"MemoryConfig.max_points_per_instance must be >= 1, got {self.max_points_per_instance}")
+        if self.unseen_penalty < 0 or self.unseen_max_distance <= 0:
+            raise ValueError(f"MemoryConfig.unseen_penalty must be >= 0 and unseen_max_distance > 0, got "
+                             f"{self.unseen_penalty} and {self.unseen_max_distance}")
         for name in ("match_overlap", "relabel_iou", "free_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"MemoryConfig.{name} must be in [0, 1], got {getattr(self, name)}")
@@ -539,7 +548,13 @@ class SemanticMemory:
             n_free = int(free[start:start + count].sum())
             n_checked = n_free + int(consistent[start:start + count].sum())
             start += count
-            if n_checked < cfg.min_checked_points or n_free < cfg.free_fraction * n_checked:
+            if n_checked < cfg.min_checked_points:
+                continue
+            if n_free < cfg.free_fraction * n_checked:
+                # We see its surface where it was, but no detection joined it: unconfirmed, not contradicted.
+                if cfg.unseen_penalty > 0 and n_checked - n_free >= cfg.free_fraction * n_checked and \
+                        float(np.linalg.norm(inst.centroid_zup - pose[:3, 3])) <= cfg.unseen_max_distance:
+                    inst.evidence = max(0.0, inst.evidence - cfg.unseen_penalty)  # kept: a later detection revives it
                 continue
             inst.misses += 1
             inst.consecutive_misses += 1

@@ -248,3 +248,33 @@ def test_contents_of_an_open_fridge_leave_out_what_stands_beside_its_door():
     assert shelf in inside
     assert beside not in inside
     assert memory.contents("CounterTop") == [beside]
+
+
+def test_an_object_seen_in_place_but_not_detected_fades_only_with_unseen_penalty_and_near():
+    """A one-off detection (the apple here) whose place is seen again without it loses ``unseen_penalty`` evidence per
+    such view while within ``unseen_max_distance``; it stays mapped (a later detection revives it); the default is off."""
+    scene = view([TABLE, APPLE], (0.0, 0.9, -0.3), 0.0)
+    every = detections_of(scene, with_ids=False)
+    missed = every.select([every.class_names.index("DiningTable")])  # the detector missed the apple
+    assert missed.class_names == ["DiningTable"]
+    found = {}
+    for name, options in (("off", {}), ("near", {"unseen_penalty": 0.4, "unseen_max_distance": 3.0}),
+                          ("far", {"unseen_penalty": 0.4, "unseen_max_distance": 0.5})):
+        memory = SemanticMemory(MemoryConfig(**options))
+        memory.update(scene, detections_of(scene, with_ids=False, scores={"Apple|1": 0.7}))
+        (apple,) = memory.find("Apple")
+        first = apple.confidence
+        for _ in range(3):
+            memory.update(scene, missed)
+        found[name] = (first, memory.find("Apple"))
+    assert found["off"][1][0].confidence == pytest.approx(found["off"][0])
+    assert found["far"][1][0].confidence == pytest.approx(found["far"][0])
+    (apple,) = found["near"][1]  # still mapped, but no longer confident
+    assert apple.evidence == 0.0 and apple.confidence == 0.0
+    memory = SemanticMemory(MemoryConfig(unseen_penalty=0.4))
+    memory.update(scene, detections_of(scene, with_ids=False, scores={"Apple|1": 0.7}))
+    memory.update(scene, missed)
+    memory.update(scene, detections_of(scene, with_ids=False, scores={"Apple|1": 0.7}))
+    assert memory.find("Apple")[0].evidence == pytest.approx(0.7 - 0.4 + 0.7)
+    with pytest.raises(ValueError, match="unseen_penalty"):
+        MemoryConfig(unseen_penalty=-1)
