@@ -505,6 +505,9 @@ def parse_args(argv: list[str] | None) -> RunConfig:
     parser.add_argument("--perception-option", action="append", default=[], metavar="KEY=VALUE",
                         help="an option of the perception provider, repeatable (odin: min_score=0.15, zoom_tiles=2, "
                              "context_views=3, checkpoint=PATH, ...; see perception/README.md); stored in config.json")
+    parser.add_argument("--memory-option", action="append", default=[], metavar="FIELD=VALUE",
+                        help="a field of the provider's 3D memory (perception.memory.MemoryConfig), repeatable "
+                             "(e.g. unseen_penalty=0.3); stored in config.json with the perception options")
     parser.add_argument("--planner", default="retrieval", choices=PLANNERS,
                         help="retrieval (offline, default), llm (OpenAI-compatible endpoint), oracle (gold task)")
     parser.add_argument("--env", default="embedded", choices=("embedded", "ai2thor"),
@@ -545,6 +548,13 @@ def parse_args(argv: list[str] | None) -> RunConfig:
         check_perception_options(args.perception, perception_options)
     except ValueError as error:
         parser.error(str(error))
+    if args.memory_option:
+        from perception.memory import parse_memory_options
+
+        try:
+            perception_options["memory"] = parse_memory_options(args.memory_option)
+        except ValueError as error:
+            parser.error(f"--memory-option {error}")
     from parallel import valid_ray_address
 
     if args.ray is not None and not valid_ray_address(args.ray):

@@ -73,6 +73,7 @@ from envs.cli import ArgumentParser
 from .cli import DEFAULT_EVAL_OUT, command_line, refuse_to_overwrite
 from .dataset.trajectory import TrajectoryError, reachable_positions, spread_positions
 from .detections import Detections
+from .memory import parse_memory_options
 from .providers import segmentation_index_image
 
 DEFAULT_SPLITS = ("valid_unseen", "test_unseen")
@@ -537,7 +538,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--zoom-min-score", type=float, default=None,
                         help="odin's zoom detection threshold for crop instances (default: the provider's)")
     parser.add_argument("--memory", action="append", default=[], metavar="FIELD=VALUE",
-                        help="a MemoryConfig field of the provider's memory, e.g. --memory min_detections=2 "
+                        help="a MemoryConfig field of the provider's memory, e.g. --memory unseen_penalty=0.3 "
                              "(repeatable; perception.memory)")
     parser.add_argument("--save-views", type=Path, default=None, metavar="DIR",
                         help="also record every view (depth, pose, the provider's detections) and the truth to "
@@ -585,7 +586,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     try:
         args.memory = parse_memory_options(args.memory)
     except ValueError as error:
-        parser.error(str(error))
+        parser.error(f"--memory {error}")
     if args.replay is not None:
         refused = [name for name in ("checkpoint", "context_views", "resolution", "class_votes", "zoom_tiles",
                                      "zoom_fraction", "zoom_max_area", "zoom_min_score", "threads", "save_views")
@@ -594,41 +595,6 @@ def parse_args(argv=None) -> argparse.Namespace:
             parser.error(f"--replay scores recorded detections; {', '.join('--' + n.replace('_', '-') for n in refused)}"
                          f" would change the provider run, which is not repeated")
     return args
-
-
-def parse_memory_options(pairs: Sequence[str]) -> dict:
-    """``["min_detections=2", "voxel_size=0.04"]`` -> typed ``MemoryConfig`` fields; unknown names are refused."""
-    from dataclasses import fields
-
-    from .memory import MemoryConfig
-
-    known = {f.name: f for f in fields(MemoryConfig)}
-    options = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise ValueError(f"--memory {pair!r}: expected FIELD=VALUE")
-        if name not in known:
-            raise ValueError(f"--memory {pair!r}: MemoryConfig has no field {name!r}; known: {sorted(known)}")
-        default = known[name].default
-        try:
-            if isinstance(default, bool):
-                if text.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError
-                value = text.lower() in ("true", "1")
-            elif isinstance(default, int):
-                value = int(text)
-            elif text.lower() == "none":
-                value = None
-            else:
-                value = float(text)
-        except ValueError:
-            raise ValueError(f"--memory {pair!r}: {text!r} is not a valid {name} "
-                             f"({type(default).__name__ if default is not None else 'float'})") from None
-        options[name] = value
-    MemoryConfig(**options)  # range checks name the field
-    return options
 
 
 def report_paths(out: Path, label: str) -> tuple[Path, Path]:

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -576,4 +576,39 @@ def memory_from_options(options: Mapping | MemoryConfig | None) -> SemanticMemor
     return SemanticMemory(MemoryConfig(**options))
 
 
-__all__ = ["Instance", "MemoryConfig", "SemanticMemory", "depth_edges", "memory_from_options", "voxel_keys"]
+def parse_memory_options(pairs: Sequence[str]) -> dict:
+    """``["unseen_penalty=0.3", "voxel_size=0.04"]`` -> typed ``MemoryConfig`` fields (the command-line form of
+    ``--memory`` / ``--memory-option``); unknown names, bad values and out-of-range values are refused by name."""
+    from dataclasses import fields
+
+    known = {f.name: f for f in fields(MemoryConfig)}
+    options = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"{pair!r}: expected FIELD=VALUE")
+        if name not in known:
+            raise ValueError(f"{pair!r}: MemoryConfig has no field {name!r}; known: {sorted(known)}")
+        default = known[name].default
+        try:
+            if isinstance(default, bool):
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError
+                value = text.lower() in ("true", "1")
+            elif isinstance(default, int):
+                value = int(text)
+            elif text.lower() == "none":
+                value = None
+            else:
+                value = float(text)
+        except ValueError:
+            raise ValueError(f"{pair!r}: {text!r} is not a valid {name} "
+                             f"({type(default).__name__ if default is not None else 'float'})") from None
+        options[name] = value
+    MemoryConfig(**options)  # range checks name the field
+    return options
+
+
+__all__ = ["Instance", "MemoryConfig", "SemanticMemory", "depth_edges", "memory_from_options", "parse_memory_options",
+           "voxel_keys"]

@@ -444,8 +444,15 @@ def test_perception_options_reach_the_provider_and_bad_ones_are_refused_by_name(
     assert config.perception_options == {"min_pixels": 5, "include_states": False}
     provider = make_perception(config)
     assert provider.min_pixels == 5 and provider.include_states is False
+    config = parse_args(["--perception", "gt", "--memory-option", "unseen_penalty=0.3",
+                         "--memory-option", "misses_to_remove=2"])
+    assert config.perception_options == {"memory": {"unseen_penalty": 0.3, "misses_to_remove": 2}}
+    memory = make_perception(config).memory.config
+    assert memory.unseen_penalty == 0.3 and memory.misses_to_remove == 2
     for bad, message in ((["--perception-option", "min_pixel=5"], "min_pixel: not an option of the 'gt'"),
-                         (["--perception-option", "5"], "must be KEY=VALUE")):
+                         (["--perception-option", "5"], "must be KEY=VALUE"),
+                         (["--memory-option", "unseen=1"], "--memory-option 'unseen=1': MemoryConfig has no field"),
+                         (["--memory-option", "unseen_penalty=-1"], "unseen_penalty must be >= 0")):
         with pytest.raises(SystemExit):
             parse_args(["--perception", "gt", *bad])
         assert message in capsys.readouterr().err
