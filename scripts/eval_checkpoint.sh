@@ -2,6 +2,8 @@
 # Every figure the perception README reports for a checkpoint, in one command: 3D/2D AP on the unseen look-around
 # data, 2D AP on the unseen data with object-centric views, and the agent memory's recall / precision (odin and odin-2d
 # providers), then one table (scripts/eval_summary.py). Two evaluations run side by side at THREADS threads each.
+# The memory evaluations also record their views to OUT/eval/views_LABEL_PROVIDER, for memory settings by replay
+# (python -m perception.evaluate_memory --replay DIR --memory FIELD=VALUE; perception/README.md).
 #
 #   bash scripts/eval_checkpoint.sh WEIGHTS OUT [LABEL]
 #
@@ -39,7 +41,7 @@ ap=$!
 {
   for provider in odin odin-2d; do
     python -m perception.evaluate_memory --provider $provider --checkpoint "$CKPT" --threads "$THREADS" --out "$EV" \
-      --label "${LABEL}_$provider" --overwrite
+      --label "${LABEL}_$provider" --overwrite --save-views "$EV/views_${LABEL}_$provider"
   done
 } > "$EV/memory.log" 2>&1 &
 memory=$!
