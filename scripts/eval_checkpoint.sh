@@ -15,7 +15,7 @@
 #   python -m perception.make_dataset --scenes valid_unseen test_unseen --views 24 --object-views 12 --out DATA_EVAL_OBJ
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -lt 2 ]; then sed -n 2,13p "$0"; exit 2; fi
+if [ $# -lt 2 ]; then sed -n 2,15p "$0"; exit 2; fi
 WEIGHTS=$1 OUT=$2 LABEL=${3:-small}
 DATA_EVAL=${DATA_EVAL:-/tmp/odin_data} THREADS=${THREADS:-1}
 [ -f "$WEIGHTS" ] || { echo "eval_checkpoint: WEIGHTS $WEIGHTS: no such file"; exit 2; }
