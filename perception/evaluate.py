@@ -21,7 +21,8 @@ Protocol (``ayushjain1144/odin`` at 9c67a0b: ``odin/data_video/``), on unseen fl
   over the look-around frames and over the object views apart (``2d.look_around``, ``2d.object_views``).
 * **What objects are taken for** (``2d.taken_for``, a table in the ``.md``): per ground-truth class, how many of its
   objects some confident mask covers and how many that mask names right, with the classes it names instead, to tell
-  masks never found from objects found and misnamed.
+  masks never found from objects found and misnamed; and how many a mask of the right class would let the agent click
+  (its most interior pixel on the object, whatever the IoU: the figure for thin objects).
 """
 
 from __future__ import annotations
@@ -266,8 +267,14 @@ def taken_for(ground_truth, results: list[dict], image_ids: list[int], class_nam
     """What each ground-truth object of the frames is taken for: per class, its ``instances``, how many some
     predicted mask of score >= ``min_score`` covers at mask IoU >= ``min_iou`` (``segmented``), how many of those the
     highest-scoring such mask names right (``named``), and what it names them instead (``as``: class -> count). This
-    splits AP's misses into masks never found and objects found but mistaken for another class. Counts are added to
-    ``into`` when given (to pool splits)."""
+    splits AP's misses into masks never found and objects found but mistaken for another class.
+
+    ``clicked``: objects that the agent could act on from this frame, mask IoU aside: some mask of their class and
+    score >= ``min_score`` has its click pixel (the mask's most interior pixel, as ``agent.executor`` clicks) on the
+    object. TEACh resolves a click at its exact pixel first (``envs.clicks``), and the pixel beside a thin object
+    is another object (the counter under a fork), so the pixel must be on it. It is the figure for thin objects
+    (a fork 2 px wide at 300 px) whose masks no stride-4 decoder draws at IoU 0.5 but which a blob on them still
+    lets the agent pick up. Counts are added to ``into`` when given (to pool splits)."""
     from pycocotools import mask as mask_utils
 
     table = {} if into is None else into
@@ -285,10 +292,19 @@ def taken_for(ground_truth, results: list[dict], image_ids: list[int], class_nam
             overlap = np.asarray(mask_utils.iou([f["segmentation"] for f in found],
                                                 [ground_truth.annToRLE(a) for a in annotations],
                                                 [0] * len(annotations)))
+            clicks = [click_pixel_of(mask_utils.decode(f["segmentation"])) for f in found]
         for k, annotation in enumerate(annotations):
             row = table.setdefault(class_names[annotation["category_id"] - 1],
-                                   {"instances": 0, "segmented": 0, "named": 0, "as": {}})
+                                   {"instances": 0, "segmented": 0, "named": 0, "clicked": 0, "as": {}})
+            row.setdefault("clicked", 0)
             row["instances"] += 1
+            if found:
+                same_class = [clicks[i] for i in range(len(found))
+                              if found[i]["category_id"] == annotation["category_id"] and clicks[i] is not None]
+                if same_class:
+                    object_mask = ground_truth.annToMask(annotation)
+                    if any(object_mask[r, c] for r, c in same_class):
+                        row["clicked"] += 1
             covering = [i for i in range(len(found)) if overlap[i, k] >= min_iou] if found else []
             if not covering:
                 continue
@@ -302,18 +318,29 @@ def taken_for(ground_truth, results: list[dict], image_ids: list[int], class_nam
     return table
 
 
+def click_pixel_of(mask: np.ndarray) -> tuple[int, int] | None:
+    """(row, col) of a mask's most interior pixel (largest distance to its outside; the first in row-major order on a
+    tie), where ``agent.executor`` clicks an object; None for an empty mask."""
+    if not mask.any():
+        return None
+    inside = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    return tuple(int(v) for v in np.unravel_index(int(np.argmax(inside)), inside.shape))
+
+
 def format_taken_for(table: dict, min_instances: int = 1) -> str:
     """Markdown: per ground-truth class (most instances first), segmented and named in percent and the classes it is
     most often taken for."""
     lines = [f"What ground-truth objects are taken for (2D, instances of score >= {TAKEN_FOR_MIN_SCORE}, mask IoU >= "
-             "0.5; named: the best-scoring covering mask has the right class)", "",
-             "| class | instances | segmented % | named % | taken for |", "|---|---|---|---|---|"]
+             "0.5; named: the best-scoring covering mask has the right class; clicked: a mask of its class has its "
+             "click pixel, its most interior one, on the object, whatever the IoU)", "",
+             "| class | instances | segmented % | named % | clicked % | taken for |", "|---|---|---|---|---|---|"]
     for name, row in sorted(table.items(), key=lambda item: (-item[1]["instances"], item[0])):
         if row["instances"] < min_instances:
             continue
         mistaken = sorted(row["as"].items(), key=lambda item: (-item[1], item[0]))[:3]
+        clicked = f"{100 * row['clicked'] / row['instances']:.0f}" if "clicked" in row else "-"
         lines.append(f"| {name} | {row['instances']} | {100 * row['segmented'] / row['instances']:.0f} | "
-                     f"{100 * row['named'] / row['instances']:.0f} | "
+                     f"{100 * row['named'] / row['instances']:.0f} | {clicked} | "
                      f"{', '.join(f'{other} {count}' for other, count in mistaken) or '-'} |")
     return "\n".join(lines)
 

@@ -2,6 +2,8 @@
 ground truth fed back as predictions scores 1.0 in 3D (through voxel lifting and cross-chunk merging) and in 2D
 (through COCOeval)."""
 
+import contextlib
+import io
 import json
 import math
 
@@ -135,15 +137,48 @@ def test_taken_for_tells_missed_masks_from_misnamed_objects(box_dataset):
         image_ids.append(image["id"])
     table_ = evaluate.taken_for(ground_truth, results, image_ids, vocabulary)
     assert shown["Mug"] > 0 and shown["Fridge"] > 0
-    assert table_["Mug"] == {"instances": shown["Mug"], "segmented": shown["Mug"], "named": 0,
+    assert table_["Mug"] == {"instances": shown["Mug"], "segmented": shown["Mug"], "named": 0, "clicked": 0,
                              "as": {"DiningTable": shown["Mug"]}}
-    assert table_["Fridge"] == {"instances": shown["Fridge"], "segmented": 0, "named": 0, "as": {}}
+    assert table_["Fridge"] == {"instances": shown["Fridge"], "segmented": 0, "named": 0, "clicked": 0, "as": {}}
     assert table_["DiningTable"]["named"] == table_["DiningTable"]["instances"] == shown["DiningTable"]
+    assert table_["DiningTable"]["clicked"] == shown["DiningTable"]
     text = evaluate.format_taken_for(table_)
-    assert f"| Mug | {shown['Mug']} | 100 | 0 | DiningTable {shown['Mug']} |" in text
-    assert f"| Fridge | {shown['Fridge']} | 0 | 0 | - |" in text
+    assert f"| Mug | {shown['Mug']} | 100 | 0 | 0 | DiningTable {shown['Mug']} |" in text
+    assert f"| Fridge | {shown['Fridge']} | 0 | 0 | 0 | - |" in text
     pooled = evaluate.taken_for(ground_truth, results, image_ids, vocabulary, into=dict(table_))
     assert pooled["Mug"]["instances"] == 2 * shown["Mug"]
+
+
+def test_a_blob_on_a_thin_object_is_clicked_though_not_segmented():
+    """A fork 2 px wide: a 9 px blob of its class around it misses IoU 0.5 but its click pixel lies on the fork;
+    the same blob beside it (click on the counter) does not count, nor does a blob of another class."""
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+
+    def rle(mask):
+        encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        encoded["counts"] = encoded["counts"].decode("ascii")
+        return encoded
+
+    fork = np.zeros((40, 40), dtype=bool)
+    fork[10:30, 19:21] = True
+    ground_truth = COCO()
+    ground_truth.dataset = {"images": [{"id": 1, "height": 40, "width": 40}],
+                            "categories": [{"id": 1, "name": "Fork"}, {"id": 2, "name": "Knife"}],
+                            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle(fork),
+                                             "area": int(fork.sum()), "bbox": [19, 10, 2, 20], "iscrowd": 0}]}
+    with contextlib.redirect_stdout(io.StringIO()):
+        ground_truth.createIndex()
+    blob = np.zeros((40, 40), dtype=bool)
+    blob[10:30, 16:25] = True
+    beside = np.roll(blob, 10, axis=1)
+    assert evaluate.click_pixel_of(blob)[1] in (19, 20) and evaluate.click_pixel_of(np.zeros((3, 3), bool)) is None
+    cases = {"on": ([(blob, 1, 0.9)], 1), "beside": ([(beside, 1, 0.9)], 0), "other class": ([(blob, 2, 0.9)], 0),
+             "under the score": ([(blob, 1, 0.2)], 0)}
+    for name, (found, clicked) in cases.items():
+        results = [{"image_id": 1, "category_id": c, "segmentation": rle(m), "score": sc} for m, c, sc in found]
+        row = evaluate.taken_for(ground_truth, results, [1], ["Fork", "Knife"])["Fork"]
+        assert (row["segmented"], row["clicked"]) == (0, clicked), name
 
 
 def test_evaluate_cli_runs_a_checkpoint_end_to_end(box_dataset, tmp_path, capsys):
