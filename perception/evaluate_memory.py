@@ -432,12 +432,17 @@ def replay_memory(directory: Path, memory_options: dict | None = None, min_score
             seconds += time.perf_counter() - tic
         steps += len(views)
         per_scene.append(_score_into(per_type, scene, len(views), objects, memory_instances(memory), config))
-    rows = pooled_rows(per_type, config.min_type_count)
     return {"provider": header["provider"], "settings": asdict(config), "scenes": scenes, "views": steps,
             "provider_seconds_per_view": None, "memory_seconds_per_view": seconds / steps if steps else None,
             "replay": {"directory": str(directory), "memory": dict(memory_options or {}), "min_score": min_score,
                        "recorded_by": header.get("command")},
-            "rows": [{"objects": name, **row} for name, row in rows],
+            **_pooled_report(per_type, per_scene, config)}
+
+
+def _pooled_report(per_type: dict[str, TypeCounts], per_scene: list, config: MemoryEvalConfig) -> dict:
+    """The report's figures, shared by a live run and a replay: table rows, every type, every scene."""
+    rows = pooled_rows(per_type, config.min_type_count)
+    return {"rows": [{"objects": name, **row} for name, row in rows],
             "per_type": {name: counts.summary() for name, counts in sorted(per_type.items())},
             "per_scene": per_scene, "small_task_objects": list(SMALL_TASK_OBJECTS)}
 
@@ -501,13 +506,10 @@ def evaluate_memory(provider, config: MemoryEvalConfig, env=None, progress: bool
     finally:
         if own_env:
             env.close()
-    rows = pooled_rows(per_type, config.min_type_count)
     return {"provider": getattr(provider, "name", type(provider).__name__), "settings": asdict(config),
             "scenes": scenes, "views": steps,
             "provider_seconds_per_view": provider_seconds / steps if steps else None,
-            "rows": [{"objects": name, **row} for name, row in rows],
-            "per_type": {name: counts.summary() for name, counts in sorted(per_type.items())},
-            "per_scene": per_scene, "small_task_objects": list(SMALL_TASK_OBJECTS)}
+            **_pooled_report(per_type, per_scene, config)}
 
 
 ODIN_OPTIONS = ("checkpoint", "context_views", "resolution", "class_votes", "min_score", "zoom_tiles", "zoom_fraction",
@@ -588,9 +590,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     except ValueError as error:
         parser.error(f"--memory {error}")
     if args.replay is not None:
-        refused = [name for name in ("checkpoint", "context_views", "resolution", "class_votes", "zoom_tiles",
-                                     "zoom_fraction", "zoom_max_area", "zoom_min_score", "threads", "save_views")
-                   if getattr(args, name) is not None]
+        refused = [name for name in (*ODIN_OPTIONS, "threads", "save_views")
+                   if name != "min_score" and getattr(args, name) is not None]
         if refused:
             parser.error(f"--replay scores recorded detections; {', '.join('--' + n.replace('_', '-') for n in refused)}"
                          f" would change the provider run, which is not repeated")
