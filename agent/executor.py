@@ -119,6 +119,15 @@ class ExecutorConfig:
     ``hidden_view_cost`` more: the next try looks from nearer, farther or another side, not from a step beside the
     failed one at the same angle."""
     hidden_view_cost: float = 8.0
+    refute_views: int = 2
+    """Close views after which a mapped instance the detector does not show is taken for a mistake of the map: from
+    this many viewpoints within ``refute_distance`` metres of it, each with at least ``refute_min_points`` of its
+    points in the frame and unoccluded, no detection showed it. Its place (``refute_radius``) is then skipped for
+    its types by every later choice (:meth:`Executor.refuted_at`), so a learned map's false mug on a counter is not
+    walked back to by the next skill. Ground truth shows every unoccluded object, so it never applies there."""
+    refute_distance: float = 2.0
+    refute_min_points: int = 15
+    refute_radius: float = 0.3
     runner_up_share: float = 0.15
     """Last resort of :meth:`Executor.locate`: when a whole search finds no instance whose top class is wanted, a
     confident instance that gives a wanted type at least this share of its class votes is acted on (a learned
@@ -142,6 +151,8 @@ class _Target:
     types: tuple[str, ...]
     instance: object = None
     tried_nodes: set = field(default_factory=set)
+    empty_views: int = 0
+    """Close viewpoints from which the target's mapped points were in plain view but no detection showed it."""
     hidden_sights: list = field(default_factory=list)
     """(elevation, azimuth) in degrees (:meth:`Executor.sight`) of viewpoints from which the target was hidden
     behind something nearer."""
@@ -185,6 +196,9 @@ class Executor:
         """(x, y, camera pose) of the last successful pickup click: where to put a wrong pick back."""
         self.current = ""
         """The skill running now (for videos and logs)."""
+        self.refuted: list[tuple[tuple[str, ...], np.ndarray]] = []
+        """(types, thor point): places where a mapped instance of those types was looked at from close up and not
+        seen (``ExecutorConfig.refute_views``)."""
         self.to_close: list[int] = []
         """Containers opened while searching, to shut once the object found inside is taken out."""
         self.trace: list[str] = []
@@ -285,11 +299,36 @@ class Executor:
             return []
         found = []
         for t in types:
-            found.extend(i for i in memory.find(t) if i.confidence >= self.config.min_confidence)
+            found.extend(i for i in memory.find(t) if i.confidence >= self.config.min_confidence
+                         and not self.refuted_at(i))
         if not_in:
             excluded = self.ids_inside(not_in)
             found = [i for i in found if i.instance_id not in excluded]
         return found
+
+    def refuted_at(self, instance) -> bool:
+        """Whether ``instance`` lies where one of its type was looked at from close up and not seen
+        (``ExecutorConfig.refute_views``)."""
+        if not self.refuted:
+            return False
+        centre = np.asarray(instance.centroid, dtype=float)
+        return any(instance.class_name in types and np.linalg.norm(centre - point) <= self.config.refute_radius
+                   for types, point in self.refuted)
+
+    def refute(self, target: _Target, visible: int) -> bool:
+        """Count a view from which ``visible`` of the target's mapped points were in plain view and no detection
+        showed it; True (and its place remembered as refuted) once ``refute_views`` such views were close enough."""
+        centre = np.asarray(target.instance.centroid, dtype=float)
+        if visible < self.config.refute_min_points \
+                or np.linalg.norm(self.obs.camera_to_world[:3, 3] - centre) > self.config.refute_distance:
+            return False
+        target.empty_views += 1
+        if target.empty_views < self.config.refute_views:
+            return False
+        # a stand-in (runner_up) is refuted as its own class too: it was not seen as that either
+        self.refuted.append((tuple(dict.fromkeys(tuple(target.types) + (target.instance.class_name,))), centre))
+        self.note(f"{target.types[0]} at {np.round(centre, 2)} refuted: {target.empty_views} close views without it")
+        return True
 
     def ids_inside(self, holder_name: str) -> set:
         """Ids of the memory instances in/on any mapped instance of ``holder_name``'s types."""
@@ -654,6 +693,9 @@ class Executor:
                     self.note(f"{action} {target.types[0]}: not in view at {self.here()} yaw {self.obs.yaw} "
                               f"h {self.obs.horizon} (planned {node} {yaw} {horizon}); projected {len(rows)}; "
                               f"centroid {np.round(target.instance.centroid, 2)}")
+                    if self.refute(target, len(rows)):
+                        last_error = "not there (looked at from close up)"
+                        break
                     continue
                 clicks = self.click_pixels(mask, self.obs)
                 if not clicks:
@@ -706,7 +748,8 @@ class Executor:
             return found
         stand_in = self.memory.get(self.stand_ins[types]) if self.memory is not None and types in self.stand_ins \
             else None
-        if stand_in is not None and not (exclude_ids and stand_in.instance_id in exclude_ids):
+        if stand_in is not None and not (exclude_ids and stand_in.instance_id in exclude_ids) \
+                and not self.refuted_at(stand_in):
             return stand_in
         yield from self.search(types, lambda: self._pick(types, not_in, prefer, exclude_ids))
         found = self._pick(types, not_in, prefer, exclude_ids)
@@ -725,7 +768,7 @@ class Executor:
         shares = []
         for inst in self.memory.instances():
             if inst.class_name in wanted or inst.confidence < self.config.min_confidence \
-                    or (exclude_ids and inst.instance_id in exclude_ids):
+                    or (exclude_ids and inst.instance_id in exclude_ids) or self.refuted_at(inst):
                 continue
             total = sum(inst.class_votes.values())
             share = sum(v for k, v in inst.class_votes.items() if k in wanted) / total if total > 0 else 0.0
@@ -844,7 +887,7 @@ class Executor:
                 return
             doubtful = [i for t in types for i in self.memory.find(t)
                         if self.config.doubtful_confidence <= i.confidence < self.config.min_confidence
-                        and i.instance_id not in looked]
+                        and i.instance_id not in looked and not self.refuted_at(i)]
             if not doubtful:
                 return
             inst = min(doubtful, key=lambda i: self.flat_distance(i.centroid))
@@ -1484,6 +1527,9 @@ class Executor:
         things on a free spot near the click, not on it), else the click itself."""
         self.focus[object_type] = np.asarray(point)
         self.last_put_point = np.asarray(point)
+        # one of them is there now: a place refuted for its type before no longer is
+        self.refuted = [(types, place) for types, place in self.refuted
+                        if object_type not in types or np.linalg.norm(place - np.asarray(point)) > 1.0]
         # A clean bowl put down beside a dirty one: the one it is, is the instance the map did not hold before the
         # put (picking it up took it off the map), when there is one near the click.
         placed = self.near(object_type, point, radius=0.8, exclude=self.mapped_before_put) \
