@@ -17,7 +17,9 @@ Output in ``--out``: ``last.safetensors`` + ``last.json`` + ``last.sha256`` (wei
 :mod:`perception.odin.checkpoint`), ``last.trainer.pt`` (optimiser, step and clocks; tensors only, read with
 ``weights_only=True``), ``train_config.json`` (recipe, model, total budget and first command; written once, when the
 run starts), ``legs.jsonl`` (one line when each invocation starts and one when it stops: command, step, budget, stop
-reason) and ``losses.csv``.
+reason) and ``losses.csv``; with ``--val-data``, ``val_losses.csv``: the loss of fixed held-out batches (say the
+unseen floorplans' export) scored without training at the start, every ``--val-every`` steps and at each leg's end,
+a generalisation curve for a few seconds per score instead of a ten-minute evaluation.
 
 A run may span several invocations ("legs"): it resumes from ``last.*`` when they exist (``--resume`` insists on it).
 ``--max-steps`` / ``--max-minutes`` are the whole run's budget, stored with it when it starts; the learning-rate
@@ -518,14 +520,15 @@ def recipe_for(args, stored: dict | None, source: Path) -> TrainConfig:
     return base
 
 
-def trim_losses(csv_path: Path, step: int) -> int:
-    """Drop the rows of ``losses.csv`` after ``step`` (taken after the last checkpoint by a leg that was killed, and
-    taken again by this one); returns how many. A missing or header-less file is started afresh."""
+def trim_losses(csv_path: Path, step: int, columns: tuple[str, ...] | None = None) -> int:
+    """Drop the rows of ``losses.csv`` (or another per-step CSV with ``columns``, step first) after ``step`` (taken
+    after the last checkpoint by a leg that was killed, and taken again by this one); returns how many. A missing or
+    header-less file is started afresh."""
     if not csv_path.is_file():
         return 0
     with open(csv_path, newline="") as handle:
         rows = list(csv.reader(handle))
-    if not rows or tuple(rows[0]) != LOSS_COLUMNS:
+    if not rows or tuple(rows[0]) != (columns or LOSS_COLUMNS):
         if rows:
             os.replace(csv_path, csv_path.with_suffix(".old.csv"))
         return 0
@@ -537,6 +540,82 @@ def trim_losses(csv_path: Path, step: int) -> int:
             csv.writer(handle).writerows(kept)
         os.replace(tmp, csv_path)
     return dropped
+
+
+# ------------------------------------------------------------------------------------------------- held-out loss
+VAL_COLUMNS = ("step", "kind", "batches", "loss", "loss_ce", "loss_mask", "loss_dice")
+"""``val_losses.csv``: the mean over the held-out batches of one kind (3d / 2d, and ``all`` over both) of the
+columns of ``losses.csv``, scored at global step ``step`` (0: the weights a new run starts from)."""
+VAL_SEED = 20240102
+
+
+def heldout_batches(scenes: list, config: "TrainConfig", count: int, seed: int = VAL_SEED) -> list[tuple[str, dict]]:
+    """``count`` fixed (kind, batch) pairs over held-out ``scenes`` as the recipe shapes its batches (3D: its views,
+    one scene per batch, cycling over the scenes; 2D: its frames per batch), half of each kind (2D only for a
+    recipe without 3D), without augmentation, drawn from their own seeded stream so the training's is untouched."""
+    from .data import make_2d_batch, make_3d_batch
+
+    rng = random.Random(seed)
+    peak = config.mask_targets == "peak"
+    kinds = ["3d", "2d"] if config.use_3d else ["2d"]
+    frames = [(s, f) for s, scene in enumerate(scenes) for f in range(len(scene))]
+    rng.shuffle(frames)
+    batches, scene_at, frame_at = [], 0, 0
+    for index in range(count):
+        kind = kinds[index % len(kinds)]
+        if kind == "3d":
+            batch = make_3d_batch(scenes, [scene_at % len(scenes)], config.views, rng, augment=False,
+                                  peak_targets=peak)
+            scene_at += 1
+        else:
+            refs = [frames[(frame_at + k) % len(frames)] for k in range(config.frames_per_2d_batch)]
+            frame_at += config.frames_per_2d_batch
+            batch = make_2d_batch(scenes, refs, rng, augment=False, peak_targets=peak)
+        batches.append((kind, batch))
+    return batches
+
+
+@torch.no_grad()
+def heldout_losses(model: Odin, batches: list[tuple[str, dict]], vocabulary: list[str], criterion,
+                   config: "TrainConfig", device, seed: int = VAL_SEED) -> dict[str, dict[str, float]]:
+    """Mean losses (as ``losses.csv`` has them) of ``model`` over :func:`heldout_batches`, per kind and ``all``;
+    the matcher's sampled points come from a generator seeded with ``seed``, so two calls on the same weights
+    agree. The model is put back in training mode."""
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    sums: dict[str, dict[str, float]] = {}
+    try:
+        for kind, batch in batches:
+            images = batch["images"].to(device)
+            xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
+            valid = None if batch["valid"] is None else batch["valid"].to(device)
+            targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
+            outputs = model(images, vocabulary, xyz, valid)
+            if kind == "3d" and config.targets_3d == "voxel":
+                outputs, targets, mask_valid = pool_to_voxels(outputs, targets, xyz, valid,
+                                                              model.config.voxel_sizes[0])
+            else:
+                mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
+            losses = criterion(outputs, targets, mask_valid, generator=generator)
+            for key in (kind, "all"):
+                row = sums.setdefault(key, {"batches": 0.0, "loss": 0.0, "loss_ce": 0.0, "loss_mask": 0.0,
+                                            "loss_dice": 0.0})
+                row["batches"] += 1
+                for name in ("loss", "loss_ce", "loss_mask", "loss_dice"):
+                    row[name] += float(losses[name])
+    finally:
+        model.train(was_training)
+    return {kind: {name: (value if name == "batches" else value / row["batches"]) for name, value in row.items()}
+            for kind, row in sums.items()}
+
+
+def write_heldout(writer, step: int, scores: dict[str, dict[str, float]]) -> None:
+    for kind in ("3d", "2d", "all"):
+        if kind in scores:
+            row = scores[kind]
+            writer.writerow([step, kind, int(row["batches"])]
+                            + [f"{row[name]:.4f}" for name in ("loss", "loss_ce", "loss_mask", "loss_dice")])
 
 
 # ------------------------------------------------------------------------------------------------- checkpoints
@@ -676,6 +755,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--leg-steps", type=int, default=None,
                         help="stop this invocation (saving a checkpoint) after this many steps; as --leg-minutes")
     parser.add_argument("--save-minutes", type=float, default=5.0, help="checkpoint every this many minutes")
+    parser.add_argument("--val-data", type=Path, default=None, metavar="DIR",
+                        help="held-out loss: a dataset (perception.make_dataset, same vocabulary) whose "
+                             "--val-splits give fixed batches scored without training every --val-every steps, "
+                             "at a new run's start and at each leg's end, into val_losses.csv (default: off)")
+    parser.add_argument("--val-splits", nargs="+", default=["valid_unseen", "test_unseen"],
+                        help="splits of --val-data to score (default: valid_unseen test_unseen)")
+    parser.add_argument("--val-every", type=int, default=250, help="steps between held-out scores (default: 250)")
+    parser.add_argument("--val-batches", type=int, default=16,
+                        help="held-out batches, half 3D and half 2D as the recipe has them (default: 16)")
     parser.add_argument("--resume", action="store_true",
                         help="require a checkpoint in --out to resume from; the budget may then be left out")
     parser.add_argument("--threads", type=int, default=None,
@@ -702,7 +790,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--out {args.out} exists and is not a directory")
     if args.change_budget and args.max_minutes is None and args.max_steps is None:
         parser.error("--change-budget needs the new --max-minutes and/or --max-steps")
-    for name in ("max_steps", "leg_steps", "views", "resolution", "warmup_steps", "threads", "max_scenes"):
+    for name in ("max_steps", "leg_steps", "views", "resolution", "warmup_steps", "threads", "max_scenes",
+                 "val_every", "val_batches"):
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup_steps" else 1):
             parser.error(f"--{name.replace('_', '-')} must be >= {0 if name == 'warmup_steps' else 1}, got {value}")
@@ -859,6 +948,18 @@ def run(args, command: str = "") -> dict:
     criterion = SetCriterion.from_config(model_config, class_weights, config.mask_positive_weight,
                                          config.matcher_positive_weight)
     optimizer = build_optimizer(model, config)
+    heldout = None
+    if getattr(args, "val_data", None) is not None and dist_info.is_main:
+        val_vocabulary = dataset_vocabulary(args.val_data)
+        if val_vocabulary != vocabulary:
+            raise ValueError(f"--val-data {args.val_data}: its vocabulary ({len(val_vocabulary)} classes) is not the "
+                             f"training data's ({len(vocabulary)} in {data}); export both with one perception "
+                             f"version")
+        val_scenes = load_scenes(sequence_dirs(args.val_data, args.val_splits), config.resolution, progress=False)
+        if not val_scenes:
+            raise ValueError(f"--val-data {args.val_data}: no sequences in splits {args.val_splits}")
+        heldout = heldout_batches(val_scenes, config, args.val_batches)
+        del val_scenes
     if resuming:
         step, train_seconds, run_seconds = load_training_state(out, model, optimizer, device)
     leg_start_step, leg_run_seconds = step, run_seconds
@@ -911,6 +1012,27 @@ def run(args, command: str = "") -> dict:
     writer = csv.writer(csv_file) if csv_file else None
     if writer and new_csv:
         writer.writerow(LOSS_COLUMNS)
+    val_file = val_writer = None
+    if heldout is not None:
+        val_path = out / "val_losses.csv"
+        trim_losses(val_path, step, VAL_COLUMNS)
+        new_val = not val_path.is_file() or val_path.stat().st_size == 0
+        val_file = open(val_path, "a", newline="")
+        val_writer = csv.writer(val_file)
+        if new_val:
+            val_writer.writerow(VAL_COLUMNS)
+    last_val_step = None
+
+    def score_heldout() -> None:
+        nonlocal last_val_step
+        if val_writer is None or last_val_step == step:
+            return
+        write_heldout(val_writer, step, heldout_losses(model, heldout, vocabulary, criterion, config, device))
+        val_file.flush()
+        last_val_step = step
+
+    if step == 0:
+        score_heldout()  # the weights the run starts from (random or --init-weights)
     last_save = time.monotonic()
     progress = tqdm(total=budget.max_steps, initial=step, desc=f"train {config.name}", unit="step",
                     disable=not dist_info.is_main)
@@ -981,14 +1103,19 @@ def run(args, command: str = "") -> dict:
                 csv_file.flush()
                 progress.update(1)
                 progress.set_postfix(kind=kind, loss=f"{float(losses['loss'].detach()):.2f}")
+            if step % getattr(args, "val_every", 250) == 0:
+                score_heldout()
             if dist_info.is_main and time.monotonic() - last_save >= args.save_minutes * 60.0:
                 save_training_state(out, model, optimizer, step, train_seconds, clock())
                 last_save = time.monotonic()
     progress.close()
     run_seconds = clock()
+    score_heldout()  # the leg's last weights (after its clock: not counted in the run's time budget)
     if dist_info.is_main:
         save_training_state(out, model, optimizer, step, train_seconds, run_seconds)
         csv_file.close()
+        if val_file is not None:
+            val_file.close()
         append_leg(out, {"event": "stop", "leg": leg, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "step": step,
                          "run_seconds": round(run_seconds, 1), "train_seconds": round(train_seconds, 1),
                          "stop": stop_reason})

@@ -683,3 +683,41 @@ def test_repeat_factor_is_part_of_the_recipe(box_dataset, tmp_path, capsys):
     assert "--repeat-factor must be in [0, 1], got 2.0" in capsys.readouterr().err
     with pytest.raises(ValueError, match="repeat_factor must be in"):
         train.TrainConfig(repeat_factor=-0.1)
+
+
+def test_held_out_loss_is_scored_at_the_start_every_n_steps_and_at_the_end(box_dataset, tmp_path, capsys):
+    """--val-data scores fixed held-out batches without training: at step 0 (the weights the run starts from), every
+    --val-every steps and at the leg's end, into val_losses.csv; the same weights score the same, the training's own
+    batches do not change (losses.csv as without it), and a resumed leg appends without repeating a step."""
+    plain = tmp_path / "plain"
+    run_train(box_dataset, plain, 4, "--seed", "3")
+    out = tmp_path / "run"
+    run_train(box_dataset, out, 4, "--seed", "3", "--val-data", str(box_dataset), "--val-splits", "valid_unseen",
+              "--val-every", "2", "--val-batches", "4")
+    assert [r["loss"] for r in read_losses(out)] == [r["loss"] for r in read_losses(plain)]
+    with open(out / "val_losses.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted({int(r["step"]) for r in rows}) == [0, 2, 4]
+    assert {r["kind"] for r in rows} == {"3d", "2d", "all"}
+    assert all(np.isfinite(float(r["loss"])) and float(r["loss"]) > 0 for r in rows)
+    assert {int(r["batches"]) for r in rows if r["kind"] == "all"} == {4}
+    by = {(int(r["step"]), r["kind"]): float(r["loss"]) for r in rows}
+    assert by[(0, "all")] != by[(4, "all")]  # four optimiser steps changed what the model scores
+
+    # the scores are a function of the weights: a fresh run from the step-4 weights starts at step 4's score
+    again = tmp_path / "again"
+    run_train(box_dataset, again, 1, "--seed", "3", "--init-weights", str(out / "last.safetensors"),
+              "--val-data", str(box_dataset), "--val-splits", "valid_unseen", "--val-batches", "4")
+    with open(again / "val_losses.csv") as handle:
+        start = [r for r in csv.DictReader(handle) if r["step"] == "0" and r["kind"] == "all"]
+    assert float(start[0]["loss"]) == pytest.approx(by[(4, "all")], rel=1e-4)
+
+    run_train(box_dataset, out, 6, "--change-budget", "--val-data", str(box_dataset), "--val-splits",
+              "valid_unseen", "--val-every", "2", "--val-batches", "4")
+    with open(out / "val_losses.csv") as handle:
+        steps = [int(r["step"]) for r in csv.DictReader(handle) if r["kind"] == "all"]
+    assert steps == [0, 2, 4, 6]
+
+    with pytest.raises(SystemExit):
+        train.parse_args(["--out", str(tmp_path / "x"), "--max-steps", "1", "--val-every", "0"])
+    assert "--val-every must be >= 1" in capsys.readouterr().err
