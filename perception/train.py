@@ -575,6 +575,23 @@ def heldout_batches(scenes: list, config: "TrainConfig", count: int, seed: int =
     return batches
 
 
+def batch_losses(forward, kind: str, batch: dict, vocabulary: list[str], criterion, targets_3d: str,
+                 voxel_size: float, device, generator) -> dict:
+    """The criterion's losses of one batch through ``forward`` (the model, or its DDP wrapper): moved to ``device``,
+    a 3D batch pooled to ``voxel_size`` voxels when ``targets_3d`` is ``voxel``, else masked to its depth at the
+    mask stride; what a training step optimises and a held-out score reports."""
+    images = batch["images"].to(device)
+    xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
+    valid = None if batch["valid"] is None else batch["valid"].to(device)
+    targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
+    outputs = forward(images, vocabulary, xyz, valid)
+    if kind == "3d" and targets_3d == "voxel":
+        outputs, targets, mask_valid = pool_to_voxels(outputs, targets, xyz, valid, voxel_size)
+    else:
+        mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
+    return criterion(outputs, targets, mask_valid, generator=generator)
+
+
 @torch.no_grad()
 def heldout_losses(model: Odin, batches: list[tuple[str, dict]], vocabulary: list[str], criterion,
                    config: "TrainConfig", device, seed: int = VAL_SEED) -> dict[str, dict[str, float]]:
@@ -587,17 +604,8 @@ def heldout_losses(model: Odin, batches: list[tuple[str, dict]], vocabulary: lis
     sums: dict[str, dict[str, float]] = {}
     try:
         for kind, batch in batches:
-            images = batch["images"].to(device)
-            xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
-            valid = None if batch["valid"] is None else batch["valid"].to(device)
-            targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
-            outputs = model(images, vocabulary, xyz, valid)
-            if kind == "3d" and config.targets_3d == "voxel":
-                outputs, targets, mask_valid = pool_to_voxels(outputs, targets, xyz, valid,
-                                                              model.config.voxel_sizes[0])
-            else:
-                mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
-            losses = criterion(outputs, targets, mask_valid, generator=generator)
+            losses = batch_losses(model, kind, batch, vocabulary, criterion, config.targets_3d,
+                                  model.config.voxel_sizes[0], device, generator)
             for key in (kind, "all"):
                 row = sums.setdefault(key, {"batches": 0.0, "loss": 0.0, "loss_ce": 0.0, "loss_mask": 0.0,
                                             "loss_dice": 0.0})
@@ -1075,17 +1083,8 @@ def run(args, command: str = "") -> dict:
                                                frame_stream.take(config.frames_per_2d_batch)], sample_rng,
                                       zoom=config.zoom_crops, peak_targets=config.mask_targets == "peak",
                                       zoom_class_factors=zoom_class_factors)
-            images = batch["images"].to(device)
-            xyz = None if batch["xyz"] is None else batch["xyz"].to(device)
-            valid = None if batch["valid"] is None else batch["valid"].to(device)
-            targets = [{k: v.to(device) for k, v in t.items()} for t in batch["targets"]]
-            outputs = trained(images, vocabulary, xyz, valid)
-            if kind == "3d" and config.targets_3d == "voxel":
-                outputs, targets, mask_valid = pool_to_voxels(outputs, targets, xyz, valid,
-                                                              model_config.voxel_sizes[0])
-            else:
-                mask_valid = None if valid is None else valid[..., ::MASK_STRIDE, ::MASK_STRIDE]
-            losses = criterion(outputs, targets, mask_valid, generator=generator)
+            losses = batch_losses(trained, kind, batch, vocabulary, criterion, config.targets_3d,
+                                  model_config.voxel_sizes[0], device, generator)
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             if config.grad_clip > 0:
