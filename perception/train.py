@@ -542,6 +542,16 @@ def trim_losses(csv_path: Path, step: int, columns: tuple[str, ...] | None = Non
     return dropped
 
 
+def append_rows(csv_path: Path, columns: tuple[str, ...]):
+    """(file, csv writer) appending to a per-step CSV, its header ``columns`` written when the file is new or empty."""
+    new = not csv_path.is_file() or csv_path.stat().st_size == 0
+    handle = open(csv_path, "a", newline="")
+    writer = csv.writer(handle)
+    if new:
+        writer.writerow(columns)
+    return handle, writer
+
+
 # ------------------------------------------------------------------------------------------------- held-out loss
 VAL_COLUMNS = ("step", "kind", "batches", "loss", "loss_ce", "loss_mask", "loss_dice")
 """``val_losses.csv``: the mean over the held-out batches of one kind (3d / 2d, and ``all`` over both) of the
@@ -1015,20 +1025,12 @@ def run(args, command: str = "") -> dict:
     scenes_drawn, frames_drawn = items_drawn(config, step)
     scene_stream = IndexStream(len(scenes), dist_info, config.seed, drawn=scenes_drawn)
     frame_stream = IndexStream(len(frame_refs), dist_info, config.seed + 1, drawn=frames_drawn)
-    new_csv = not csv_path.is_file() or csv_path.stat().st_size == 0
-    csv_file = open(csv_path, "a", newline="") if dist_info.is_main else None
-    writer = csv.writer(csv_file) if csv_file else None
-    if writer and new_csv:
-        writer.writerow(LOSS_COLUMNS)
+    csv_file, writer = append_rows(csv_path, LOSS_COLUMNS) if dist_info.is_main else (None, None)
     val_file = val_writer = None
     if heldout is not None:
         val_path = out / "val_losses.csv"
         trim_losses(val_path, step, VAL_COLUMNS)
-        new_val = not val_path.is_file() or val_path.stat().st_size == 0
-        val_file = open(val_path, "a", newline="")
-        val_writer = csv.writer(val_file)
-        if new_val:
-            val_writer.writerow(VAL_COLUMNS)
+        val_file, val_writer = append_rows(val_path, VAL_COLUMNS)
     last_val_step = None
 
     def score_heldout() -> None:
